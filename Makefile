@@ -1,0 +1,63 @@
+# Works Console: `make run` to try it, `make test` for the whole suite. Both set everything up first.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lint format bench lock clean
+
+$(PY):
+	"$$(scripts/find-python)" -m venv $(VENV)
+
+$(STAMP): $(PY) requirements.lock pyproject.toml
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch node_modules/.installed
+
+## setup: virtualenv, Python and front-end packages, compiled translations, migrations, catalog, demo customer
+setup: $(STAMP) node_modules/.installed
+	mkdir -p var/broker/out var/broker/processed var/cache
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py migrate --no-input -v 0
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py seed_demo
+
+## run: the console at http://127.0.0.1:8000 with a Celery worker and beat; Ctrl-C stops all of it
+run: setup
+	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-true}; \
+	trap 'kill 0' INT TERM EXIT; \
+	$(VENV)/bin/celery -A works_console worker --loglevel=INFO --concurrency=2 & \
+	$(VENV)/bin/celery -A works_console beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
+	$(PY) manage.py runserver 127.0.0.1:8000 & \
+	wait
+
+## test: the whole suite against real PostgreSQL and Redis, browser tests included
+test: $(STAMP) node_modules/.installed
+	DJANGO_SETTINGS_MODULE=works_console.settings_test $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+	scripts/ensure-services
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: setup
+	scripts/ensure-services
+	$(PY) -m bench
+
+## lock: re-pin requirements.lock from pyproject.toml (run after changing dependencies)
+lock: $(PY)
+	$(PY) -m pip install --quiet pip-tools
+	$(VENV)/bin/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file requirements.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) node_modules var staticfiles db.sqlite3

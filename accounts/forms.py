@@ -1,0 +1,138 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from .models import User
+from .validators import validate_first_name, validate_last_name
+
+EMAIL_ERROR_MESSAGES = {"invalid": _("Enter a valid email")}
+
+
+def _helper(button: str) -> FormHelper:
+    helper = FormHelper()
+    helper.add_input(Submit("submit", button, css_class="btn-primary"))
+    return helper
+
+
+class EmailField(forms.EmailField):
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("error_messages", EMAIL_ERROR_MESSAGES)
+        kwargs.setdefault("label", _("Email"))
+        super().__init__(**kwargs)
+
+    def clean(self, value: str) -> str:
+        return super().clean(value).lower()
+
+
+class ConsoleLoginForm(AuthenticationForm):
+    """Email and password; django-axes counts the failures of this form (settings AXES_*)."""
+
+    username = EmailField(widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
+    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+
+    def __init__(self, request=None, *args, **kwargs) -> None:
+        super().__init__(request, *args, **kwargs)
+        self.helper = _helper(_("Log in"))
+        self.error_messages["invalid_login"] = _("Enter a correct email and password.")
+
+
+class _NameFieldsMixin(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=150, validators=[validate_first_name])
+    last_name = forms.CharField(label=_("Last name"), max_length=150, validators=[validate_last_name])
+
+
+class SignupForm(_NameFieldsMixin):
+    email = EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password1 = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label=_("Password (again)"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Sign up"))
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("An account with this email already exists."), code="email_taken")
+        return email
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords do not match."))
+        if password1:
+            candidate = User(
+                email=cleaned.get("email", ""),
+                first_name=cleaned.get("first_name", ""),
+                last_name=cleaned.get("last_name", ""),
+            )
+            try:
+                password_validation.validate_password(password1, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class ProfileForm(forms.ModelForm):
+    email = EmailField()
+
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "email"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Save"))
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("An account with this email already exists."), code="email_taken")
+        return email
+
+
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password1 = forms.CharField(
+        label=_("New password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    new_password2 = forms.CharField(
+        label=_("New password (again)"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, user: User, *args, **kwargs) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Change password"))
+
+    def clean_old_password(self) -> str:
+        old_password = self.cleaned_data["old_password"]
+        if not self.user.check_password(old_password):
+            raise forms.ValidationError(_("Your current password is incorrect."), code="password_incorrect")
+        return old_password
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        new1, new2 = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if new1 and new2 and new1 != new2:
+            self.add_error("new_password2", _("The two passwords do not match."))
+        if new1:
+            try:
+                password_validation.validate_password(new1, self.user)
+            except forms.ValidationError as error:
+                self.add_error("new_password1", error)
+        return cleaned

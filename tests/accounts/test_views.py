@@ -1,0 +1,171 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from tests.accounts.factories import UserFactory
+from tests.conftest import USER_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+SIGNUP = {
+    "first_name": "민지",
+    "last_name": "김",
+    "email": "minji@example.com",
+    "password1": "a-long-enough-passphrase",
+    "password2": "a-long-enough-passphrase",
+}
+
+
+def test_signup_creates_the_customer_and_logs_in(client):
+    response = client.post(reverse("accounts:signup"), SIGNUP)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("subscriptions:my-product")
+    user = User.objects.get(email="minji@example.com")
+    assert user.check_password("a-long-enough-passphrase")
+    assert user.password.startswith("argon2")
+    assert client.get(reverse("subscriptions:my-product")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        pytest.param(
+            "first_name",
+            "M1",
+            "First name must have at least 2 characters. Numbers and special characters are not allowed.",
+            id="first-name-digit",
+        ),
+        pytest.param(
+            "last_name",
+            "",
+            "This field is required.",
+            id="last-name-empty",
+        ),
+        pytest.param(
+            "last_name",
+            "K!",
+            "Last name must have at least 1 characters. Numbers and special characters are not allowed.",
+            id="last-name-symbol",
+        ),
+        pytest.param("email", "not-an-email", "Enter a valid email", id="email-invalid"),
+        pytest.param("password2", "different-passphrase", "The two passwords do not match.", id="mismatch"),
+        pytest.param("password1", "short", "This password is too short.", id="password-too-short"),
+    ],
+)
+def test_signup_refuses_bad_input_at_the_field_and_creates_nothing(client, field, value, message):
+    response = client.post(reverse("accounts:signup"), SIGNUP | {field: value})
+
+    assert response.status_code == 200
+    assert any(message in error for error in response.context["form"].errors[field])
+    assert not User.objects.exists()
+
+
+def test_signup_refuses_a_taken_email_whatever_its_case(client):
+    UserFactory(email="minji@example.com")
+
+    response = client.post(reverse("accounts:signup"), SIGNUP | {"email": "MinJi@Example.com"})
+
+    assert response.context["form"].errors["email"] == ["An account with this email already exists."]
+    assert User.objects.count() == 1
+
+
+def test_login_with_email_and_password(client, customer):
+    response = client.post(reverse("accounts:login"), {"username": customer.email, "password": USER_PASSWORD})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("subscriptions:my-product")
+
+
+def test_failed_logins_are_throttled_after_five_attempts(client, customer):
+    for _ in range(5):
+        client.post(reverse("accounts:login"), {"username": customer.email, "password": "wrong"})
+
+    response = client.post(reverse("accounts:login"), {"username": customer.email, "password": USER_PASSWORD})
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_profile_update_shows_the_success_message(customer_client, customer):
+    response = customer_client.post(
+        reverse("accounts:profile"),
+        {"first_name": "さくら", "last_name": "山田", "email": customer.email},
+        follow=True,
+    )
+
+    assert "Your profile has been successfully updated." in response.content.decode()
+    customer.refresh_from_db()
+    assert (customer.first_name, customer.last_name) == ("さくら", "山田")
+
+
+def test_profile_refuses_invalid_name_and_changes_nothing(customer_client, customer):
+    response = customer_client.post(
+        reverse("accounts:profile"), {"first_name": "S", "last_name": "山田", "email": customer.email}
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["first_name"]
+    customer.refresh_from_db()
+    assert customer.first_name == "Minji"
+
+
+def test_password_change_ends_every_session_of_the_user(customer):
+    # given: the customer is logged in on two devices
+    laptop, phone = Client(), Client()
+    for device in (laptop, phone):
+        device.post(reverse("accounts:login"), {"username": customer.email, "password": USER_PASSWORD})
+        assert device.get(reverse("subscriptions:my-product")).status_code == 200
+
+    # when: the password is changed on the laptop
+    response = laptop.post(
+        reverse("accounts:password-change"),
+        {
+            "old_password": USER_PASSWORD,
+            "new_password1": "a-brand-new-passphrase",
+            "new_password2": "a-brand-new-passphrase",
+        },
+        follow=True,
+    )
+
+    # then: both sessions are gone, with the message, and the new password works
+    assert "Changing your password will log you out immediately. Use the new password to log back in." in (
+        response.content.decode()
+    )
+    for device in (laptop, phone):
+        response = device.get(reverse("subscriptions:my-product"))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("accounts:login"))
+    relogin = Client().post(
+        reverse("accounts:login"), {"username": customer.email, "password": "a-brand-new-passphrase"}
+    )
+    assert relogin.status_code == 302
+
+
+def test_password_change_refuses_a_wrong_current_password(customer_client, customer):
+    response = customer_client.post(
+        reverse("accounts:password-change"),
+        {
+            "old_password": "wrong",
+            "new_password1": "a-brand-new-passphrase",
+            "new_password2": "a-brand-new-passphrase",
+        },
+    )
+
+    assert response.context["form"].errors["old_password"] == ["Your current password is incorrect."]
+    customer.refresh_from_db()
+    assert customer.check_password(USER_PASSWORD)
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    ["subscriptions:my-product", "accounts:profile", "accounts:password-change"],
+)
+def test_anonymous_users_are_sent_to_the_login_page(client, url_name):
+    url = reverse(url_name)
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('accounts:login')}?next={url}"

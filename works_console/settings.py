@@ -1,0 +1,232 @@
+"""Works Console settings: one module, driven by the environment (django-environ).
+
+With no environment at all it runs on embedded defaults (SQLite, kombu's filesystem broker) so that
+`make run` works on a fresh machine; DATABASE_URL and CELERY_BROKER_URL switch it to PostgreSQL and Redis.
+"""
+
+from pathlib import Path
+
+import environ
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# Required outside debug: a production deploy must never run on a key from the repository.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY") if not DEBUG else env.str("DJANGO_SECRET_KEY", default="dev-insecure-key")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "formtools",
+    "axes",
+    "django_htmx",
+    "django_celery_beat",
+    "phonenumber_field",
+    "accounts",
+    "billing",
+    "workspaces",
+    "subscriptions",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during authentication into its response.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "works_console.urls"
+WSGI_APPLICATION = "works_console.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "works_console.context_processors.console_shell",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A shared cache: django-ratelimit and django-axes count across processes (gunicorn workers).
+CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "subscriptions:my-product"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Failed-login throttling for the console (django-axes): 5 failures per email and address, 15 minutes.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+
+# SPEC 2: English by default, Japanese and Korean shipped; calendar dates are KST, instants UTC.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("ja", _("Japanese")), ("ko", _("Korean"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Seoul"
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Vendor assets come from the npm registry at install time (package.json), never from a CDN.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
+    ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env.str("STATICFILES_BACKEND", default="whitenoise.storage.CompressedManifestStaticFilesStorage")
+    },
+}
+if DEBUG:
+    STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+PHONENUMBER_DEFAULT_REGION = "KR"
+PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
+
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Works Console <no-reply@works-console.local>")
+
+# Production hardening, on whenever debug is off (`manage.py check --deploy` stays quiet).
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+X_FRAME_OPTIONS = "DENY"
+
+# --- Billing and lifecycle rules (SPEC 3, 5.6, 6) ---
+VAT_RATE = env.str("VAT_RATE", default="0.10")  # parsed as a Decimal/Fraction, never a float
+EARLY_TERMINATION_RATE = env.str("EARLY_TERMINATION_RATE", default="0.10")
+TRIAL_DAYS = 30
+TRIAL_GRACE_DAYS = env.int("TRIAL_GRACE_DAYS", default=30)
+TRIAL_MEMBER_LIMIT = 1_000
+
+# --- Celery (works_console/celery.py reads every CELERY_* setting) ---
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+if CELERY_BROKER_URL == "filesystem://":
+    # The embedded default for `make run`: kombu's filesystem transport in var/broker.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(VAR_DIR / "broker" / "out"),
+        "data_folder_out": str(VAR_DIR / "broker" / "out"),
+        "processed_folder": str(VAR_DIR / "broker" / "processed"),
+        "store_processed": False,
+    }
+else:
+    # Above the longest task, so a long job is not redelivered to a second worker while it runs.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3 * 3600}
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 50 * 60
+CELERY_TASK_TIME_LIMIT = 60 * 60
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The lifecycle jobs (SPEC 6). django-celery-beat copies these into its tables on start; operators then
+# change the schedule in Django admin. Each message expires before the next run is due, so a backlog of
+# stale messages never piles up behind a stopped worker.
+_EVERY_15_MINUTES = 15 * 60
+CELERY_BEAT_SCHEDULE = {
+    # Reserved paid conversions whose start date has come (first: a converted trial must not expire).
+    "activate-scheduled-conversions": {
+        "task": "subscriptions.tasks.activate_scheduled_conversions",
+        "schedule": _EVERY_15_MINUTES,
+        "options": {"expires": _EVERY_15_MINUTES},
+    },
+    # Close ended billing periods (invoices) and apply the renewal option at a term's end.
+    "renew-subscriptions": {
+        "task": "billing.tasks.renew_subscriptions",
+        "schedule": _EVERY_15_MINUTES,
+        "options": {"expires": _EVERY_15_MINUTES},
+    },
+    # Reserved cancellations whose date has come: final invoice, terminated, purge.
+    "execute-scheduled-cancellations": {
+        "task": "subscriptions.tasks.execute_scheduled_cancellations",
+        "schedule": _EVERY_15_MINUTES,
+        "options": {"expires": _EVERY_15_MINUTES},
+    },
+    # Trials past their last day to suspended; suspended past the grace to terminated and purged.
+    "expire-trials": {
+        "task": "subscriptions.tasks.expire_trials",
+        "schedule": _EVERY_15_MINUTES,
+        "options": {"expires": _EVERY_15_MINUTES},
+    },
+    # Reminder e-mails (trial ending, cancellation coming, term ending, invoice issued), each once.
+    "send-reminders": {
+        "task": "subscriptions.tasks.send_reminders",
+        "schedule": _EVERY_15_MINUTES,
+        "options": {"expires": _EVERY_15_MINUTES},
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}

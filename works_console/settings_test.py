@@ -1,0 +1,21 @@
+"""Test settings: real PostgreSQL and Redis (SPEC 10), taken from the environment or the local servers."""
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "false")
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/works_console")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+os.environ.setdefault("CACHE_URL", "rediscache://127.0.0.1:6379/13")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
+os.environ.setdefault("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage")
+
+from .settings import *  # noqa: E402,F403
+from .settings import PASSWORD_HASHERS as _PRODUCTION_HASHERS  # noqa: E402
+
+# Argon2 still, with the cheapest parameters: the suite hashes thousands of passwords.
+PASSWORD_HASHERS = ["works_console.hashers.FastArgon2PasswordHasher", *_PRODUCTION_HASHERS]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ALLOWED_HOSTS = ["*"]
+AXES_FAILURE_LIMIT = 5

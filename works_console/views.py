@@ -1,0 +1,62 @@
+from django.conf import settings
+from django.db import connection
+from django.db.utils import DatabaseError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from kombu import Connection
+from kombu.exceptions import KombuError
+
+from .shell import PLATFORMS, REGIONS
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("subscriptions:my-product")
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except DatabaseError:
+        return False
+
+
+def _broker_ok() -> bool:
+    try:
+        with Connection(
+            settings.CELERY_BROKER_URL,
+            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+            connect_timeout=2,
+        ) as broker:
+            broker.ensure_connection(max_retries=1, timeout=2)
+        return True
+    except (KombuError, OSError):
+        return False
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers and compose: 200 when the database and the broker answer, else 503."""
+    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    healthy = all(checks.values())
+    body = {"status": "ok" if healthy else "unavailable"} | {k: "ok" if v else "down" for k, v in checks.items()}
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+@require_POST
+def shell_select(request: HttpRequest) -> HttpResponseRedirect:
+    """Keep the header's Region and Platform in the session (SPEC 2)."""
+    if request.POST.get("region") in REGIONS:
+        request.session["region"] = request.POST["region"]
+    if request.POST.get("platform") in PLATFORMS:
+        request.session["platform"] = request.POST["platform"]
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("subscriptions:my-product")
+    return redirect(next_url)
