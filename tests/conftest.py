@@ -1,6 +1,7 @@
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
 from tests.accounts.factories import UserFactory
 
@@ -8,10 +9,13 @@ USER_PASSWORD = "correct-horse-battery-9"
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _isolate_cache_and_language():
     # Rate limits and login throttles live in the Redis cache: no test may inherit another's counters.
     cache.clear()
+    # A request in another language leaves that language active in the thread; tests start in English.
+    translation.activate("en")
     yield
+    translation.deactivate()
 
 
 @pytest.fixture
