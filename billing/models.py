@@ -1,1 +1,185 @@
-from django.db import models  # noqa: F401
+"""Plans, rate segments, invoices and credits (SPEC 3). Money is integer KRW everywhere."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q, Sum
+from django.utils.translation import gettext_lazy as _
+
+
+def new_public_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class ContractType(models.TextChoices):
+    MONTHLY = "monthly", _("Monthly")
+    ANNUAL = "annual", _("Annual")
+
+
+class Plan(models.Model):
+    """A price plan of the catalog, edited by operators (SPEC 3). A price change only affects new segments."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    # Upgrades go to a strictly higher tier only (SPEC 5.4).
+    tier = models.PositiveSmallIntegerField(_("tier"), unique=True)
+    # KRW per user per month, VAT excluded.
+    monthly_unit_price = models.PositiveIntegerField(_("monthly contract unit price (KRW)"))
+    annual_unit_price = models.PositiveIntegerField(_("annual contract unit price (KRW)"))
+    features = models.JSONField(_("features"), default=list, blank=True, help_text=_("One line per feature."))
+    notes = models.TextField(_("notes"), blank=True)
+    is_active = models.BooleanField(_("offered"), default=True)
+
+    class Meta:
+        ordering = ["tier"]
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(annual_unit_price__lte=models.F("monthly_unit_price")),
+                name="billing_plan_annual_not_above_monthly",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def unit_price(self, contract_type: str) -> int:
+        return self.annual_unit_price if contract_type == ContractType.ANNUAL else self.monthly_unit_price
+
+
+class RateSegment(models.Model):
+    """What a paid subscription costs over a span of days (SPEC 3, 5.4).
+
+    Conversion, upgrade and a licence increase each end the open segment and start a new one, so an invoice is
+    one usage line per segment within the period and the penalty reads the prices actually agreed.
+    """
+
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription", on_delete=models.CASCADE, related_name="rate_segments"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    contract_type = models.CharField(_("contract type"), max_length=8, choices=ContractType.choices)
+    # The unit price agreed when the segment started (a later catalog change does not touch it).
+    unit_price = models.PositiveIntegerField(_("unit price (KRW)"))
+    # The plan's monthly-contract price at that time: the penalty's "discount received" (SPEC 5.6).
+    list_unit_price = models.PositiveIntegerField(_("monthly list unit price (KRW)"))
+    # Annual: the licences bought. Monthly: null, billed on the members registered at the period's close.
+    quantity = models.PositiveIntegerField(_("licences"), null=True, blank=True)
+    starts_on = models.DateField(_("from (KST, inclusive)"))
+    # Exclusive; null while the segment is open.
+    ends_on = models.DateField(_("to (KST, exclusive)"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["subscription_id", "starts_on", "id"]
+        verbose_name = _("rate segment")
+        verbose_name_plural = _("rate segments")
+        constraints = [
+            # At most one open segment per subscription.
+            models.UniqueConstraint(
+                fields=["subscription"], condition=Q(ends_on__isnull=True), name="billing_one_open_segment"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gt=models.F("starts_on")),
+                name="billing_segment_not_empty",
+            ),
+            models.CheckConstraint(
+                condition=~Q(contract_type="annual") | Q(quantity__gte=1), name="billing_annual_has_licences"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {self.contract_type} {self.starts_on}..{self.ends_on or ''}"
+
+
+class Invoice(models.Model):
+    """A postpaid invoice for one billing period of one subscription (SPEC 3)."""
+
+    public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
+    subscription = models.ForeignKey("subscriptions.Subscription", on_delete=models.PROTECT, related_name="invoices")
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices")
+    period_index = models.PositiveIntegerField(_("period"))
+    period_start = models.DateField(_("period start"))
+    # Inclusive. A final invoice ends the day before the cancellation date.
+    period_end = models.DateField(_("period end"))
+    issued_on = models.DateField(_("issued on"))
+    is_final = models.BooleanField(_("final invoice"), default=False)
+    subtotal = models.BigIntegerField(_("subtotal"))
+    credit_applied = models.BigIntegerField(_("credit applied"), default=0)
+    vat = models.BigIntegerField(_("VAT"))
+    total = models.BigIntegerField(_("total"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period_start", "-id"]
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        constraints = [
+            # The last guard of the renewal job: one invoice per subscription per period (SPEC 3, 6).
+            models.UniqueConstraint(fields=["subscription", "period_index"], name="billing_one_invoice_per_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} ({self.period_start}..{self.period_end})"
+
+
+class InvoiceLine(models.Model):
+    class Kind(models.TextChoices):
+        USAGE = "usage", _("Usage")
+        PENALTY = "penalty", _("Early-termination penalty")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    description = models.CharField(max_length=200)
+    plan_name = models.CharField(max_length=64, blank=True)
+    contract_type = models.CharField(max_length=8, blank=True)
+    unit_price = models.PositiveIntegerField(null=True, blank=True)
+    quantity = models.PositiveIntegerField(null=True, blank=True)
+    days = models.PositiveIntegerField(null=True, blank=True)
+    period_days = models.PositiveIntegerField(null=True, blank=True)
+    amount = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["invoice_id", "id"]
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+
+    def __str__(self) -> str:
+        return f"{self.description}: {self.amount}"
+
+
+class CreditQuerySet(models.QuerySet):
+    def balance_for(self, customer_id: int) -> int:
+        return self.filter(customer_id=customer_id).aggregate(total=Sum("amount"))["total"] or 0
+
+
+class CustomerCredit(models.Model):
+    """A credit ledger row: a grant (+) by an operator, or its use (-) by an invoice (SPEC 3)."""
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credits")
+    amount = models.BigIntegerField(_("amount (KRW)"))
+    reason = models.CharField(_("reason"), max_length=200)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="credits")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CreditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("customer credit")
+        verbose_name_plural = _("customer credits")
+        constraints = [
+            # A use of credit belongs to an invoice, once.
+            models.UniqueConstraint(
+                fields=["invoice"], condition=Q(invoice__isnull=False), name="billing_one_credit_use_per_invoice"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.amount}"

@@ -1,0 +1,112 @@
+"""What every subscription service shares: the lock, the transition table, the event log (SPEC 4, 6)."""
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from subscriptions.models import (
+    ALLOWED,
+    TRANSITIONS,
+    Action,
+    LifecycleEvent,
+    Reservation,
+    Status,
+    Subscription,
+)
+
+# Who acted, as written on lifecycle events: ("customer", user) / ("operator", user) / ("job:<name>", None).
+Actor = tuple[str, Any]
+
+
+def customer_actor(user) -> Actor:
+    return ("customer", user)
+
+
+def job_actor(name: str) -> Actor:
+    return (f"job:{name}", None)
+
+
+def lock_subscription(subscription: Subscription | int) -> Subscription:
+    """Take the subscription's row lock, shared by views and jobs (SPEC 6), and return a fresh copy.
+
+    Must run inside a transaction; everything a service decides is decided on the locked, re-read row.
+    """
+    pk = subscription.pk if isinstance(subscription, Subscription) else subscription
+    return Subscription.objects.select_for_update(of=("self",)).select_related("plan", "workspace").get(pk=pk)
+
+
+def record_event(
+    subscription: Subscription,
+    kind: str,
+    *,
+    by: Actor,
+    at: datetime,
+    from_status: str = "",
+    to_status: str = "",
+    details: dict | None = None,
+) -> LifecycleEvent:
+    actor, user = by
+    return LifecycleEvent.objects.create(
+        subscription=subscription,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor,
+        actor_user=user,
+        at=at,
+        details=details or {},
+    )
+
+
+def change_status(
+    subscription: Subscription, to_status: str, *, by: Actor, at: datetime, kind: str, details: dict | None = None
+) -> Subscription:
+    """Move a locked subscription to `to_status`, if SPEC 4 allows it, and log the transition."""
+    from_status = subscription.status
+    if to_status not in TRANSITIONS[from_status]:
+        raise ValidationError(
+            _("A subscription cannot go from %(from)s to %(to)s.") % {"from": from_status, "to": to_status},
+            code="illegal_transition",
+        )
+    subscription.status = to_status
+    record_event(subscription, kind, by=by, at=at, from_status=from_status, to_status=to_status, details=details)
+    return subscription
+
+
+def pending_reservations(subscription: Subscription) -> dict[str, Reservation]:
+    """The pending reservations by kind; uses the prefetched `pending_reservations` when present."""
+    rows = getattr(subscription, "pending_reservation_list", None)
+    if rows is None:
+        rows = subscription.reservations.filter(state=Reservation.State.PENDING)
+    return {row.kind: row for row in rows}
+
+
+def allowed_actions(subscription: Subscription, *, pending: dict[str, Reservation] | None = None) -> frozenset[str]:
+    """The customer actions valid now: the state's table (ALLOWED) narrowed by the reservations (SPEC 5).
+
+    Views, templates (which buttons show) and services (what is accepted) all ask this one function.
+    """
+    if pending is None:
+        pending = pending_reservations(subscription)
+    actions = set(ALLOWED[subscription.status])
+    conversion = pending.get(Reservation.Kind.CONVERSION)
+    cancellation = pending.get(Reservation.Kind.CANCELLATION)
+    if conversion is not None:
+        # SPEC 5.5: a reserved conversion blocks cancellation; it can be changed (Convert) or withdrawn.
+        actions.discard(Action.CANCEL)
+        actions.add(Action.WITHDRAW_CONVERSION)
+    if cancellation is not None:
+        # SPEC 5.4: no upgrade with a pending cancellation. Also one cancellation at a time, and no conversion
+        # or renewal change for a service that is ending (docs/decisions.md): withdraw the cancellation first.
+        actions -= {Action.UPGRADE, Action.CANCEL, Action.CONVERT, Action.CHANGE_RENEWAL}
+        actions.add(Action.WITHDRAW_CANCELLATION)
+    return frozenset(actions)
+
+
+def ensure_allowed(subscription: Subscription, action: str) -> None:
+    if action not in allowed_actions(subscription):
+        raise ValidationError(
+            _("This action is not available for this subscription in its current state."), code="not_allowed"
+        )
