@@ -1,7 +1,7 @@
 import factory
 from django.contrib.auth.hashers import make_password
 
-from workspaces.models import AccountType, Member, Workspace
+from workspaces.models import AccountType, Member, OrgUnit, WorkGroup, Workspace
 
 ADMIN_PASSWORD = "works2026ok"
 
@@ -31,3 +31,31 @@ class AdminMemberFactory(MemberFactory):
     login_id = "admin"
     name = "Admin"
     is_admin = True
+
+
+class DomainWorkspaceFactory(WorkspaceFactory):
+    kind = AccountType.DOMAIN
+    name = factory.Sequence(lambda n: f"company{n}.example.com")
+
+
+class OrgUnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrgUnit
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Unit {n}")
+    parent = None
+
+
+class WorkGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkGroup
+        skip_postgeneration_save = True
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Group {n}")
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.members.add(*extracted)

@@ -1,0 +1,144 @@
+"""Forms of NAVER WORKS Admin (SPEC 7, 9). They validate and lay out; the services decide and write."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+
+from .models import Member, OrgUnit, Workspace
+from .selectors import org_unit_rows
+from .services import COMPANY_ADDRESS_MAX_LENGTH, COMPANY_NAME_MAX_LENGTH, MEMBER_NAME_MAX_LENGTH
+from .validators import validate_admin_id, validate_admin_password, validate_group_name
+
+# Longest input accepted before a validator even looks at it: an account ID is `id@domain` (40 + 1 + 253).
+ACCOUNT_ID_MAX_LENGTH = 300
+PASSWORD_MAX_LENGTH = 128
+
+
+def _helper(button: str, *, action: str | None = None, button_class: str = "btn-primary") -> FormHelper:
+    helper = FormHelper()
+    if action:
+        helper.form_action = action
+    helper.add_input(Submit("submit", button, css_class=button_class))
+    return helper
+
+
+class WorksLoginForm(forms.Form):
+    """SPEC 9: `Account ID`, `Password`, button `Start`."""
+
+    account_id = forms.CharField(
+        label=_("Account ID"),
+        max_length=ACCOUNT_ID_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username", "placeholder": "admin@group"}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        max_length=PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Start"))
+        self.helper.form_id = "works-login"
+
+
+class CompanyForm(forms.Form):
+    company_name = forms.CharField(label=_("Company name"), max_length=COMPANY_NAME_MAX_LENGTH)
+    company_phone = PhoneNumberField(label=_("Company phone number"), region="KR")
+    company_address = forms.CharField(
+        label=_("Company address"), max_length=COMPANY_ADDRESS_MAX_LENGTH, required=False
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Save company info"))
+
+
+class MemberAddForm(forms.Form):
+    """A member's ID and initial password follow the admin account rules (SPEC 7.2)."""
+
+    login_id = forms.CharField(
+        label=_("Member ID"),
+        validators=[validate_admin_id],
+        strip=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": 40}),
+    )
+    name = forms.CharField(label=_("Member name"), max_length=MEMBER_NAME_MAX_LENGTH)
+    password = forms.CharField(
+        label=_("Initial password"),
+        strip=False,
+        validators=[validate_admin_password],
+        max_length=PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("8-40 lowercase letters and digits, at least one of each; no “abc”, “123” or “aaa”."),
+    )
+    org_unit = forms.ModelChoiceField(
+        label=_("Organization unit"), queryset=OrgUnit.objects.none(), required=False, empty_label=_("(none)")
+    )
+
+    def __init__(self, *args, workspace: Workspace, **kwargs) -> None:
+        kwargs.setdefault("prefix", "member")
+        super().__init__(*args, **kwargs)
+        _set_unit_choices(self.fields["org_unit"], workspace)
+        self.helper = _helper(_("Add member"), action=reverse("workspaces:member-add"))
+
+
+def _set_unit_choices(field: forms.ModelChoiceField, workspace: Workspace) -> None:
+    """Units as their paths (`Sales / Seoul`), tree order, in one query."""
+    rows = org_unit_rows(list(OrgUnit.objects.filter(workspace=workspace)))
+    field.queryset = OrgUnit.objects.filter(workspace=workspace)
+    field.choices = [("", field.empty_label), *((row.unit.pk, " / ".join(row.path)) for row in rows)]
+
+
+class OrgUnitAddForm(forms.Form):
+    name = forms.CharField(label=_("Unit name"), max_length=100)
+    parent = forms.ModelChoiceField(
+        label=_("Parent unit"), queryset=OrgUnit.objects.none(), required=False, empty_label=_("(top level)")
+    )
+
+    def __init__(self, *args, workspace: Workspace, **kwargs) -> None:
+        kwargs.setdefault("prefix", "unit")
+        super().__init__(*args, **kwargs)
+        _set_unit_choices(self.fields["parent"], workspace)
+        self.helper = _helper(_("Add unit"), action=reverse("workspaces:unit-add"))
+
+
+class WorkGroupAddForm(forms.Form):
+    name = forms.CharField(label=_("New group"), max_length=100)
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("prefix", "group")
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Add group"), action=reverse("workspaces:group-add"))
+
+
+class GroupMemberForm(forms.Form):
+    """Which member to add to a group (the template lays it out, one small form per group)."""
+
+    member = forms.ModelChoiceField(queryset=Member.objects.none())
+
+    def __init__(self, *args, workspace: Workspace, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = Member.objects.filter(workspace=workspace)
+
+
+class RenameForm(forms.Form):
+    """SPEC 7.2: the group name changes under the application rules (validate_group_name)."""
+
+    new_name = forms.CharField(
+        label=_("New group name"),
+        strip=False,
+        validators=[validate_group_name],
+        widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": 22}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("prefix", "rename")
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            _("Change group name"), action=reverse("workspaces:rename"), button_class="btn-outline-primary"
+        )

@@ -1,0 +1,156 @@
+"""Reads of the NAVER WORKS side (SPEC 7): the signed-in member, the admin overview, access rules.
+
+Nothing here writes. Queries are bounded per page: they do not grow with the number of members, units or groups.
+"""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import ContractType
+from subscriptions.models import Status, Subscription
+
+from .models import Member, OrgUnit, WorkGroup, Workspace
+
+# SPEC 7.1: only these states let anyone into NAVER WORKS Admin.
+OPEN_STATUSES = frozenset({Status.TRIAL, Status.ACTIVE})
+
+
+def workspace_subscription(workspace: Workspace) -> Subscription | None:
+    """The subscription of a workspace, or None (a workspace is created inside the application transaction)."""
+    try:
+        return workspace.subscription
+    except Subscription.DoesNotExist:
+        return None
+
+
+def member_access_error(member: Member) -> ValidationError | None:
+    """Why `member` may not use NAVER WORKS now, or None (SPEC 7.1, 7.2).
+
+    One rule for the login and for every request of an open session, so a session ends at its next request
+    once the workspace is suspended or terminated.
+    """
+    workspace = member.workspace
+    subscription = workspace_subscription(workspace)
+    if subscription is None or subscription.purged_at is not None or subscription.status == Status.TERMINATED:
+        return ValidationError(_("This workspace has been terminated and can no longer be used."), code="terminated")
+    if subscription.status == Status.SUSPENDED:
+        return ValidationError(
+            _(
+                "This workspace is suspended because its trial has ended. "
+                "Convert it to a paid plan by %(deadline)s to keep it."
+            ),
+            code="suspended",
+            params={"deadline": subscription.grace_last_day.isoformat()},
+        )
+    if subscription.status not in OPEN_STATUSES:  # a state added later is closed until someone opens it here
+        return ValidationError(_("This workspace cannot be used now."), code="unavailable")
+    if workspace.needs_domain_verification and not member.is_admin:
+        return ValidationError(
+            _(
+                "The ownership of this domain has not been verified yet. "
+                "Until the admin verifies it, only the admin account can log in."
+            ),
+            code="domain_unverified",
+        )
+    return None
+
+
+def session_member(*, member_id: int | None, workspace_id: int | None) -> Member | None:
+    """The member an admin session points at, with its workspace and subscription (one query)."""
+    if not member_id or not workspace_id:
+        return None
+    return (
+        Member.objects.select_related("workspace", "workspace__subscription", "workspace__subscription__plan")
+        .filter(pk=member_id, workspace_id=workspace_id)
+        .first()
+    )
+
+
+def member_limit(*, subscription: Subscription | None) -> int | None:
+    """The most members the workspace may have now, or None for no limit (SPEC 3, 7.2).
+
+    A trial caps members at TRIAL_MEMBER_LIMIT; an active annual contract at its licences. Monthly contracts
+    are billed on the members registered, so they have no cap here.
+    """
+    if subscription is None:
+        return None
+    if subscription.status in (Status.TRIAL, Status.SUSPENDED):
+        return settings.TRIAL_MEMBER_LIMIT
+    if subscription.contract_type == ContractType.ANNUAL and subscription.licences:
+        return subscription.licences
+    return None
+
+
+@dataclass(frozen=True)
+class OrgUnitRow:
+    unit: OrgUnit
+    depth: int
+    path: tuple[str, ...]
+
+
+def org_unit_rows(units: list[OrgUnit]) -> list[OrgUnitRow]:
+    """The units of one workspace as a depth-first list (parents before children, siblings by name)."""
+    children: dict[int | None, list[OrgUnit]] = {}
+    for unit in sorted(units, key=lambda unit: unit.name):
+        children.setdefault(unit.parent_id, []).append(unit)
+    rows: list[OrgUnitRow] = []
+
+    def walk(parent_id: int | None, depth: int, path: tuple[str, ...]) -> None:
+        for unit in children.get(parent_id, []):
+            unit_path = (*path, unit.name)
+            rows.append(OrgUnitRow(unit=unit, depth=depth, path=unit_path))
+            walk(unit.pk, depth + 1, unit_path)
+
+    walk(None, 0, ())
+    return rows
+
+
+@dataclass
+class AdminOverview:
+    workspace: Workspace
+    subscription: Subscription | None
+    members: list[Member]
+    org_units: list[OrgUnitRow]
+    groups: list[WorkGroup]
+    member_limit: int | None
+    unit_paths: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def member_count(self) -> int:
+        return len(self.members)
+
+    @property
+    def at_member_limit(self) -> bool:
+        return self.member_limit is not None and self.member_count >= self.member_limit
+
+
+def admin_overview(*, workspace: Workspace) -> AdminOverview:
+    """Everything the admin home shows, in a fixed number of queries."""
+    subscription = workspace_subscription(workspace)
+    members = list(
+        workspace.members.select_related("workspace").prefetch_related(
+            Prefetch("work_groups", queryset=WorkGroup.objects.order_by("name"))
+        )
+    )
+    rows = org_unit_rows(list(workspace.org_units.all()))
+    groups = list(
+        workspace.work_groups.prefetch_related(
+            Prefetch("members", queryset=Member.objects.select_related("workspace").order_by("-is_admin", "login_id"))
+        )
+    )
+    unit_paths = {row.unit.pk: " / ".join(row.path) for row in rows}
+    for member in members:
+        member.unit_path = unit_paths.get(member.org_unit_id, "")
+    return AdminOverview(
+        workspace=workspace,
+        subscription=subscription,
+        members=members,
+        org_units=rows,
+        groups=groups,
+        member_limit=member_limit(subscription=subscription),
+        unit_paths=unit_paths,
+    )

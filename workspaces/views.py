@@ -1,0 +1,401 @@
+"""NAVER WORKS Admin (SPEC 7): login, company info, members, organization, groups, domain, export.
+
+Views go form -> service -> redirect and turn a service's ValidationError into messages at the form. Every
+object is looked up within the signed-in member's workspace, so another workspace's object is a 404.
+"""
+
+import json
+import math
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit import ALL
+from django_ratelimit.core import get_usage
+
+from subscriptions.models import Subscription
+
+from . import services
+from .decorators import current_member, works_login, works_logout, works_member_required
+from .forms import (
+    CompanyForm,
+    GroupMemberForm,
+    MemberAddForm,
+    OrgUnitAddForm,
+    RenameForm,
+    WorkGroupAddForm,
+    WorksLoginForm,
+)
+from .models import AccountType, Member, OrgUnit, WorkGroup, Workspace
+from .selectors import admin_overview, member_access_error
+
+# --- Login (SPEC 7.1) -----------------------------------------------------------------------------------------
+
+
+def _login_throttles(account_id: str) -> list[tuple[str, object, str]]:
+    """(group, key, rate) of each failed-login counter: per account ID and address, per account ID from any
+    address (a spread-out guess at one account), per address over any account IDs (one address spraying)."""
+    throttles = [("workspaces.login.ip", "ip", getattr(settings, "WORKS_LOGIN_RATE_IP", "50/15m"))]
+    if account_id:
+        throttles += [
+            (
+                f"workspaces.login.account-ip:{account_id}",
+                "ip",
+                getattr(settings, "WORKS_LOGIN_RATE_ACCOUNT_IP", "5/15m"),
+            ),
+            (
+                "workspaces.login.account",
+                lambda group, request: account_id,
+                getattr(settings, "WORKS_LOGIN_RATE_ACCOUNT", "20/15m"),
+            ),
+        ]
+    return throttles
+
+
+def _throttled_minutes(request: HttpRequest, account_id: str) -> int | None:
+    """Minutes until the login is allowed again, or None when no failed-login counter is full."""
+    waits = []
+    for group, key, rate in _login_throttles(account_id):
+        usage = get_usage(request, group=group, key=key, rate=rate, method=ALL, increment=False)
+        if usage is not None and usage["count"] >= usage["limit"]:
+            waits.append(max(1, math.ceil(max(usage["time_left"], 0) / 60)))
+    return max(waits) if waits else None
+
+
+def _count_failed_login(request: HttpRequest, account_id: str) -> None:
+    for group, key, rate in _login_throttles(account_id):
+        get_usage(request, group=group, key=key, rate=rate, method=ALL, increment=True)
+
+
+def _normalized_account_id(request: HttpRequest) -> str:
+    return request.POST.get("account_id", "").strip().lower()[:300]
+
+
+@never_cache
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    """SPEC 7.1: `Account ID`, `Password`, `Start`. Failed logins are throttled per account ID and address."""
+    member = current_member(request)
+    if member is not None and member_access_error(member) is None:
+        return redirect("workspaces:home")
+    if request.method != "POST":
+        return render(request, "workspaces/login.html", {"form": WorksLoginForm()})
+
+    form = WorksLoginForm(request.POST)
+    account_id = _normalized_account_id(request)
+    minutes = _throttled_minutes(request, account_id)
+    if minutes is not None:
+        form.is_valid()
+        form.add_error(
+            None,
+            _("Too many failed logins. Try again in %(minutes)d minutes.") % {"minutes": minutes},
+        )
+        return render(request, "workspaces/login.html", {"form": form}, status=429)
+    if form.is_valid():
+        try:
+            member = services.admin_authenticate(
+                account_id=form.cleaned_data["account_id"], password=form.cleaned_data["password"], now=timezone.now()
+            )
+        except ValidationError as error:
+            if error.code == "invalid_login":
+                _count_failed_login(request, account_id)
+            form.add_error(None, error)
+        else:
+            works_login(request, member)
+            next_url = request.GET.get("next", "")
+            if next_url and url_has_allowed_host_and_scheme(
+                next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            ):
+                return redirect(next_url)
+            return redirect("workspaces:home")
+    return render(request, "workspaces/login.html", {"form": form})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    works_logout(request)
+    messages.info(request, _("You have logged out of NAVER WORKS Admin."))
+    return redirect("workspaces:login")
+
+
+# --- Home and company info (SPEC 7.2) -------------------------------------------------------------------------
+
+
+def _render_home(request: HttpRequest, *, status: int = 200, **bound_forms) -> HttpResponse:
+    member: Member = request.works_member
+    workspace = member.workspace
+    overview = admin_overview(workspace=workspace)
+    for group in overview.groups:
+        in_group = {other.pk for other in group.members.all()}
+        group.candidates = [other for other in overview.members if other.pk not in in_group]
+    context = {
+        "member": member,
+        "workspace": workspace,
+        "overview": overview,
+        "member_form": bound_forms.get("member_form") or MemberAddForm(workspace=workspace),
+        "unit_form": bound_forms.get("unit_form") or OrgUnitAddForm(workspace=workspace),
+        "group_form": bound_forms.get("group_form") or WorkGroupAddForm(),
+        "rename_form": bound_forms.get("rename_form") or RenameForm(),
+        "group_errors": bound_forms.get("group_errors", {}),
+        "can_rename": workspace.kind == AccountType.GROUP,
+    }
+    return render(request, "workspaces/home.html", context, status=status)
+
+
+@never_cache
+@require_GET
+@works_member_required(admin_only=False)
+def home(request: HttpRequest) -> HttpResponse:
+    member: Member = request.works_member
+    if not member.is_admin:
+        return render(
+            request,
+            "workspaces/member_home.html",
+            {"member": member, "workspace": member.workspace, "groups": member.work_groups.order_by("name")},
+        )
+    if member.workspace.company_set_up_at is None:
+        return redirect("workspaces:company-setup")
+    return _render_home(request)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@works_member_required
+def company_setup(request: HttpRequest) -> HttpResponse:
+    """Company info: set up after the first login (SPEC 5.1 step 5, 7.2), edited later from the same page."""
+    workspace: Workspace = request.works_member.workspace
+    first_time = workspace.company_set_up_at is None
+    initial = {
+        "company_name": workspace.company_name,
+        "company_phone": workspace.company_phone,
+        "company_address": workspace.company_address,
+    }
+    form = CompanyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.workspace_update_company(workspace=workspace, now=timezone.now(), **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Company info saved."))
+            return redirect("workspaces:home")
+    return render(
+        request,
+        "workspaces/company_setup.html",
+        {"form": form, "workspace": workspace, "member": request.works_member, "first_time": first_time},
+    )
+
+
+# --- Members, units, groups (SPEC 7.2) ------------------------------------------------------------------------
+
+
+@sensitive_post_parameters("member-password")
+@require_POST
+@works_member_required
+def member_add(request: HttpRequest) -> HttpResponse:
+    workspace = request.works_member.workspace
+    form = MemberAddForm(request.POST, workspace=workspace)
+    if form.is_valid():
+        try:
+            member = services.member_add(workspace=workspace, now=timezone.now(), **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Member %(account_id)s added.") % {"account_id": member.account_id})
+            return redirect("workspaces:home")
+    return _render_home(request, member_form=form)
+
+
+def _run(request: HttpRequest, action, success_message: str) -> HttpResponse:
+    """Run a service that has no form; a refusal becomes an error message on the home page."""
+    try:
+        action()
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, success_message)
+    return redirect("workspaces:home")
+
+
+@require_POST
+@works_member_required
+def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
+    target = get_object_or_404(
+        Member.objects.select_related("workspace"), pk=member_id, workspace=request.works_member.workspace
+    )
+    return _run(
+        request,
+        lambda: services.member_remove(member=target, now=timezone.now()),
+        _("Member %(account_id)s removed.") % {"account_id": target.account_id},
+    )
+
+
+@require_POST
+@works_member_required
+def unit_add(request: HttpRequest) -> HttpResponse:
+    workspace = request.works_member.workspace
+    form = OrgUnitAddForm(request.POST, workspace=workspace)
+    if form.is_valid():
+        try:
+            unit = services.org_unit_add(workspace=workspace, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Unit “%(name)s” added.") % {"name": unit.name})
+            return redirect("workspaces:home")
+    return _render_home(request, unit_form=form)
+
+
+@require_POST
+@works_member_required
+def unit_remove(request: HttpRequest, unit_id: int) -> HttpResponse:
+    unit = get_object_or_404(
+        OrgUnit.objects.select_related("workspace"), pk=unit_id, workspace=request.works_member.workspace
+    )
+    return _run(
+        request, lambda: services.org_unit_remove(org_unit=unit), _("Unit “%(name)s” removed.") % {"name": unit.name}
+    )
+
+
+@require_POST
+@works_member_required
+def group_add(request: HttpRequest) -> HttpResponse:
+    workspace = request.works_member.workspace
+    form = WorkGroupAddForm(request.POST)
+    if form.is_valid():
+        try:
+            group = services.work_group_add(workspace=workspace, name=form.cleaned_data["name"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Group “%(name)s” added.") % {"name": group.name})
+            return redirect("workspaces:home")
+    return _render_home(request, group_form=form)
+
+
+def _group(request: HttpRequest, group_id: int) -> WorkGroup:
+    return get_object_or_404(
+        WorkGroup.objects.select_related("workspace"), pk=group_id, workspace=request.works_member.workspace
+    )
+
+
+@require_POST
+@works_member_required
+def group_remove(request: HttpRequest, group_id: int) -> HttpResponse:
+    group = _group(request, group_id)
+    return _run(
+        request,
+        lambda: services.work_group_remove(work_group=group),
+        _("Group “%(name)s” removed.") % {"name": group.name},
+    )
+
+
+@require_POST
+@works_member_required
+def group_member_add(request: HttpRequest, group_id: int) -> HttpResponse:
+    group = _group(request, group_id)
+    form = GroupMemberForm(request.POST, workspace=group.workspace)
+    if not form.is_valid():
+        messages.error(request, _("Choose a member to add to the group “%(name)s”.") % {"name": group.name})
+        return redirect("workspaces:home")
+    target = form.cleaned_data["member"]
+    return _run(
+        request,
+        lambda: services.work_group_add_member(work_group=group, member=target),
+        _("%(account_id)s added to “%(name)s”.") % {"account_id": target.account_id, "name": group.name},
+    )
+
+
+@require_POST
+@works_member_required
+def group_member_remove(request: HttpRequest, group_id: int, member_id: int) -> HttpResponse:
+    group = _group(request, group_id)
+    target = get_object_or_404(Member.objects.select_related("workspace"), pk=member_id, workspace=group.workspace)
+    return _run(
+        request,
+        lambda: services.work_group_remove_member(work_group=group, member=target),
+        _("%(account_id)s removed from “%(name)s”.") % {"account_id": target.account_id, "name": group.name},
+    )
+
+
+# --- Group name, domain, export (SPEC 7.2, 7.3) ---------------------------------------------------------------
+
+
+@require_POST
+@works_member_required
+def rename(request: HttpRequest) -> HttpResponse:
+    workspace = request.works_member.workspace
+    form = RenameForm(request.POST)
+    if form.is_valid():
+        try:
+            renamed = services.workspace_rename(
+                workspace=workspace, new_name=form.cleaned_data["new_name"], now=timezone.now()
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("The group name is now %(name)s. Your account ID is %(account_id)s.")
+                % {"name": renamed.name, "account_id": f"{request.works_member.login_id}@{renamed.name}"},
+            )
+            return redirect("workspaces:home")
+    return _render_home(request, rename_form=form)
+
+
+@require_POST
+@works_member_required
+def verify_domain(request: HttpRequest) -> HttpResponse:
+    workspace = request.works_member.workspace
+    return _run(
+        request,
+        lambda: services.workspace_verify_domain(workspace=workspace, now=timezone.now()),
+        _("The domain %(domain)s is verified. Every member can log in now.") % {"domain": workspace.name},
+    )
+
+
+def _export_response(workspace: Workspace) -> HttpResponse:
+    data = services.workspace_export_data(workspace=workspace, now=timezone.now())
+    response = HttpResponse(
+        json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = content_disposition_header(True, f"{workspace.name}-export.json")
+    # Personal data: never kept by a shared cache or the browser's.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@works_member_required
+def export(request: HttpRequest) -> HttpResponse:
+    return _export_response(request.works_member.workspace)
+
+
+@login_required
+@require_GET
+def customer_export(request: HttpRequest, public_id: str) -> HttpResponse:
+    """SPEC 7.3: the customer downloads the workspace data from My Product, any time before the purge."""
+    subscription = get_object_or_404(
+        Subscription.objects.owned_by(request.user).select_related("workspace"), public_id=public_id
+    )
+    if subscription.workspace is None:
+        messages.error(
+            request,
+            _("The data of %(name)s has been deleted for good; there is nothing left to export.")
+            % {"name": subscription.name},
+        )
+        return redirect("subscriptions:my-product")
+    return _export_response(subscription.workspace)
