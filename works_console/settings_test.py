@@ -19,3 +19,5 @@ PASSWORD_HASHERS = ["works_console.hashers.FastArgon2PasswordHasher", *_PRODUCTI
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
 AXES_FAILURE_LIMIT = 5
+# A result backend in tests only, so a test can wait for a task run by a real worker (result.get()).
+CELERY_RESULT_BACKEND = os.environ["CELERY_BROKER_URL"]

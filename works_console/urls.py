@@ -12,4 +12,5 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("naver-works/", include("subscriptions.urls")),
     path("works/", include("workspaces.urls")),
+    path("billing/", include("billing.urls")),
 ]

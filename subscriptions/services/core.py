@@ -12,7 +12,6 @@ from subscriptions.models import (
     Action,
     LifecycleEvent,
     Reservation,
-    Status,
     Subscription,
 )
 

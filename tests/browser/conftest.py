@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from billing.catalog import ensure_catalog
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -39,6 +41,8 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
+    # live_server tests flush the database after each test, the data migration's plan catalog included.
+    ensure_catalog()
     context = browser.new_context(base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()

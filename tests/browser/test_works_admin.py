@@ -10,8 +10,7 @@ from tests.subscriptions.factories import TrialSubscriptionFactory
 from tests.workspaces.factories import ADMIN_PASSWORD, DomainWorkspaceFactory
 from workspaces.models import Member
 
-# serialized_rollback: the live server needs committed rows, and the seeded plan catalog must survive the flush.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _log_in(page, account_id: str, password: str = ADMIN_PASSWORD) -> None:

@@ -2,14 +2,16 @@ from datetime import date, timedelta
 
 import factory
 
-from billing.models import Plan
-from subscriptions.models import Status, Subscription
+from billing.catalog import ensure_catalog
+from billing.models import ContractType, Invoice, Plan
+from subscriptions.models import Reservation, Status, Subscription
 from tests.accounts.factories import UserFactory
 from tests.workspaces.factories import AdminMemberFactory, WorkspaceFactory
 
 
 def plan(code: str = "basic") -> Plan:
-    """A plan of the seeded catalog (billing/migrations/0003_seed_plan_catalog.py)."""
+    """A plan of the seeded catalog; transactional tests flush the migration's rows, so re-seed when needed."""
+    ensure_catalog()
     return Plan.objects.get(code=code)
 
 
@@ -18,6 +20,7 @@ class TrialSubscriptionFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Subscription
+        skip_postgeneration_save = True
 
     class Params:
         plan_code = "basic"
@@ -37,3 +40,65 @@ class TrialSubscriptionFactory(factory.django.DjangoModelFactory):
     def admin(self, create, extracted, **kwargs):
         if create and self.workspace is not None:
             AdminMemberFactory(workspace=self.workspace)
+
+
+class SuspendedSubscriptionFactory(TrialSubscriptionFactory):
+    """A trial past its last day, in its grace period (SPEC 6)."""
+
+    status = Status.SUSPENDED
+
+
+class ActiveSubscriptionFactory(TrialSubscriptionFactory):
+    """A paid annual subscription started on `paid_start`, in its first 12-month term."""
+
+    status = Status.ACTIVE
+    paid_start = date(2026, 12, 10)
+    contract_type = ContractType.ANNUAL
+    licences = 10
+    term_start = factory.SelfAttribute("paid_start")
+    term_end = date(2027, 12, 9)
+
+
+class TerminatedSubscriptionFactory(ActiveSubscriptionFactory):
+    """A paid subscription cancelled and purged: no workspace, no admin account, the name kept (SPEC 6)."""
+
+    status = Status.TERMINATED
+    workspace = None
+    account_type = "group"
+    name = factory.Sequence(lambda n: f"gone-{n}")
+    admin_account_id = ""
+    terminated_on = date(2027, 1, 1)
+
+
+class ReservationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reservation
+
+    subscription = factory.SubFactory(TrialSubscriptionFactory)
+    kind = Reservation.Kind.CANCELLATION
+    state = Reservation.State.PENDING
+    effective_on = date(2026, 12, 20)
+
+
+class ConversionReservationFactory(ReservationFactory):
+    kind = Reservation.Kind.CONVERSION
+    plan = factory.LazyFunction(lambda: plan("premium"))
+    contract_type = ContractType.ANNUAL
+    licences = 25
+
+
+class InvoiceFactory(factory.django.DjangoModelFactory):
+    """An issued invoice of one billing period; amounts are integer KRW."""
+
+    class Meta:
+        model = Invoice
+
+    subscription = factory.SubFactory(ActiveSubscriptionFactory)
+    customer = factory.SelfAttribute("subscription.customer")
+    period_index = factory.Sequence(lambda n: n)
+    period_start = date(2026, 12, 10)
+    period_end = date(2027, 1, 9)
+    issued_on = factory.LazyAttribute(lambda o: o.period_end + timedelta(days=1))
+    subtotal = 50_000
+    vat = factory.LazyAttribute(lambda o: o.subtotal // 10)
+    total = factory.LazyAttribute(lambda o: o.subtotal + o.vat)

@@ -12,7 +12,7 @@ from tests.subscriptions.factories import TrialSubscriptionFactory
 from workspaces import services
 from workspaces.models import Member
 
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 NOW = datetime(2026, 12, 10, 3, 0, tzinfo=UTC)
 

@@ -1,0 +1,180 @@
+"""Django admin for operators: the plan catalog, invoices (read-only) and customer credits (SPEC 3)."""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import CustomerCredit, Invoice, InvoiceLine, Plan
+from .services import credit_grant
+
+
+class PlanAdminForm(forms.ModelForm):
+    """Features are edited as text, one feature per line (stored as a JSON list)."""
+
+    features = forms.CharField(
+        label=_("features"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
+        help_text=_("One line per feature, shown on the plan cards of the application wizard."),
+    )
+
+    class Meta:
+        model = Plan
+        fields = [
+            "code",
+            "name",
+            "tier",
+            "monthly_unit_price",
+            "annual_unit_price",
+            "features",
+            "notes",
+            "is_active",
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["features"] = "\n".join(self.instance.features or [])
+
+    def clean_features(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["features"].splitlines() if line.strip()]
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    """Prices edited here apply to new rate segments only; running contracts keep theirs (SPEC 3)."""
+
+    form = PlanAdminForm
+    list_display = ["name", "code", "tier", "annual_unit_price", "monthly_unit_price", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code"]
+    ordering = ["tier"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Subscriptions, segments and reservations refer to plans (PROTECT); retire a plan by un-offering it.
+        return False
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    fields = [
+        "kind",
+        "description",
+        "plan_name",
+        "contract_type",
+        "unit_price",
+        "quantity",
+        "days",
+        "period_days",
+        "amount",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    """Invoices are issued by the billing services only; operators read them (adjust with credits)."""
+
+    list_display = [
+        "public_id",
+        "subscription",
+        "customer",
+        "period_start",
+        "period_end",
+        "issued_on",
+        "is_final",
+        "total",
+    ]
+    list_filter = ["is_final", "issued_on"]
+    search_fields = ["public_id", "subscription__name", "subscription__public_id", "customer__email"]
+    date_hierarchy = "issued_on"
+    list_select_related = ["subscription", "customer"]
+    inlines = [InvoiceLineInline]
+    readonly_fields = [
+        "public_id",
+        "subscription",
+        "customer",
+        "period_index",
+        "period_start",
+        "period_end",
+        "issued_on",
+        "is_final",
+        "subtotal",
+        "credit_applied",
+        "vat",
+        "total",
+        "created_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class CreditGrantForm(forms.ModelForm):
+    class Meta:
+        model = CustomerCredit
+        fields = ["customer", "amount", "reason"]
+
+    def clean_amount(self) -> int:
+        amount = self.cleaned_data["amount"]
+        if amount is not None and amount <= 0:
+            raise ValidationError(_("A credit grant must be more than 0 KRW."), code="not_positive")
+        return amount
+
+
+@admin.register(CustomerCredit)
+class CustomerCreditAdmin(admin.ModelAdmin):
+    """The credit ledger: operators grant credit with a reason (credit_grant); invoices record its use.
+
+    Rows are never edited or deleted: a mistaken grant is corrected by a further row.
+    """
+
+    form = CreditGrantForm
+    list_display = ["customer", "amount", "reason", "invoice", "granted_by", "created_at"]
+    list_select_related = ["customer", "invoice", "granted_by"]
+    search_fields = ["customer__email", "reason", "invoice__public_id"]
+    autocomplete_fields = []
+    raw_id_fields = ["customer"]
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        if obj is not None:
+            return ["customer", "amount", "reason", "invoice", "granted_by", "created_at"]
+        return []
+
+    def get_fields(self, request, obj=None) -> list[str]:
+        if obj is not None:
+            return ["customer", "amount", "reason", "invoice", "granted_by", "created_at"]
+        return ["customer", "amount", "reason"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # The change page is a read-only view of a ledger row.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj: CustomerCredit, form, change: bool) -> None:
+        if change:
+            raise PermissionDenied
+        credit = credit_grant(customer=obj.customer, amount=obj.amount, reason=obj.reason, by=request.user)
+        # The admin logs the addition against `obj`: let it be the row the service wrote.
+        obj.pk = credit.pk
+        obj.granted_by = credit.granted_by
+        obj.created_at = credit.created_at
+        obj._state.adding = False

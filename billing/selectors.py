@@ -1,0 +1,60 @@
+"""Read-only billing queries: the customer's invoices, the credit balance, the members billed (SPEC 3).
+
+Every query here is bounded: the invoice list costs the same number of queries for 1 or 1,000 invoices.
+"""
+
+from django.db.models import QuerySet
+
+from workspaces.models import Member
+
+from .models import CustomerCredit, Invoice
+
+INVOICES_PER_PAGE = 50
+
+
+def invoice_list_for_customer(*, customer) -> QuerySet[Invoice]:
+    """The customer's invoices, newest period first, with the subscription name in the same query."""
+    return (
+        Invoice.objects.filter(customer=customer)
+        .select_related("subscription")
+        .only(
+            "public_id",
+            "period_index",
+            "period_start",
+            "period_end",
+            "issued_on",
+            "is_final",
+            "subtotal",
+            "credit_applied",
+            "vat",
+            "total",
+            "subscription__name",
+            "subscription__public_id",
+        )
+        .order_by("-issued_on", "-period_start", "-id")
+    )
+
+
+def invoice_for_customer(*, customer, public_id: str) -> Invoice | None:
+    """One invoice of the customer with its lines (two queries), or None when it is not theirs."""
+    return (
+        Invoice.objects.filter(customer=customer, public_id=public_id)
+        .select_related("subscription")
+        .prefetch_related("lines")
+        .first()
+    )
+
+
+def credit_balance(*, customer_id: int) -> int:
+    """The customer's credit balance in KRW: grants minus what invoices consumed (SPEC 3)."""
+    return CustomerCredit.objects.balance_for(customer_id)
+
+
+def workspace_member_count(*, workspace_id: int | None) -> int:
+    """Members registered in the workspace now, the admin account included (SPEC 3: monthly quantity).
+
+    A purged workspace (null) has no members left to bill.
+    """
+    if workspace_id is None:
+        return 0
+    return Member.objects.filter(workspace_id=workspace_id).count()

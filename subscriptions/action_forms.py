@@ -1,0 +1,246 @@
+"""Forms of the paid-lifecycle actions (SPEC 5.2-5.5, 9): they validate and lay out; the services decide.
+
+Labels are the SPEC 9 accessible names. The forms repeat the rules a customer can fix at a field (date range,
+licences, tier, phrase) so the message shows at that field; the services re-check every rule on the locked row.
+"""
+
+from datetime import date
+
+from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import ContractType, Plan
+
+from .models import RenewalOption, Subscription
+from .services.paid import MAX_LICENCES
+
+ISO_DATE = "%Y-%m-%d"
+
+
+class IsoDateInput(forms.DateInput):
+    """A native date picker whose value is ISO YYYY-MM-DD (SPEC 9)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs=attrs, format=ISO_DATE)
+
+
+def _date_field(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        input_formats=[ISO_DATE],
+        widget=IsoDateInput(),
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
+    )
+
+
+def _licences_field(*, required: bool, help_text: str = "") -> forms.IntegerField:
+    return forms.IntegerField(
+        label=_("Licences"),
+        required=required,
+        min_value=1,
+        max_value=MAX_LICENCES,
+        help_text=help_text,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+
+def _limit_dates(field: forms.Field, first: date, last: date) -> None:
+    field.widget.attrs.update({"min": first.isoformat(), "max": last.isoformat()})
+
+
+class PlanChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Plan) -> str:
+        return obj.name
+
+
+class ConvertForm(forms.Form):
+    """Convert to paid (SPEC 5.2): plan, contract type, licences (annual), start date."""
+
+    plan = PlanChoiceField(label=_("Plan"), queryset=Plan.objects.none(), empty_label=None)
+    contract_type = forms.ChoiceField(
+        label=_("Contract type"), choices=ContractType.choices, widget=forms.RadioSelect, initial=ContractType.ANNUAL
+    )
+    licences = _licences_field(required=False)
+    start_on = _date_field(_("Start date"))
+
+    def __init__(self, *args, subscription: Subscription, today: date, members: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.subscription = subscription
+        self.today = today
+        self.members = max(members, 1)
+        self.fields["plan"].queryset = Plan.objects.filter(is_active=True).order_by("tier")
+        self.fields["licences"].help_text = gettext(
+            "Annual contracts only: at least %(members)d, one for each member registered now."
+        ) % {"members": self.members}
+        self.fields["start_on"].help_text = gettext(
+            "Today converts at once; a later date (up to %(last)s) reserves the conversion."
+        ) % {"last": subscription.grace_last_day.isoformat()}
+        _limit_dates(self.fields["start_on"], today, subscription.grace_last_day)
+
+    def clean_start_on(self) -> date:
+        start_on = self.cleaned_data["start_on"]
+        if not self.today <= start_on <= self.subscription.grace_last_day:
+            raise forms.ValidationError(
+                gettext("Choose a start date from %(first)s to %(last)s.")
+                % {"first": self.today.isoformat(), "last": self.subscription.grace_last_day.isoformat()},
+                code="date_out_of_range",
+            )
+        return start_on
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("contract_type") == ContractType.ANNUAL:
+            licences = cleaned.get("licences")
+            if licences is None and "licences" not in self.errors:
+                self.add_error("licences", gettext("Enter the number of licences for an annual contract."))
+            elif licences is not None and licences < self.members:
+                self.add_error(
+                    "licences",
+                    gettext("Enter at least %(minimum)d licences: one for each member registered now.")
+                    % {"minimum": self.members},
+                )
+        else:
+            cleaned["licences"] = None
+        return cleaned
+
+
+class RenewalForm(forms.Form):
+    """Change renewal option (SPEC 5.3): the option, and the licences of an annual renewal."""
+
+    option = forms.ChoiceField(label=_("Renewal option"), choices=RenewalOption.choices, widget=forms.RadioSelect)
+    licences = _licences_field(required=False)
+
+    def __init__(self, *args, subscription: Subscription, members: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.subscription = subscription
+        self.members = max(members, 1)
+        if subscription.contract_type == ContractType.ANNUAL:
+            help_text = gettext(
+                "For an annual renewal: the licences of the next term (now %(licences)d; lower is allowed, at least"
+                " %(members)d)."
+            ) % {"licences": subscription.licences, "members": self.members}
+        else:
+            help_text = gettext(
+                "Needed to renew as annual: the licences of the annual contract (at least %(members)d)."
+            ) % {"members": self.members}
+        self.fields["licences"].help_text = help_text
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("option") != RenewalOption.RENEW_ANNUAL:
+            cleaned["licences"] = None
+            return cleaned
+        licences = cleaned.get("licences")
+        if licences is None and "licences" not in self.errors:
+            if self.subscription.contract_type == ContractType.ANNUAL:
+                cleaned["licences"] = self.subscription.licences
+            else:
+                self.add_error("licences", gettext("Enter the number of licences for an annual contract."))
+        elif licences is not None and licences < self.members:
+            self.add_error(
+                "licences",
+                gettext("Enter at least %(minimum)d licences: one for each member registered now.")
+                % {"minimum": self.members},
+            )
+        return cleaned
+
+
+class UpgradePlanForm(forms.Form):
+    """Upgrade step 1 (SPEC 5.4): a plan of a higher tier only; lower tiers are shown disabled."""
+
+    plan = PlanChoiceField(label=_("Plan"), queryset=Plan.objects.none(), widget=forms.RadioSelect, empty_label=None)
+
+    def __init__(self, *args, subscription: Subscription, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.subscription = subscription
+        self.fields["plan"].queryset = Plan.objects.filter(is_active=True).order_by("tier")
+
+    def clean_plan(self) -> Plan:
+        plan = self.cleaned_data["plan"]
+        if plan.tier <= self.subscription.plan.tier:
+            raise forms.ValidationError(
+                gettext("Choose a plan of a higher tier than %(plan)s.") % {"plan": self.subscription.plan.name},
+                code="not_higher_tier",
+            )
+        return plan
+
+
+class UpgradeTermsForm(forms.Form):
+    agree = forms.BooleanField(
+        label=_("I agree to the terms"),
+        error_messages={"required": _("Agree to the terms to continue.")},
+    )
+
+
+class UpgradeReviewForm(forms.Form):
+    """The review step has nothing to enter: Submit confirms."""
+
+
+class LicencesForm(forms.Form):
+    """Increase an annual contract's licences (SPEC 3): more than now; reductions only at renewal."""
+
+    licences = _licences_field(required=True)
+
+    def __init__(self, *args, subscription: Subscription, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.subscription = subscription
+        self.fields["licences"].widget.attrs["min"] = subscription.licences + 1
+        self.fields["licences"].help_text = gettext(
+            "Now %(licences)d. Added licences are billed from today, prorated by day; licences can only be reduced"
+            " at renewal."
+        ) % {"licences": subscription.licences}
+
+    def clean_licences(self) -> int:
+        licences = self.cleaned_data["licences"]
+        if licences <= self.subscription.licences:
+            raise forms.ValidationError(
+                gettext("Enter more than the current %(licences)d licences. Licences can only be reduced at renewal.")
+                % {"licences": self.subscription.licences},
+                code="not_an_increase",
+            )
+        return licences
+
+
+def cancellation_phrase() -> str:
+    """The phrase to type, in the active language (SPEC 5.5); gettext so that ja and ko get their own."""
+    return gettext("Cancel the selected service")
+
+
+class CancelForm(forms.Form):
+    """Cancel (SPEC 5.5): the date (today to the day after the contract end) and the exact phrase."""
+
+    cancellation_date = _date_field(_("Cancellation date"))
+    confirmation_phrase = forms.CharField(
+        label=_("Confirmation phrase"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, subscription: Subscription, first: date, last: date, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.subscription = subscription
+        self.first = first
+        self.last = last
+        _limit_dates(self.fields["cancellation_date"], first, last)
+
+    def clean_cancellation_date(self) -> date:
+        on = self.cleaned_data["cancellation_date"]
+        if not self.first <= on <= self.last:
+            raise forms.ValidationError(
+                gettext("Choose a cancellation date from %(first)s to %(last)s.")
+                % {"first": self.first.isoformat(), "last": self.last.isoformat()},
+                code="date_out_of_range",
+            )
+        return on
+
+    def clean_confirmation_phrase(self) -> str:
+        phrase = self.cleaned_data["confirmation_phrase"]
+        expected = cancellation_phrase()
+        if phrase != expected:
+            raise forms.ValidationError(
+                gettext("Type the phrase exactly as shown: %(phrase)s") % {"phrase": expected}, code="wrong_phrase"
+            )
+        return phrase

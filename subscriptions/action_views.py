@@ -1,0 +1,452 @@
+"""The paid-lifecycle pages of My Product (SPEC 5.2-5.5, 9): convert, renewal option, upgrade, licences, cancel.
+
+Thin views: every lookup is scoped to the customer (another customer's subscription is a 404), forms validate,
+services decide under the row lock, and a refused action (a state that does not allow it, a stale page, a
+crafted POST) changes nothing and shows a message, never a 500.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from formtools.wizard.views import SessionWizardView
+
+from billing.models import ContractType, Plan
+from billing.periods import ONE_DAY
+from billing.selectors import workspace_member_count
+from works_console.dates import kst_date
+
+from .action_forms import (
+    CancelForm,
+    ConvertForm,
+    LicencesForm,
+    RenewalForm,
+    UpgradePlanForm,
+    UpgradeReviewForm,
+    UpgradeTermsForm,
+    cancellation_phrase,
+)
+from .models import ALLOWED, Action, RenewalOption, Reservation, Status, Subscription
+from .services.cancel import (
+    cancellation_date_range,
+    cancellation_penalty,
+    penalty_applies,
+    subscription_cancel,
+    subscription_withdraw_cancellation,
+)
+from .services.core import allowed_actions, customer_actor, pending_reservations
+from .services.paid import (
+    can_increase_licences,
+    subscription_convert,
+    subscription_increase_licences,
+    subscription_set_renewal_option,
+    subscription_upgrade,
+    subscription_withdraw_conversion,
+)
+
+MY_PRODUCT = "subscriptions:my-product"
+
+
+def _subscription_for(request: HttpRequest, public_id: str) -> Subscription:
+    return get_object_or_404(
+        Subscription.objects.select_related("plan", "workspace"), public_id=public_id, customer=request.user
+    )
+
+
+def _refuse(request: HttpRequest, message: str | None = None) -> HttpResponse:
+    messages.error(request, message or _("This action is not available for this subscription in its current state."))
+    return redirect(MY_PRODUCT)
+
+
+def _add_service_error(form: Form, error: ValidationError) -> None:
+    """A service's ValidationError onto the form: at the field it names, or above the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _now() -> datetime:
+    # The clock is read once, here at the edge; the services take it as an argument.
+    return timezone.now()
+
+
+def _members(subscription: Subscription) -> int:
+    return workspace_member_count(workspace_id=subscription.workspace_id)
+
+
+# --- convert to paid (SPEC 5.2) -------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def convert(request: HttpRequest, public_id: str) -> HttpResponse:
+    subscription = _subscription_for(request, public_id)
+    pending = pending_reservations(subscription)
+    if Action.CONVERT not in allowed_actions(subscription, pending=pending):
+        return _refuse(request)
+    now = _now()
+    today = kst_date(now)
+    members = _members(subscription)
+    reservation = pending.get(Reservation.Kind.CONVERSION)
+    if reservation is not None:
+        initial = {
+            "plan": reservation.plan_id,
+            "contract_type": reservation.contract_type,
+            "licences": reservation.licences,
+            "start_on": reservation.effective_on,
+        }
+    else:
+        initial = {
+            "plan": subscription.plan_id,
+            "contract_type": ContractType.ANNUAL,
+            "licences": max(members, 1),
+            "start_on": today,
+        }
+    form = ConvertForm(
+        request.POST if request.method == "POST" else None,
+        subscription=subscription,
+        today=today,
+        members=members,
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = subscription_convert(
+                subscription=subscription,
+                plan=data["plan"],
+                contract_type=data["contract_type"],
+                licences=data["licences"],
+                start_on=data["start_on"],
+                by=customer_actor(request.user),
+                now=now,
+            )
+        except ValidationError as error:
+            _add_service_error(form, error)
+        else:
+            if result.status == Status.ACTIVE:
+                messages.success(
+                    request,
+                    _("%(name)s is now a paid %(plan)s subscription.")
+                    % {"name": result.name, "plan": result.plan.name},
+                )
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "The paid conversion of %(name)s is reserved for %(date)s."
+                        " You can change or withdraw it until then."
+                    )
+                    % {"name": result.name, "date": data["start_on"].isoformat()},
+                )
+            return redirect(MY_PRODUCT)
+    plans = list(Plan.objects.filter(is_active=True).order_by("tier"))
+    return render(
+        request,
+        "subscriptions/actions/convert.html",
+        {"subscription": subscription, "form": form, "reservation": reservation, "plans": plans, "members": members},
+    )
+
+
+@login_required
+@require_POST
+def withdraw_conversion(request: HttpRequest, public_id: str) -> HttpResponse:
+    subscription = _subscription_for(request, public_id)
+    try:
+        subscription_withdraw_conversion(subscription=subscription, by=customer_actor(request.user), now=_now())
+    except ValidationError as error:
+        return _refuse(request, " ".join(error.messages))
+    messages.success(
+        request, _("The reserved paid conversion of %(name)s is withdrawn.") % {"name": subscription.name}
+    )
+    return redirect(MY_PRODUCT)
+
+
+# --- renewal option (SPEC 5.3): Save, then Confirm ---------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_renewal(request: HttpRequest, public_id: str) -> HttpResponse:
+    subscription = _subscription_for(request, public_id)
+    if Action.CHANGE_RENEWAL not in allowed_actions(subscription):
+        return _refuse(request)
+    members = _members(subscription)
+    initial = {
+        "option": subscription.effective_renewal_option,
+        "licences": subscription.renewal_licences or subscription.licences,
+    }
+    form = RenewalForm(
+        request.POST if request.method == "POST" else None,
+        subscription=subscription,
+        members=members,
+        initial=initial,
+    )
+    context = {"subscription": subscription, "form": form, "effective_on": subscription.term_end + ONE_DAY}
+    if request.method == "POST" and form.is_valid() and "back" not in request.POST:
+        if "confirm" not in request.POST:
+            context["option_label"] = RenewalOption(form.cleaned_data["option"]).label
+            return render(request, "subscriptions/actions/renewal_confirm.html", context)
+        try:
+            subscription_set_renewal_option(
+                subscription=subscription,
+                option=form.cleaned_data["option"],
+                licences=form.cleaned_data["licences"],
+                by=customer_actor(request.user),
+                now=_now(),
+            )
+        except ValidationError as error:
+            _add_service_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("The renewal option of %(name)s is now: %(option)s.")
+                % {"name": subscription.name, "option": RenewalOption(form.cleaned_data["option"]).label},
+            )
+            return redirect(MY_PRODUCT)
+    return render(request, "subscriptions/actions/renewal.html", context)
+
+
+# --- upgrade (SPEC 5.4): Select product, Agree to terms, Review, Submit ----------------------------------------------
+
+UPGRADE_STEPS = [
+    ("plan", gettext_lazy("Select product")),
+    ("terms", gettext_lazy("Agree to terms")),
+    ("review", gettext_lazy("Review")),
+]
+
+
+@method_decorator(login_required, name="dispatch")
+class UpgradeWizard(SessionWizardView):
+    form_list = [("plan", UpgradePlanForm), ("terms", UpgradeTermsForm), ("review", UpgradeReviewForm)]
+    template_name = "subscriptions/actions/upgrade.html"
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.subscription = _subscription_for(request, kwargs["public_id"])
+        if Action.UPGRADE not in allowed_actions(self.subscription):
+            return _refuse(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_prefix(self, request: HttpRequest, *args, **kwargs) -> str:
+        # One wizard state per subscription, so two tabs upgrading two subscriptions do not mix their steps.
+        return f"upgrade_{kwargs['public_id']}"
+
+    def get_form_kwargs(self, step: str | None = None) -> dict:
+        return {"subscription": self.subscription} if step == "plan" else {}
+
+    def get_context_data(self, form: Form, **kwargs) -> dict:
+        context = super().get_context_data(form=form, **kwargs)
+        current = self.steps.current
+        names = [name for name, _label in UPGRADE_STEPS]
+        position = names.index(current)
+        plans = list(Plan.objects.filter(is_active=True).order_by("tier"))
+        chosen = None
+        if current == "review":
+            chosen = (self.get_cleaned_data_for_step("plan") or {}).get("plan")
+        context.update(
+            subscription=self.subscription,
+            plans=plans,
+            chosen_plan=chosen,
+            today=kst_date(_now()),
+            wizard_steps=[
+                {
+                    "number": index + 1,
+                    "title": label,
+                    "state": "done" if index < position else "current" if index == position else "",
+                }
+                for index, (_name, label) in enumerate(UPGRADE_STEPS)
+            ],
+        )
+        if chosen is not None and self.subscription.status == Status.ACTIVE:
+            context["new_unit_price"] = chosen.unit_price(self.subscription.contract_type)
+        return context
+
+    def done(self, form_list, form_dict: dict, **kwargs) -> HttpResponse:
+        plan = form_dict["plan"].cleaned_data["plan"]
+        try:
+            subscription_upgrade(
+                subscription=self.subscription, plan=plan, by=customer_actor(self.request.user), now=_now()
+            )
+        except ValidationError as error:
+            return _refuse(self.request, " ".join(error.messages))
+        messages.success(
+            self.request,
+            _("%(name)s is upgraded to %(plan)s from today.") % {"name": self.subscription.name, "plan": plan.name},
+        )
+        return redirect(MY_PRODUCT)
+
+
+# --- licences (SPEC 3) ----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def increase_licences(request: HttpRequest, public_id: str) -> HttpResponse:
+    subscription = _subscription_for(request, public_id)
+    if not can_increase_licences(subscription):
+        return _refuse(request, _("Licences can be increased for active annual contracts only."))
+    form = LicencesForm(request.POST if request.method == "POST" else None, subscription=subscription)
+    if request.method == "POST" and form.is_valid():
+        try:
+            subscription_increase_licences(
+                subscription=subscription,
+                licences=form.cleaned_data["licences"],
+                by=customer_actor(request.user),
+                now=_now(),
+            )
+        except ValidationError as error:
+            _add_service_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(name)s now has %(licences)d licences.")
+                % {"name": subscription.name, "licences": form.cleaned_data["licences"]},
+            )
+            return redirect(MY_PRODUCT)
+    return render(request, "subscriptions/actions/licences.html", {"subscription": subscription, "form": form})
+
+
+# --- cancel (SPEC 5.5, 5.6) -------------------------------------------------------------------------------------
+
+
+def _percent(rate: Fraction) -> str:
+    """10 for 1/10, 12.5 for 1/8: the rate as the popup shows it."""
+    value = rate * 100
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{Decimal(value.numerator) / Decimal(value.denominator):.2f}".rstrip("0").rstrip(".")
+
+
+def _penalty_context(subscription: Subscription, on: date | None, *, first: date, last: date) -> dict:
+    """What the cancel popup shows for a date: the itemised penalty of an annual contract, and the dates."""
+    context = {
+        "subscription": subscription,
+        "on": on,
+        "first": first,
+        "penalty_free_date": last,
+        "penalty_applies": penalty_applies(subscription),
+        "penalty": None,
+        "error": None,
+    }
+    if on is None or not first <= on <= last:
+        context["error"] = _("Choose a cancellation date from %(first)s to %(last)s.") % {
+            "first": first.isoformat(),
+            "last": last.isoformat(),
+        }
+        return context
+    context["is_today"] = on == first
+    context["last_usage_day"] = on - ONE_DAY
+    if context["penalty_applies"]:
+        penalty = cancellation_penalty(subscription, on)
+        context["penalty"] = penalty
+        context["rate_percent"] = _percent(penalty.rate)
+    return context
+
+
+def _cancel_allowed(subscription: Subscription, pending: dict) -> bool:
+    if Action.CANCEL in allowed_actions(subscription, pending=pending):
+        return True
+    # A reserved cancellation's date can be changed (or brought forward to today) from the same page.
+    return Reservation.Kind.CANCELLATION in pending and Action.CANCEL in ALLOWED[subscription.status]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, public_id: str) -> HttpResponse:
+    subscription = _subscription_for(request, public_id)
+    pending = pending_reservations(subscription)
+    if Reservation.Kind.CONVERSION in pending:
+        return _refuse(
+            request,
+            _("A paid conversion is reserved for this subscription. Withdraw the conversion first, then cancel."),
+        )
+    if not _cancel_allowed(subscription, pending):
+        return _refuse(request)
+    now = _now()
+    first, last = cancellation_date_range(subscription, kst_date(now))
+    reservation = pending.get(Reservation.Kind.CANCELLATION)
+    form_kwargs = {"subscription": subscription, "first": first, "last": last}
+    shown_date: date | None = reservation.effective_on if reservation else first
+
+    if request.method == "POST" and "use_penalty_free_date" in request.POST:
+        # Without JavaScript the button posts the form back with the penalty-free date filled in.
+        shown_date = last
+        form = CancelForm(initial={"cancellation_date": last}, **form_kwargs)
+    elif request.method == "POST":
+        form = CancelForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            on = form.cleaned_data["cancellation_date"]
+            try:
+                result = subscription_cancel(
+                    subscription=subscription, on=on, by=customer_actor(request.user), now=now
+                )
+            except ValidationError as error:
+                _add_service_error(form, error)
+            else:
+                if result.status == Status.TERMINATED:
+                    messages.success(
+                        request,
+                        _("%(name)s is cancelled: the service has stopped and its data is deleted.")
+                        % {"name": subscription.name},
+                    )
+                else:
+                    messages.success(
+                        request,
+                        _("The cancellation of %(name)s is reserved for %(date)s. You can withdraw it until then.")
+                        % {"name": subscription.name, "date": on.isoformat()},
+                    )
+                return redirect(MY_PRODUCT)
+        shown_date = form.cleaned_data.get("cancellation_date") if hasattr(form, "cleaned_data") else None
+        if shown_date is None:
+            shown_date = _parse_iso(request.POST.get("cancellation_date", ""))
+    else:
+        form = CancelForm(initial={"cancellation_date": shown_date}, **form_kwargs)
+
+    context = _penalty_context(subscription, shown_date, first=first, last=last)
+    context.update(form=form, reservation=reservation, phrase=cancellation_phrase())
+    return render(request, "subscriptions/actions/cancel.html", context)
+
+
+def _parse_iso(value: str) -> date | None:
+    try:
+        return datetime.strptime(value.strip(), "%Y-%m-%d").date()  # noqa: DTZ007 - a calendar date, no instant
+    except ValueError:
+        return None
+
+
+@login_required
+@require_GET
+def cancel_penalty(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The popup's penalty for the date picked, as an htmx partial (SPEC 5.5: updated as the date changes)."""
+    subscription = _subscription_for(request, public_id)
+    first, last = cancellation_date_range(subscription, kst_date(_now()))
+    on = _parse_iso(request.GET.get("cancellation_date", ""))
+    context = _penalty_context(subscription, on, first=first, last=last)
+    if subscription.status == Status.TERMINATED:
+        context.update(error=_("This subscription has ended."), penalty=None, penalty_applies=False)
+    return render(request, "subscriptions/actions/partials/cancel_penalty.html", context)
+
+
+@login_required
+@require_POST
+def withdraw_cancellation(request: HttpRequest, public_id: str) -> HttpResponse:
+    subscription = _subscription_for(request, public_id)
+    try:
+        subscription_withdraw_cancellation(subscription=subscription, by=customer_actor(request.user), now=_now())
+    except ValidationError as error:
+        return _refuse(request, " ".join(error.messages))
+    messages.success(request, _("The reserved cancellation of %(name)s is withdrawn.") % {"name": subscription.name})
+    return redirect(MY_PRODUCT)

@@ -1,0 +1,169 @@
+"""The trial application wizard's steps (SPEC 5.1). Every rule comes from workspaces.validators."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+
+from billing.models import Plan
+from workspaces.models import AccountType, Workspace
+from workspaces.validators import (
+    ADMIN_ID_MAX_LENGTH,
+    ADMIN_PASSWORD_MAX_LENGTH,
+    DOMAIN_NAME_MAX_LENGTH,
+    GROUP_NAME_MAX_LENGTH,
+    admin_account_id,
+    normalize_domain_name,
+    validate_admin_id,
+    validate_admin_password,
+    validate_domain_name,
+    validate_group_name,
+    validate_password_confirmation,
+)
+
+from .services.apply import name_taken_error
+
+# The field of step 3 that holds the name for each account type.
+NAME_FIELD = {AccountType.GROUP: "group_name", AccountType.DOMAIN: "domain_name"}
+
+
+class PlanChoiceField(forms.ModelChoiceField):
+    """Radios labelled with the plan's name only (SPEC 9: `Lite`, `Basic`, `Premium`)."""
+
+    def label_from_instance(self, obj: Plan) -> str:
+        return obj.name
+
+
+class SelectProductForm(forms.Form):
+    """Step 1: one of the offered plans. The template lays the radios out as cards with features and notes."""
+
+    plan = PlanChoiceField(
+        label=_("Plan"),
+        queryset=Plan.objects.filter(is_active=True).order_by("tier"),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        to_field_name="code",
+        error_messages={"required": _("Choose a plan."), "invalid_choice": _("This plan is no longer offered.")},
+    )
+
+
+class AgreeToTermsForm(forms.Form):
+    """Step 2: the terms must be accepted."""
+
+    agree = forms.BooleanField(
+        label=_("I agree to the terms"),
+        error_messages={"required": _("You must agree to the terms to apply.")},
+    )
+
+
+class EnterInformationForm(forms.Form):
+    """Step 3: account type and name, admin account, company info (SPEC 5.1)."""
+
+    account_type = forms.ChoiceField(
+        label=_("Account type"),
+        choices=[(AccountType.GROUP, _("Use group name")), (AccountType.DOMAIN, _("Use domain name"))],
+        widget=forms.RadioSelect,
+        initial=AccountType.GROUP,
+        error_messages={"required": _("Choose a group name or a domain name.")},
+    )
+    # Both name fields are optional here: only the one the account type chooses is required and checked.
+    group_name = forms.CharField(
+        label=_("Group name"),
+        required=False,
+        max_length=GROUP_NAME_MAX_LENGTH * 4,  # long enough for the length message to be the one shown
+        help_text=_("2 to 22 lowercase letters, digits and hyphens (-); a hyphen cannot be first, last or doubled."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+    )
+    domain_name = forms.CharField(
+        label=_("Domain name"),
+        required=False,
+        max_length=DOMAIN_NAME_MAX_LENGTH * 2,
+        help_text=_("A domain name you own, such as example.com. Internationalized names are accepted."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+    )
+    admin_id = forms.CharField(
+        label=_("Admin ID"),
+        max_length=ADMIN_ID_MAX_LENGTH * 4,
+        validators=[validate_admin_id],
+        help_text=_("2 to 40 lowercase letters, digits, dots (.), hyphens (-) and underscores (_)."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+    )
+    # render_value: going back to this step keeps all input, the passwords too (SPEC 5.1).
+    admin_password = forms.CharField(
+        label=_("Admin password"),
+        strip=False,
+        max_length=ADMIN_PASSWORD_MAX_LENGTH * 4,
+        validators=[validate_admin_password],
+        help_text=_(
+            "8 to 40 lowercase letters and digits, with at least one of each; no 3 sequential characters "
+            "(abc, 321) and no character 3 times in a row."
+        ),
+        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
+    )
+    admin_password_confirmation = forms.CharField(
+        label=_("Confirm admin password"),
+        strip=False,
+        max_length=ADMIN_PASSWORD_MAX_LENGTH * 4,
+        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
+    )
+    company_name = forms.CharField(label=_("Company name"), max_length=100)
+    company_phone = PhoneNumberField(
+        label=_("Company phone number"),
+        region="KR",
+        help_text=_("A Korean number such as 02-1234-5678, or an international number starting with +."),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        account_type = cleaned.get("account_type")
+        if account_type:
+            self._clean_name(account_type)
+        password = cleaned.get("admin_password")
+        confirmation = cleaned.get("admin_password_confirmation")
+        if password and confirmation is not None:
+            try:
+                validate_password_confirmation(password, confirmation)
+            except ValidationError as error:
+                self.add_error("admin_password_confirmation", error)
+        admin_id = cleaned.get("admin_id")
+        if admin_id and cleaned.get("name"):
+            cleaned["account_id"] = admin_account_id(admin_id, cleaned["name"])
+        return cleaned
+
+    def _clean_name(self, account_type: str) -> None:
+        """Check the name the account type chooses; the other name field is ignored (and emptied)."""
+        field = NAME_FIELD[account_type]
+        other = NAME_FIELD[AccountType.DOMAIN if account_type == AccountType.GROUP else AccountType.GROUP]
+        self.cleaned_data[other] = ""
+        self._errors.pop(other, None)  # e.g. an over-long value in the field not in use
+        if field in self.errors:
+            return
+        value = self.cleaned_data.get(field, "")
+        if not value:
+            message = _("Enter a group name.") if account_type == AccountType.GROUP else _("Enter a domain name.")
+            self.add_error(field, ValidationError(message, code="required"))
+            return
+        try:
+            if account_type == AccountType.GROUP:
+                validate_group_name(value)
+                name = value
+            else:
+                validate_domain_name(value)
+                name = normalize_domain_name(value)
+        except ValidationError as error:
+            self.add_error(field, error)
+            return
+        if Workspace.objects.filter(name=name).exists():
+            self.add_name_error(account_type, name_taken_error(account_type))
+            return
+        self.cleaned_data[field] = name
+        self.cleaned_data["name"] = name
+
+    def add_name_error(self, account_type: str, error: ValidationError) -> None:
+        """Show a service's error about the name (a lost race: `name_taken`) at the name field in use."""
+        self.add_error(NAME_FIELD[account_type], error.error_dict["name"] if hasattr(error, "error_dict") else error)
+
+
+class ReviewApplicationForm(forms.Form):
+    """Step 4: nothing to enter; the template shows every answer and the submit button."""

@@ -1,0 +1,282 @@
+"""Cancellation (SPEC 5.5, 5.6): now or reserved, its withdrawal, its execution by the job, and the penalty.
+
+Every service here locks the subscription first (core.lock_subscription), re-checks the rules on the locked
+row, and writes its lifecycle events in the same transaction.
+"""
+
+import logging
+from datetime import date, datetime
+from fractions import Fraction
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from billing.models import ContractType, RateSegment
+from billing.pricing import PenaltyBreakdown, SegmentTerms, early_termination_penalty, parse_rate
+from billing.services import invoice_issue_final
+from works_console.dates import kst_date
+from workspaces.services import workspace_purge
+
+from ..models import ALLOWED, Action, Reservation, Status, Subscription
+from .core import Actor, change_status, ensure_allowed, lock_subscription, pending_reservations, record_event
+
+logger = logging.getLogger(__name__)
+
+
+# --- the penalty (SPEC 5.6): one function for the popup and the final invoice -----------------------------------
+
+
+def _no_penalty(subscription: Subscription, on: date, rate: Fraction) -> PenaltyBreakdown:
+    zero = Fraction(0)
+    term_start = subscription.term_start or subscription.applied_on
+    term_end = subscription.contract_end() or on
+    return PenaltyBreakdown(
+        term_start=term_start,
+        term_end=term_end,
+        cancellation_date=on,
+        rate=rate,
+        items=(),
+        discount_received_exact=zero,
+        remaining_fee_exact=zero,
+        discount_received=0,
+        remaining_fee=0,
+        amount=0,
+    )
+
+
+def penalty_applies(subscription: Subscription) -> bool:
+    """Only an active annual contract owes an early-termination penalty (SPEC 5.6)."""
+    return subscription.status == Status.ACTIVE and subscription.contract_type == ContractType.ANNUAL
+
+
+def cancellation_penalty(subscription: Subscription, on: date) -> PenaltyBreakdown:
+    """The early-termination penalty if ``subscription`` is cancelled on ``on`` (SPEC 5.6), itemised.
+
+    The cancel popup and the final invoice both call this, so they cannot disagree. Zero for trials, suspended
+    trials, monthly contracts and any date after the contract end (the penalty-free date is term end + 1).
+    Reads the annual rate segments of the current term, with the unit prices recorded on them.
+    """
+    rate = parse_rate(settings.EARLY_TERMINATION_RATE)
+    if not penalty_applies(subscription) or subscription.term_start is None or on > subscription.term_end:
+        return _no_penalty(subscription, on, rate)
+    rows = (
+        RateSegment.objects.filter(
+            subscription=subscription, contract_type=ContractType.ANNUAL, starts_on__lte=subscription.term_end
+        )
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=subscription.term_start))
+        .order_by("starts_on", "id")
+    )
+    segments = [
+        SegmentTerms(
+            unit_price=row.unit_price,
+            list_unit_price=row.list_unit_price,
+            quantity=row.quantity,
+            starts_on=row.starts_on,
+            ends_on=row.ends_on,
+        )
+        for row in rows
+    ]
+    return early_termination_penalty(
+        segments=segments,
+        anchor=subscription.paid_start,
+        term_start=subscription.term_start,
+        term_end=subscription.term_end,
+        cancellation_date=max(on, subscription.term_start),
+        rate=rate,
+    )
+
+
+# --- ending the service (shared with the renewal's "Do not renew" and the jobs) -----------------------------------
+
+
+def _close_segments(subscription: Subscription, on: date) -> None:
+    """No rate segment runs from ``on``: the open one ends there; one that would start on or after it never ran."""
+    RateSegment.objects.filter(subscription=subscription, starts_on__gte=on).delete()
+    RateSegment.objects.filter(subscription=subscription).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=on)).update(
+        ends_on=on
+    )
+
+
+def end_service(
+    subscription: Subscription,
+    *,
+    on: date,
+    penalty: PenaltyBreakdown | None,
+    kind: str,
+    by: Actor,
+    now: datetime,
+    details: dict | None = None,
+) -> Subscription:
+    """Stop the service on ``on`` (SPEC 5.5, 6): final invoice, ``terminated``, purge, in the caller's transaction.
+
+    The caller holds the row lock and has checked that the service may end. A paid subscription gets its final
+    invoice (the ended periods, then the usage up to the day before ``on`` plus ``penalty``); the segments stop
+    at ``on``; pending reservations are resolved; the state becomes ``terminated`` (event ``kind``); then the
+    workspace is purged (its own ``purged`` event).
+    """
+    if subscription.status == Status.ACTIVE:
+        invoice = invoice_issue_final(subscription=subscription, cancellation_date=on, penalty=penalty, now=now)
+        details = {**(details or {}), "final_invoice": invoice.public_id if invoice else None}
+    _close_segments(subscription, on)
+    Reservation.objects.filter(
+        subscription=subscription, state=Reservation.State.PENDING, kind=Reservation.Kind.CANCELLATION
+    ).update(state=Reservation.State.DONE, resolved_at=now)
+    Reservation.objects.filter(subscription=subscription, state=Reservation.State.PENDING).update(
+        state=Reservation.State.WITHDRAWN, resolved_at=now
+    )
+    subscription.terminated_on = on
+    subscription.next_invoice_on = None
+    change_status(subscription, Status.TERMINATED, by=by, at=now, kind=kind, details=details)
+    subscription.save(update_fields=["status", "terminated_on", "next_invoice_on", "next_period_index"])
+    workspace_purge(subscription=subscription, now=now, by=by)
+    logger.info("subscription %s ended on %s (%s)", subscription.pk, on, kind)
+    return subscription
+
+
+# --- the customer's cancellation ------------------------------------------------------------------------------
+
+
+def _pending(subscription: Subscription, kind: str) -> Reservation | None:
+    return pending_reservations(subscription).get(kind)
+
+
+def cancellation_date_range(subscription: Subscription, today: date) -> tuple[date, date]:
+    """The dates a cancellation may take (SPEC 5.5): from today up to the day after the contract end."""
+    return today, subscription.latest_cancellation_date() or today
+
+
+@transaction.atomic
+def subscription_cancel(*, subscription: Subscription, on: date, by: Actor, now: datetime) -> Subscription:
+    """Cancel now (``on`` = today) or reserve a cancellation for ``on`` (SPEC 5.5).
+
+    Allowed in trial, suspended and active; refused while a paid conversion is reserved. ``on`` runs from today
+    to the day after the contract end (Subscription.latest_cancellation_date). Today: the final invoice (active:
+    usage up to the day before plus the penalty), ``terminated`` and the purge, all in this transaction. Later:
+    a pending cancellation; a second call moves its date (``cancellation_changed``).
+    """
+    subscription = lock_subscription(subscription)
+    if _pending(subscription, Reservation.Kind.CONVERSION) is not None:
+        raise ValidationError(
+            _("A paid conversion is reserved for this subscription. Withdraw the conversion first, then cancel."),
+            code="conversion_reserved",
+        )
+    reservation = _pending(subscription, Reservation.Kind.CANCELLATION)
+    if reservation is None:
+        ensure_allowed(subscription, Action.CANCEL)
+    elif Action.CANCEL not in ALLOWED[subscription.status]:
+        raise ValidationError(_("This subscription cannot be cancelled now."), code="not_allowed")
+    today = kst_date(now)
+    first, last = cancellation_date_range(subscription, today)
+    if not first <= on <= last:
+        raise ValidationError(
+            {
+                "cancellation_date": _("Choose a cancellation date from %(first)s to %(last)s.")
+                % {"first": first.isoformat(), "last": last.isoformat()}
+            },
+            code="date_out_of_range",
+        )
+
+    if on == today:
+        penalty = cancellation_penalty(subscription, on)
+        details = {"cancellation_date": on.isoformat(), "penalty": penalty.amount}
+        if reservation is not None:
+            details["reservation"] = reservation.pk
+        return end_service(
+            subscription,
+            on=on,
+            penalty=penalty if penalty_applies(subscription) else None,
+            kind="cancelled",
+            by=by,
+            now=now,
+            details=details,
+        )
+
+    if reservation is None:
+        Reservation.objects.create(subscription=subscription, kind=Reservation.Kind.CANCELLATION, effective_on=on)
+        record_event(
+            subscription,
+            "cancellation_reserved",
+            by=by,
+            at=now,
+            from_status=subscription.status,
+            to_status=subscription.status,
+            details={"cancellation_date": on.isoformat()},
+        )
+    elif reservation.effective_on != on:
+        previous = reservation.effective_on
+        reservation.effective_on = on
+        reservation.save(update_fields=["effective_on"])
+        record_event(
+            subscription,
+            "cancellation_changed",
+            by=by,
+            at=now,
+            from_status=subscription.status,
+            to_status=subscription.status,
+            details={"from": previous.isoformat(), "to": on.isoformat()},
+        )
+    return subscription
+
+
+@transaction.atomic
+def subscription_withdraw_cancellation(*, subscription: Subscription, by: Actor, now: datetime) -> Subscription:
+    """Withdraw the pending cancellation (SPEC 5.5: any time before its date)."""
+    subscription = lock_subscription(subscription)
+    reservation = _pending(subscription, Reservation.Kind.CANCELLATION)
+    if reservation is None:
+        raise ValidationError(_("There is no reserved cancellation to withdraw."), code="nothing_reserved")
+    ensure_allowed(subscription, Action.WITHDRAW_CANCELLATION)
+    reservation.state = Reservation.State.WITHDRAWN
+    reservation.resolved_at = now
+    reservation.save(update_fields=["state", "resolved_at"])
+    record_event(
+        subscription,
+        "cancellation_withdrawn",
+        by=by,
+        at=now,
+        from_status=subscription.status,
+        to_status=subscription.status,
+        details={"cancellation_date": reservation.effective_on.isoformat()},
+    )
+    return subscription
+
+
+@transaction.atomic
+def subscription_execute_reserved_cancellation(
+    *, subscription: Subscription, now: datetime, by: Actor
+) -> Subscription:
+    """For the job (SPEC 6): carry out the pending cancellation whose date has come (KST).
+
+    Re-reads the reservation under the lock: withdrawn, already done or not due yet -> changes nothing.
+    Otherwise ends the service on the reserved date (final invoice with the penalty for that date,
+    ``terminated``, purge). Returns the locked, current subscription either way.
+    """
+    subscription = lock_subscription(subscription)
+    reservation = (
+        Reservation.objects.filter(
+            subscription=subscription, kind=Reservation.Kind.CANCELLATION, state=Reservation.State.PENDING
+        )
+        .order_by("id")
+        .first()
+    )
+    if reservation is None or reservation.effective_on > kst_date(now):
+        return subscription
+    if subscription.status == Status.TERMINATED:
+        reservation.state = Reservation.State.DONE
+        reservation.resolved_at = now
+        reservation.save(update_fields=["state", "resolved_at"])
+        return subscription
+    on = reservation.effective_on
+    penalty = cancellation_penalty(subscription, on)
+    return end_service(
+        subscription,
+        on=on,
+        penalty=penalty if penalty_applies(subscription) else None,
+        kind="cancelled",
+        by=by,
+        now=now,
+        details={"cancellation_date": on.isoformat(), "penalty": penalty.amount, "reservation": reservation.pk},
+    )

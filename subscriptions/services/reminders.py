@@ -1,0 +1,169 @@
+"""Reminder e-mails (SPEC 6 `send_reminders`), each at most once, in the customer's language.
+
+Each kind is a job step: the due query leaves out what was already sent (ReminderSent), the claimed chunk gets
+its ReminderSent rows in the chunk's transaction (the unique key is the last guard), and the mails go out only
+after that transaction commits.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import get_connection, send_mass_mail
+from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from billing.models import Invoice
+from subscriptions.models import ReminderSent, Reservation, Status, Subscription
+
+from .jobs import Step
+
+
+@dataclass(frozen=True)
+class Reminder:
+    kind: str
+    # The date or id the reminder is about: a different one (e.g. a new cancellation date) is a new reminder.
+    key: Callable[[models.Model], str]
+    due: Callable[[date], models.QuerySet]
+
+
+def _not_sent(kind: str, key_field: str, subscription_ref: str = "pk") -> models.Exists:
+    return models.Exists(
+        ReminderSent.objects.filter(
+            subscription=models.OuterRef(subscription_ref), kind=kind, key=models.OuterRef(key_field)
+        )
+    )
+
+
+def _pending(kind: str) -> models.Exists:
+    return models.Exists(Reservation.objects.filter(subscription=models.OuterRef("pk"), kind=kind, state="pending"))
+
+
+def _trials(today: date, kind: str, first: int, last: int) -> models.QuerySet:
+    # Never a trial reminder once a conversion or a cancellation is made or reserved (SPEC 6).
+    return (
+        Subscription.objects.annotate(key=models.functions.Cast("trial_last_day", models.CharField()))
+        .filter(
+            status=Status.TRIAL,
+            trial_last_day__gte=today + timedelta(days=first),
+            trial_last_day__lte=today + timedelta(days=last),
+        )
+        .exclude(_pending(Reservation.Kind.CONVERSION))
+        .exclude(_pending(Reservation.Kind.CANCELLATION))
+        .exclude(_not_sent(kind, "key"))
+        .select_related("customer")
+    )
+
+
+def _trial_ended(today: date) -> models.QuerySet:
+    return (
+        Subscription.objects.annotate(key=models.functions.Cast("grace_last_day", models.CharField()))
+        .filter(status=Status.SUSPENDED, grace_last_day__gte=today)
+        .exclude(_pending(Reservation.Kind.CONVERSION))
+        .exclude(_pending(Reservation.Kind.CANCELLATION))
+        .exclude(_not_sent("trial_ended", "key"))
+        .select_related("customer")
+    )
+
+
+def _cancellations(today: date, kind: str, first: int, last: int) -> models.QuerySet:
+    pending = Reservation.objects.filter(
+        subscription=models.OuterRef("pk"), kind=Reservation.Kind.CANCELLATION, state="pending"
+    ).values("effective_on")[:1]
+    return (
+        Subscription.objects.annotate(cancellation_on=models.Subquery(pending))
+        .annotate(key=models.functions.Cast("cancellation_on", models.CharField()))
+        .filter(
+            cancellation_on__gte=today + timedelta(days=first),
+            cancellation_on__lte=today + timedelta(days=last),
+        )
+        .exclude(status=Status.TERMINATED)
+        .exclude(_not_sent(kind, "key"))
+        .select_related("customer")
+    )
+
+
+def _annual_terms(today: date) -> models.QuerySet:
+    return (
+        Subscription.objects.annotate(key=models.functions.Cast("term_end", models.CharField()))
+        .filter(
+            status=Status.ACTIVE, contract_type="annual", term_end__gte=today, term_end__lte=today + timedelta(days=30)
+        )
+        .exclude(_pending(Reservation.Kind.CANCELLATION))
+        .exclude(_not_sent("annual_term_ends_in_30_days", "key"))
+        .select_related("customer")
+    )
+
+
+def _invoices(today: date) -> models.QuerySet:
+    return (
+        Invoice.objects.annotate(key=models.F("public_id"))
+        .exclude(_not_sent("invoice_issued", "public_id", subscription_ref="subscription_id"))
+        .select_related("customer", "subscription")
+    )
+
+
+REMINDERS = [
+    Reminder("trial_ends_in_7_days", lambda row: row.key, lambda today: _trials(today, "trial_ends_in_7_days", 4, 7)),
+    Reminder("trial_ends_in_3_days", lambda row: row.key, lambda today: _trials(today, "trial_ends_in_3_days", 0, 3)),
+    Reminder("trial_ended", lambda row: row.key, _trial_ended),
+    Reminder(
+        "cancellation_in_7_days",
+        lambda row: row.key,
+        lambda today: _cancellations(today, "cancellation_in_7_days", 2, 7),
+    ),
+    Reminder(
+        "cancellation_in_1_day",
+        lambda row: row.key,
+        lambda today: _cancellations(today, "cancellation_in_1_day", 0, 1),
+    ),
+    Reminder("annual_term_ends_in_30_days", lambda row: row.key, _annual_terms),
+    Reminder("invoice_issued", lambda row: row.public_id, _invoices),
+]
+
+
+def _message(reminder: Reminder, row: models.Model) -> tuple[str, str, str, list[str]]:
+    subscription = row.subscription if isinstance(row, Invoice) else row
+    customer = row.customer
+    context = {"subscription": subscription, "customer": customer, "row": row, "key": reminder.key(row)}
+    if isinstance(row, Invoice):
+        context["invoice"] = row
+    with translation.override(customer.language or settings.LANGUAGE_CODE):
+        subject = render_to_string(f"emails/{reminder.kind}_subject.txt", context).strip()
+        body = render_to_string(f"emails/{reminder.kind}.txt", context)
+    return subject, body, settings.DEFAULT_FROM_EMAIL, [customer.email]
+
+
+def _sender(reminder: Reminder) -> Callable[[list, datetime], int]:
+    def process(rows: list, now: datetime) -> int:
+        ReminderSent.objects.bulk_create(
+            [
+                ReminderSent(
+                    subscription_id=row.subscription_id if isinstance(row, Invoice) else row.pk,
+                    kind=reminder.kind,
+                    key=reminder.key(row),
+                    sent_at=now,
+                )
+                for row in rows
+            ]
+        )
+        messages = [_message(reminder, row) for row in rows]
+        # After commit only: a rolled-back chunk sends nothing and stays due.
+        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=False, connection=get_connection()))
+        return len(rows)
+
+    return process
+
+
+def reminder_steps() -> list[Step]:
+    return [
+        Step(
+            name=reminder.kind,
+            due=reminder.due,
+            process=_sender(reminder),
+            describe=lambda row, today, reminder=reminder: f"e-mail {row.customer.email} ({reminder.key(row)})",
+        )
+        for reminder in REMINDERS
+    ]

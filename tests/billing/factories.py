@@ -1,0 +1,103 @@
+"""Paid subscriptions, rate segments, invoices and credits, built the way the services leave them."""
+
+from datetime import date, datetime
+
+import factory
+
+from billing.models import ContractType, CustomerCredit, RateSegment
+from billing.periods import period_bounds, term_bounds
+from subscriptions.models import Status
+from tests.accounts.factories import UserFactory
+from tests.subscriptions.factories import TrialSubscriptionFactory, plan
+from works_console.dates import KST
+
+# The trial of TrialSubscriptionFactory is applied on 2026-12-01 (last trial day 2026-12-30, grace to
+# 2027-01-29); the paid contracts below start on 2026-12-15, the billing anchor.
+PAID_START = date(2026, 12, 15)
+
+
+def kst(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
+    """An instant on a KST calendar day (10:00 by default, well clear of midnight)."""
+    return datetime(year, month, day, hour, minute, tzinfo=KST)
+
+
+def _term(o) -> tuple[date, date]:
+    if o.contract_type == ContractType.ANNUAL:
+        return term_bounds(o.paid_start, 0)
+    first = period_bounds(o.paid_start, 0)
+    return first.start, first.end
+
+
+class ActiveSubscriptionFactory(TrialSubscriptionFactory):
+    """An active paid subscription converted on ``paid_start``, with its open rate segment at catalog prices.
+
+    Annual by default (10 licences of Basic); pass ``contract_type=ContractType.MONTHLY`` for a monthly one.
+    """
+
+    status = Status.ACTIVE
+    paid_start = PAID_START
+    contract_type = ContractType.ANNUAL
+    licences = factory.LazyAttribute(lambda o: 10 if o.contract_type == ContractType.ANNUAL else None)
+    term_start = factory.LazyAttribute(lambda o: _term(o)[0])
+    term_end = factory.LazyAttribute(lambda o: _term(o)[1])
+    next_period_index = 0
+    next_invoice_on = factory.LazyAttribute(lambda o: period_bounds(o.paid_start, 0).next_start)
+
+    @factory.post_generation
+    def segment(self, create, extracted, **kwargs):
+        if create:
+            RateSegmentFactory(
+                subscription=self,
+                plan=self.plan,
+                contract_type=self.contract_type,
+                quantity=self.licences,
+                starts_on=self.paid_start,
+            )
+
+
+class RateSegmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RateSegment
+
+    plan = factory.LazyFunction(lambda: plan("basic"))
+    contract_type = ContractType.ANNUAL
+    unit_price = factory.LazyAttribute(lambda o: o.plan.unit_price(o.contract_type))
+    list_unit_price = factory.LazyAttribute(lambda o: o.plan.monthly_unit_price)
+    quantity = 10
+    starts_on = PAID_START
+    ends_on = None
+
+
+class CreditGrantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerCredit
+
+    customer = factory.SubFactory(UserFactory)
+    amount = 10_000
+    reason = "Goodwill for the outage of 2026-11-20"
+
+
+def subscription_snapshot(subscription) -> dict:
+    """Everything a refused action must leave untouched: the row, reservations, events, segments, invoices."""
+    from billing.models import Invoice
+    from subscriptions.models import LifecycleEvent, Reservation, Subscription
+    from workspaces.models import Member
+
+    return {
+        "row": Subscription.objects.values().get(pk=subscription.pk),
+        "reservations": list(
+            Reservation.objects.filter(subscription_id=subscription.pk)
+            .order_by("id")
+            .values_list("kind", "state", "effective_on", "plan_id", "contract_type", "licences")
+        ),
+        "events": list(
+            LifecycleEvent.objects.filter(subscription_id=subscription.pk).order_by("id").values_list("id", flat=True)
+        ),
+        "segments": list(
+            RateSegment.objects.filter(subscription_id=subscription.pk)
+            .order_by("id")
+            .values_list("plan_id", "contract_type", "unit_price", "quantity", "starts_on", "ends_on")
+        ),
+        "invoices": list(Invoice.objects.filter(subscription_id=subscription.pk).values_list("id", flat=True)),
+        "members": Member.objects.filter(workspace_id=subscription.workspace_id).count(),
+    }

@@ -1,0 +1,84 @@
+"""Django admin for invoices (read-only, lines inline) and customer credits (granted with a reason)."""
+
+import pytest
+from django.urls import reverse
+
+from billing.models import CustomerCredit, Invoice
+from billing.services import invoice_issue_for_period
+from tests.accounts.factories import UserFactory
+from tests.billing.factories import ActiveSubscriptionFactory, kst
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def invoice():
+    subscription = ActiveSubscriptionFactory()
+    return invoice_issue_for_period(subscription=subscription, period_index=0, now=kst(2027, 1, 15))
+
+
+def test_invoices_are_listed_and_shown_read_only_with_their_lines(admin_client, invoice):
+    listing = admin_client.get(reverse("admin:billing_invoice_changelist"))
+    detail = admin_client.get(reverse("admin:billing_invoice_change", args=[invoice.pk]))
+
+    assert listing.status_code == 200
+    assert invoice.public_id in listing.content.decode()
+    html = detail.content.decode()
+    assert detail.status_code == 200
+    assert "Basic 2026-12-15 – 2027-01-14" in html
+    assert 'name="subtotal"' not in html  # nothing is editable
+
+
+def test_operators_cannot_add_change_or_delete_invoices(admin_client, invoice):
+    add = admin_client.get(reverse("admin:billing_invoice_add"))
+    change = admin_client.post(reverse("admin:billing_invoice_change", args=[invoice.pk]), {"total": "1"})
+    delete = admin_client.post(reverse("admin:billing_invoice_delete", args=[invoice.pk]), {"post": "yes"})
+
+    assert (add.status_code, change.status_code, delete.status_code) == (403, 403, 403)
+    assert Invoice.objects.get(pk=invoice.pk).total == 55_000
+
+
+def test_an_operator_grants_credit_with_a_reason(admin_client, admin_user):
+    customer = UserFactory()
+
+    response = admin_client.post(
+        reverse("admin:billing_customercredit_add"),
+        {"customer": customer.pk, "amount": "15000", "reason": "Service outage on 2026-11-20"},
+    )
+
+    assert response.status_code == 302
+    assert list(CustomerCredit.objects.values_list("customer", "amount", "reason", "granted_by", "invoice")) == [
+        (customer.pk, 15_000, "Service outage on 2026-11-20", admin_user.pk, None)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("amount", "reason", "message"),
+    [
+        pytest.param("0", "Goodwill", "A credit grant must be more than 0 KRW.", id="zero"),
+        pytest.param("-100", "Goodwill", "A credit grant must be more than 0 KRW.", id="negative"),
+        pytest.param("1000", "", "This field is required.", id="no-reason"),
+    ],
+)
+def test_a_grant_without_a_positive_amount_and_a_reason_is_refused(admin_client, amount, reason, message):
+    customer = UserFactory()
+
+    response = admin_client.post(
+        reverse("admin:billing_customercredit_add"), {"customer": customer.pk, "amount": amount, "reason": reason}
+    )
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not CustomerCredit.objects.exists()
+
+
+def test_credit_rows_are_never_edited_or_deleted(admin_client):
+    credit = CustomerCredit.objects.create(customer=UserFactory(), amount=5_000, reason="Goodwill")
+
+    change = admin_client.post(
+        reverse("admin:billing_customercredit_change", args=[credit.pk]), {"amount": "50000", "reason": "x"}
+    )
+    delete = admin_client.post(reverse("admin:billing_customercredit_delete", args=[credit.pk]), {"post": "yes"})
+
+    assert (change.status_code, delete.status_code) == (403, 403)
+    assert CustomerCredit.objects.get(pk=credit.pk).amount == 5_000

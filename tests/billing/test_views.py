@@ -1,0 +1,104 @@
+"""The Invoices pages (SPEC 3, 9): one row per invoice with thousands separators, lines, scoped to the customer."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from billing.models import ContractType
+from billing.services import invoice_issue_due, invoice_issue_for_period
+from tests.accounts.factories import UserFactory
+from tests.billing.factories import ActiveSubscriptionFactory, CreditGrantFactory, kst
+
+pytestmark = pytest.mark.django_db
+
+INVOICES = reverse("billing:invoices")
+
+
+def lite_monthly(customer):
+    # one member (the admin) x 3,600 for a full period = 3,600 + VAT 360 = 3,960
+    return ActiveSubscriptionFactory(customer=customer, plan_code="lite", contract_type=ContractType.MONTHLY)
+
+
+def body_rows(html: str) -> list[str]:
+    tbody = re.search(r"<tbody>(.*?)</tbody>", html, re.S).group(1)
+    return re.findall(r"<tr data-invoice=", tbody)
+
+
+def test_the_invoice_list_has_a_header_and_one_row_per_invoice(customer_client, customer):
+    subscription = lite_monthly(customer)
+    invoice_issue_due(subscription=subscription, now=kst(2027, 3, 20))
+
+    html = customer_client.get(INVOICES).content.decode()
+
+    assert re.search(r"<thead>\s*<tr>\s*<th scope=\"col\">Period</th>", html)
+    assert len(body_rows(html)) == 3
+    assert html.count('<td class="amount fw-semibold">₩3,960</td>') == 3
+    assert "2027-02-15 – 2027-03-14" in html
+
+
+def test_the_invoice_list_costs_the_same_queries_for_one_or_many_invoices(customer, customer_client):
+    subscription = lite_monthly(customer)
+    invoice_issue_for_period(subscription=subscription, period_index=0, now=kst(2027, 1, 15))
+    with CaptureQueriesContext(connection) as one:
+        customer_client.get(INVOICES)
+
+    other = ActiveSubscriptionFactory(customer=customer)
+    invoice_issue_due(subscription=subscription, now=kst(2027, 6, 20))
+    invoice_issue_due(subscription=other, now=kst(2027, 6, 20))
+    with CaptureQueriesContext(connection) as many:
+        response = customer_client.get(INVOICES)
+
+    assert len(body_rows(response.content.decode())) == 12
+    assert len(many) == len(one)
+
+
+def test_the_list_shows_only_the_customers_invoices(customer_client, customer):
+    mine = lite_monthly(customer)
+    theirs = lite_monthly(UserFactory())
+    invoice_issue_for_period(subscription=mine, period_index=0, now=kst(2027, 1, 15))
+    invoice_issue_for_period(subscription=theirs, period_index=0, now=kst(2027, 1, 15))
+
+    html = customer_client.get(INVOICES).content.decode()
+
+    assert len(body_rows(html)) == 1
+    assert theirs.name not in html
+
+
+def test_the_detail_shows_lines_credit_vat_and_total(customer_client, customer):
+    subscription = ActiveSubscriptionFactory(customer=customer)
+    CreditGrantFactory(customer=customer, amount=12_345)
+    invoice = invoice_issue_for_period(subscription=subscription, period_index=0, now=kst(2027, 1, 15))
+
+    html = customer_client.get(reverse("billing:invoice-detail", args=[invoice.public_id])).content.decode()
+
+    # 50,000 - 12,345 = 37,655; VAT 3,765.5 -> 3,765; total 41,420
+    assert "Basic 2026-12-15 – 2027-01-14" in html
+    assert re.search(
+        r"<td>Annual</td>\s*<td class=\"amount\">₩5,000</td>\s*<td class=\"amount\">10</td>\s*"
+        r"<td class=\"amount\">31/31</td>\s*<td class=\"amount\">₩50,000</td>",
+        html,
+    )
+    assert '<td class="amount" data-total="credit">−₩12,345</td>' in html
+    assert '<td class="amount" data-total="vat">₩3,765</td>' in html
+    assert '<td class="amount fw-semibold" data-total="total">₩41,420</td>' in html
+
+
+def test_another_customers_invoice_is_a_404(customer_client):
+    theirs = lite_monthly(UserFactory())
+    invoice = invoice_issue_for_period(subscription=theirs, period_index=0, now=kst(2027, 1, 15))
+
+    response = customer_client.get(reverse("billing:invoice-detail", args=[invoice.public_id]))
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("path", [INVOICES, reverse("billing:invoice-detail", args=["abc"])])
+def test_invoices_need_a_login(path):
+    response = Client().get(path)
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:login"))

@@ -1,0 +1,610 @@
+"""The paid-lifecycle pages (SPEC 5.2-5.5, 9): labels, the happy paths, and every rule refused when posted
+directly, with nothing changed.
+
+The clock is frozen with time_machine at 10:00 KST of the day each test names.
+"""
+
+import re
+from datetime import date
+
+import pytest
+import time_machine
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from billing.models import ContractType
+from subscriptions.models import RenewalOption, Reservation, Status, Subscription
+from tests.accounts.factories import UserFactory
+from tests.billing.factories import ActiveSubscriptionFactory, kst, subscription_snapshot
+from tests.subscriptions.factories import TrialSubscriptionFactory, plan
+from tests.workspaces.factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+PHRASE = "Cancel the selected service"
+
+
+def url(name: str, subscription) -> str:
+    return reverse(f"subscriptions:{name}", args=[subscription.public_id])
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def assert_back_on_my_product(response) -> None:
+    assert response.status_code == 302
+    assert response.url == reverse("subscriptions:my-product")
+
+
+@pytest.fixture
+def at(customer):
+    """Freeze the clock at 10:00 KST of a day and return a client of ``customer`` logged in at that moment."""
+    travellers = []
+
+    def freeze(year: int, month: int, day: int) -> Client:
+        traveller = time_machine.travel(kst(year, month, day), tick=False)
+        traveller.start()
+        travellers.append(traveller)
+        client = Client()
+        client.force_login(customer)
+        return client
+
+    yield freeze
+    for traveller in reversed(travellers):
+        traveller.stop()
+
+
+@pytest.fixture
+def trial(customer):
+    return TrialSubscriptionFactory(customer=customer)
+
+
+@pytest.fixture
+def active(customer):
+    return ActiveSubscriptionFactory(customer=customer)
+
+
+# --- access ----------------------------------------------------------------------------------------------------
+
+ACTION_URLS = ["convert", "renewal", "upgrade", "licences", "cancel", "cancel-penalty"]
+POST_ONLY_URLS = ["withdraw-conversion", "withdraw-cancellation"]
+
+
+@pytest.mark.parametrize("name", ACTION_URLS)
+def test_another_customers_subscription_page_is_a_404(at, name):
+    client = at(2027, 3, 1)
+    someone_else = ActiveSubscriptionFactory(customer=UserFactory())
+
+    assert client.get(url(name, someone_else)).status_code == 404
+
+
+@pytest.mark.parametrize("name", [name for name in ACTION_URLS if name != "cancel-penalty"] + POST_ONLY_URLS)
+def test_posting_to_another_customers_subscription_is_a_404_and_changes_nothing(at, name):
+    client = at(2027, 3, 1)
+    someone_else = ActiveSubscriptionFactory(customer=UserFactory())
+    Reservation.objects.create(
+        subscription=someone_else, kind=Reservation.Kind.CANCELLATION, effective_on=date(2027, 6, 1)
+    )
+    before = subscription_snapshot(someone_else)
+
+    response = client.post(
+        url(name, someone_else),
+        {"cancellation_date": "2027-03-01", "confirmation_phrase": PHRASE, "licences": "20", "option": "do_not_renew"},
+    )
+
+    assert response.status_code == 404
+    assert subscription_snapshot(someone_else) == before
+
+
+@pytest.mark.parametrize("name", ACTION_URLS)
+def test_the_pages_need_a_login(name):
+    subscription = TrialSubscriptionFactory()
+
+    response = Client().get(url(name, subscription))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:login"))
+
+
+@pytest.mark.parametrize("name", POST_ONLY_URLS)
+def test_withdrawals_are_post_only(customer_client, trial, name):
+    assert customer_client.get(url(name, trial)).status_code == 405
+
+
+# --- convert (SPEC 5.2) ---------------------------------------------------------------------------------------
+
+
+def test_convert_page_has_the_spec_labels(at, trial):
+    client = at(2026, 12, 10)
+    response = client.get(url("convert", trial))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert re.search(r'<label[^>]*for="id_plan"[^>]*>\s*Plan\s*</label>', html)
+    assert re.search(r"<legend[^>]*>\s*Contract type\s*</legend>", html)
+    assert re.search(r'<label[^>]*for="id_contract_type_0"[^>]*>\s*Monthly\s*</label>', html)
+    assert re.search(r'<label[^>]*for="id_contract_type_1"[^>]*>\s*Annual\s*</label>', html)
+    assert re.search(r'<label[^>]*for="id_licences"[^>]*>\s*Licences\s*</label>', html)
+    assert re.search(r'<input type="date" name="start_on" value="2026-12-10"', html)
+    assert ">Apply for paid version</button>" in html
+
+
+def test_converting_today_from_the_page(at, trial):
+    client = at(2026, 12, 10)
+    response = client.post(
+        url("convert", trial),
+        {"plan": plan("premium").pk, "contract_type": "annual", "licences": "5", "start_on": "2026-12-10"},
+    )
+
+    assert_back_on_my_product(response)
+    trial.refresh_from_db()
+    assert (trial.status, trial.plan.code, trial.licences, trial.paid_start) == (
+        "active",
+        "premium",
+        5,
+        date(2026, 12, 10),
+    )
+    assert messages_of(response) == [f"{trial.name} is now a paid Premium subscription."]
+
+
+def test_reserving_a_conversion_from_the_page(at, trial):
+    client = at(2026, 12, 10)
+    response = client.post(
+        url("convert", trial), {"plan": plan("basic").pk, "contract_type": "monthly", "start_on": "2026-12-24"}
+    )
+
+    assert_back_on_my_product(response)
+    assert list(
+        Reservation.objects.filter(subscription=trial).values_list("kind", "effective_on", "contract_type", "licences")
+    ) == [("conversion", date(2026, 12, 24), "monthly", None)]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        pytest.param(
+            {"contract_type": "annual", "licences": "10", "start_on": "2026-12-09"},
+            "Choose a start date from 2026-12-10 to 2027-01-29.",
+            id="yesterday",
+        ),
+        pytest.param(
+            {"contract_type": "annual", "licences": "10", "start_on": "2027-01-30"},
+            "Choose a start date from 2026-12-10 to 2027-01-29.",
+            id="after-the-grace",
+        ),
+        pytest.param(
+            {"contract_type": "annual", "licences": "2", "start_on": "2026-12-10"},
+            "Enter at least 3 licences: one for each member registered now.",
+            id="licences-below-members",
+        ),
+        pytest.param(
+            {"contract_type": "annual", "licences": "", "start_on": "2026-12-10"},
+            "Enter the number of licences for an annual contract.",
+            id="annual-without-licences",
+        ),
+        pytest.param(
+            {"contract_type": "annual", "licences": "10", "start_on": "10/12/2026"},
+            "Enter a date as YYYY-MM-DD.",
+            id="not-iso",
+        ),
+    ],
+)
+def test_conversion_refused_at_the_field(at, trial, data, message):
+    client = at(2026, 12, 10)
+    MemberFactory.create_batch(2, workspace=trial.workspace)
+    before = subscription_snapshot(trial)
+
+    response = client.post(url("convert", trial), {"plan": plan("basic").pk, **data})
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert subscription_snapshot(trial) == before
+
+
+def test_an_active_subscription_posting_a_conversion_is_sent_back(at, active):
+    client = at(2027, 3, 1)
+    before = subscription_snapshot(active)
+
+    response = client.post(
+        url("convert", active),
+        {"plan": plan("premium").pk, "contract_type": "annual", "licences": "10", "start_on": "2027-03-01"},
+    )
+
+    assert_back_on_my_product(response)
+    assert messages_of(response) == ["This action is not available for this subscription in its current state."]
+    assert subscription_snapshot(active) == before
+
+
+def test_withdrawing_a_conversion_from_my_product(at, trial):
+    client = at(2026, 12, 10)
+    Reservation.objects.create(
+        subscription=trial,
+        kind=Reservation.Kind.CONVERSION,
+        effective_on=date(2026, 12, 20),
+        plan=plan("basic"),
+        contract_type="monthly",
+    )
+
+    response = client.post(url("withdraw-conversion", trial))
+
+    assert_back_on_my_product(response)
+    assert list(Reservation.objects.filter(subscription=trial).values_list("state", flat=True)) == ["withdrawn"]
+    assert messages_of(response) == [f"The reserved paid conversion of {trial.name} is withdrawn."]
+
+
+def test_withdrawing_a_conversion_that_does_not_exist_changes_nothing(at, trial):
+    client = at(2026, 12, 10)
+    before = subscription_snapshot(trial)
+
+    response = client.post(url("withdraw-conversion", trial))
+
+    assert_back_on_my_product(response)
+    assert messages_of(response) == ["There is no reserved conversion to withdraw."]
+    assert subscription_snapshot(trial) == before
+
+
+# --- renewal option (SPEC 5.3) --------------------------------------------------------------------------------
+
+
+def test_renewal_page_has_the_spec_labels(at, active):
+    client = at(2027, 3, 1)
+    html = client.get(url("renewal", active)).content.decode()
+
+    for label in ("Renew as annual (same conditions)", "Switch to monthly", "Do not renew"):
+        assert re.search(rf"<label[^>]*>\s*(<input[^>]*>)?\s*{re.escape(label)}\s*</label>", html), label
+    assert re.search(r'<label[^>]*for="id_licences"[^>]*>\s*Licences\s*</label>', html)
+    assert ">Save</button>" in html
+
+
+def test_save_asks_for_confirmation_and_changes_nothing_yet(at, active):
+    client = at(2027, 3, 1)
+    before = subscription_snapshot(active)
+
+    response = client.post(url("renewal", active), {"option": "renew_annual", "licences": "6"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert ">Confirm</button>" in html
+    assert 'name="licences" value="6"' in html
+    assert subscription_snapshot(active) == before
+
+
+def test_confirm_sets_the_renewal_option(at, active):
+    client = at(2027, 3, 1)
+    response = client.post(url("renewal", active), {"option": "renew_annual", "licences": "6", "confirm": "1"})
+
+    assert_back_on_my_product(response)
+    active.refresh_from_db()
+    assert (active.renewal_option, active.renewal_licences) == (RenewalOption.RENEW_ANNUAL, 6)
+
+
+def test_a_renewal_below_the_members_is_refused_even_when_confirmed(at, active):
+    client = at(2027, 3, 1)
+    MemberFactory.create_batch(4, workspace=active.workspace)
+    before = subscription_snapshot(active)
+
+    response = client.post(url("renewal", active), {"option": "renew_annual", "licences": "3", "confirm": "1"})
+
+    assert response.status_code == 200
+    assert "Enter at least 5 licences: one for each member registered now." in response.content.decode()
+    assert subscription_snapshot(active) == before
+
+
+def test_a_trial_has_no_renewal_option(at, trial):
+    client = at(2026, 12, 10)
+    before = subscription_snapshot(trial)
+
+    response = client.post(url("renewal", trial), {"option": "do_not_renew", "confirm": "1"})
+
+    assert_back_on_my_product(response)
+    assert subscription_snapshot(trial) == before
+
+
+# --- upgrade (SPEC 5.4) ---------------------------------------------------------------------------------------
+
+
+def wizard_post(client, subscription, step: str, data: dict):
+    prefix = f"upgrade_{subscription.public_id}"
+    payload = {f"{prefix}-current_step": step}
+    payload.update({f"{step}-{key}": value for key, value in data.items()})
+    return client.post(url("upgrade", subscription), payload)
+
+
+def test_upgrade_through_its_steps(at, active):
+    client = at(2027, 2, 1)
+    first = client.get(url("upgrade", active)).content.decode()
+    assert re.search(r'<input[^>]*value="\d+"[^>]*id="upgrade-plan-lite"[^>]*disabled', first)
+    assert ">Agree to terms</button>" in first
+
+    terms = wizard_post(client, active, "plan", {"plan": plan("premium").pk}).content.decode()
+    assert "I agree to the terms" in terms
+    assert ">Review</button>" in terms
+
+    review = wizard_post(client, active, "terms", {"agree": "on"}).content.decode()
+    assert ">Submit</button>" in review
+    assert "₩10,000 per user per month (Annual), VAT excluded" in review
+
+    done = wizard_post(client, active, "review", {})
+
+    assert_back_on_my_product(done)
+    active.refresh_from_db()
+    assert active.plan.code == "premium"
+    assert messages_of(done) == [f"{active.name} is upgraded to Premium from today."]
+
+
+def test_a_lower_tier_posted_to_the_wizard_is_refused(at, active):
+    client = at(2027, 2, 1)
+    before = subscription_snapshot(active)
+
+    response = wizard_post(client, active, "plan", {"plan": plan("lite").pk})
+
+    assert response.status_code == 200
+    assert "Choose a plan of a higher tier than Basic." in response.content.decode()
+    assert subscription_snapshot(active) == before
+
+
+def test_a_suspended_trial_is_sent_back_from_the_upgrade(at, customer):
+    client = at(2027, 1, 5)
+    suspended = TrialSubscriptionFactory(customer=customer, status=Status.SUSPENDED)
+    before = subscription_snapshot(suspended)
+
+    response = wizard_post(client, suspended, "plan", {"plan": plan("premium").pk})
+
+    assert_back_on_my_product(response)
+    assert subscription_snapshot(suspended) == before
+
+
+# --- licences (SPEC 3) ----------------------------------------------------------------------------------------
+
+
+def test_adding_licences_from_the_page(at, active):
+    client = at(2027, 1, 20)
+    response = client.post(url("licences", active), {"licences": "12"})
+
+    assert_back_on_my_product(response)
+    active.refresh_from_db()
+    assert active.licences == 12
+
+
+def test_reducing_licences_is_refused_at_the_field(at, active):
+    client = at(2027, 1, 20)
+    before = subscription_snapshot(active)
+
+    response = client.post(url("licences", active), {"licences": "8"})
+
+    assert response.status_code == 200
+    assert (
+        "Enter more than the current 10 licences. Licences can only be reduced at renewal."
+        in response.content.decode()
+    )
+    assert subscription_snapshot(active) == before
+
+
+def test_a_monthly_contract_is_sent_back_from_licences(at, customer):
+    client = at(2027, 1, 5)
+    monthly = ActiveSubscriptionFactory(customer=customer, contract_type=ContractType.MONTHLY)
+    before = subscription_snapshot(monthly)
+
+    response = client.post(url("licences", monthly), {"licences": "12"})
+
+    assert_back_on_my_product(response)
+    assert subscription_snapshot(monthly) == before
+
+
+# --- cancel (SPEC 5.5, 5.6) -----------------------------------------------------------------------------------
+
+
+def test_cancel_popup_shows_the_warning_the_export_the_phrase_and_the_itemised_penalty(at, active):
+    client = at(2027, 3, 1)
+    html = client.get(url("cancel", active)).content.decode()
+
+    assert re.search(r'<label[^>]*for="id_cancellation_date"[^>]*>\s*Cancellation date\s*</label>', html)
+    assert re.search(r'<input type="date" name="cancellation_date" value="2027-03-01"', html)
+    assert re.search(r'<label[^>]*for="id_confirmation_phrase"[^>]*>\s*Confirmation phrase\s*</label>', html)
+    assert ">Use penalty-free date</button>" in html
+    assert ">Confirm cancellation</button>" in html
+    assert "All data is deleted at once and for good." in html
+    assert (
+        f'href="{reverse("workspaces:customer-export", args=[active.public_id])}">Download your data first</a>' in html
+    )
+    assert f'<strong class="user-select-all" data-phrase>{PHRASE}</strong>' in html
+    # 2027-03-01: discount received 25,000; remaining fee 475,000; 10%; penalty 50,000
+    assert '<td class="amount" data-item="discount-received">₩25,000</td>' in html
+    assert '<td class="amount" data-item="remaining-fee">₩475,000</td>' in html
+    assert '<td class="amount" data-item="rate">10%</td>' in html
+    assert '<td class="amount fw-semibold" data-item="penalty">₩50,000</td>' in html
+
+
+def test_the_penalty_partial_follows_the_date(at, active):
+    client = at(2027, 3, 1)
+    later = client.get(url("cancel-penalty", active), {"cancellation_date": "2027-06-15"})
+    free = client.get(url("cancel-penalty", active), {"cancellation_date": "2027-12-15"})
+
+    # 2027-06-15 = start of period 6: discount 10,000 x 6 = 60,000; remaining 50,000 x 6 = 300,000; 36,000
+    assert 'data-item="penalty">₩36,000</td>' in later.content.decode()
+    assert 'data-item="penalty">₩0</td>' in free.content.decode()
+
+
+@pytest.mark.parametrize("value", ["2027-02-28", "2027-12-16", "soon", ""])
+def test_the_penalty_partial_explains_a_bad_date(at, active, value):
+    client = at(2027, 3, 1)
+    response = client.get(url("cancel-penalty", active), {"cancellation_date": value})
+
+    assert response.status_code == 200
+    assert "Choose a cancellation date from 2027-03-01 to 2027-12-15." in response.content.decode()
+
+
+def test_the_penalty_free_button_fills_in_the_day_after_the_contract_end(at, active):
+    client = at(2027, 3, 1)
+    before = subscription_snapshot(active)
+
+    response = client.post(url("cancel", active), {"cancellation_date": "2027-03-01", "use_penalty_free_date": "1"})
+
+    html = response.content.decode()
+    assert re.search(r'<input type="date" name="cancellation_date" value="2027-12-15"', html)
+    assert 'data-item="penalty">₩0</td>' in html
+    assert subscription_snapshot(active) == before
+
+
+def test_cancelling_now_with_the_phrase(at, active):
+    client = at(2027, 3, 1)
+    response = client.post(url("cancel", active), {"cancellation_date": "2027-03-01", "confirmation_phrase": PHRASE})
+
+    assert_back_on_my_product(response)
+    active.refresh_from_db()
+    assert (active.status, active.terminated_on, active.workspace) == ("terminated", date(2027, 3, 1), None)
+    assert active.invoices.get(is_final=True).lines.get(kind="penalty").amount == 50_000
+
+
+def test_reserving_a_cancellation_with_the_phrase(at, active):
+    client = at(2027, 3, 1)
+    response = client.post(url("cancel", active), {"cancellation_date": "2027-12-15", "confirmation_phrase": PHRASE})
+
+    assert_back_on_my_product(response)
+    assert messages_of(response) == [
+        f"The cancellation of {active.name} is reserved for 2027-12-15. You can withdraw it until then."
+    ]
+    assert Subscription.objects.get(pk=active.pk).status == Status.ACTIVE
+    assert list(Reservation.objects.filter(subscription=active).values_list("kind", "effective_on")) == [
+        ("cancellation", date(2027, 12, 15))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        pytest.param(
+            {"cancellation_date": "2027-03-01", "confirmation_phrase": "cancel the selected service"},
+            "Type the phrase exactly as shown: Cancel the selected service",
+            id="wrong-case",
+        ),
+        pytest.param(
+            {"cancellation_date": "2027-03-01", "confirmation_phrase": ""}, "This field is required.", id="no-phrase"
+        ),
+        pytest.param(
+            {"cancellation_date": "2027-02-28", "confirmation_phrase": PHRASE},
+            "Choose a cancellation date from 2027-03-01 to 2027-12-15.",
+            id="yesterday",
+        ),
+        pytest.param(
+            {"cancellation_date": "2027-12-16", "confirmation_phrase": PHRASE},
+            "Choose a cancellation date from 2027-03-01 to 2027-12-15.",
+            id="after-the-penalty-free-date",
+        ),
+        pytest.param(
+            {"cancellation_date": "2027-13-01", "confirmation_phrase": PHRASE},
+            "Enter a date as YYYY-MM-DD.",
+            id="not-a-date",
+        ),
+    ],
+)
+def test_cancellation_refused_at_the_field(at, active, data, message):
+    client = at(2027, 3, 1)
+    before = subscription_snapshot(active)
+
+    response = client.post(url("cancel", active), data)
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert subscription_snapshot(active) == before
+
+
+def test_the_phrase_is_the_one_of_the_active_language(at, trial):
+    client = at(2026, 12, 10)
+    with translation.override("ja"):
+        phrase = translation.gettext(PHRASE)
+
+    response = client.post(
+        url("cancel", trial),
+        {"cancellation_date": "2026-12-10", "confirmation_phrase": phrase},
+        HTTP_ACCEPT_LANGUAGE="ja",
+    )
+
+    assert_back_on_my_product(response)
+    trial.refresh_from_db()
+    assert trial.status == Status.TERMINATED
+
+
+def test_a_reserved_conversion_sends_the_cancellation_back(at, trial):
+    client = at(2026, 12, 10)
+    Reservation.objects.create(
+        subscription=trial,
+        kind=Reservation.Kind.CONVERSION,
+        effective_on=date(2026, 12, 20),
+        plan=plan("basic"),
+        contract_type="monthly",
+    )
+    before = subscription_snapshot(trial)
+
+    response = client.post(url("cancel", trial), {"cancellation_date": "2026-12-10", "confirmation_phrase": PHRASE})
+
+    assert_back_on_my_product(response)
+    assert messages_of(response) == [
+        "A paid conversion is reserved for this subscription. Withdraw the conversion first, then cancel."
+    ]
+    assert subscription_snapshot(trial) == before
+
+
+def test_a_terminated_subscription_is_sent_back_from_cancel(at, customer):
+    client = at(2027, 3, 1)
+    ended = TrialSubscriptionFactory(
+        customer=customer,
+        status=Status.TERMINATED,
+        workspace=None,
+        account_type="group",
+        name="gone-team",
+        admin_account_id="",
+    )
+    before = subscription_snapshot(ended)
+
+    response = client.post(url("cancel", ended), {"cancellation_date": "2027-03-01", "confirmation_phrase": PHRASE})
+
+    assert_back_on_my_product(response)
+    assert subscription_snapshot(ended) == before
+
+
+def test_withdrawing_a_cancellation_from_my_product(at, active):
+    client = at(2027, 3, 1)
+    Reservation.objects.create(subscription=active, kind=Reservation.Kind.CANCELLATION, effective_on=date(2027, 6, 1))
+
+    response = client.post(url("withdraw-cancellation", active))
+
+    assert_back_on_my_product(response)
+    assert list(Reservation.objects.filter(subscription=active).values_list("state", flat=True)) == ["withdrawn"]
+    assert messages_of(response) == [f"The reserved cancellation of {active.name} is withdrawn."]
+
+
+GARBAGE = {
+    "plan": "999999",
+    "contract_type": "weekly",
+    "licences": "99999999999",
+    "start_on": "9999-99-99",
+    "option": "forever",
+    "cancellation_date": "0000-00-00",
+    "confirmation_phrase": "x" * 500,
+    "use_penalty_free_date": "",
+}
+
+
+@pytest.mark.parametrize("name", ["convert", "renewal", "licences", "cancel"])
+def test_garbage_posted_to_a_page_is_answered_without_a_server_error(at, active, trial, name):
+    client = at(2026, 12, 20)
+    before = (subscription_snapshot(active), subscription_snapshot(trial))
+
+    responses = [client.post(url(name, subscription), GARBAGE) for subscription in (active, trial)]
+
+    assert all(response.status_code in (200, 302) for response in responses)
+    assert (subscription_snapshot(active), subscription_snapshot(trial)) == before
+
+
+def test_a_tampered_upgrade_wizard_is_a_bad_request_not_a_server_error(at, active):
+    client = at(2027, 2, 1)
+    before = subscription_snapshot(active)
+
+    response = client.post(url("upgrade", active), {"plan-plan": "1"})
+
+    assert response.status_code == 400
+    assert subscription_snapshot(active) == before

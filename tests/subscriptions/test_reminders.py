@@ -1,0 +1,113 @@
+"""Reminder e-mails (SPEC 6 send_reminders): each at most once, in the customer's language, never stale."""
+
+from datetime import date, datetime
+
+import pytest
+from django.core import mail
+from django.test import TestCase
+
+from subscriptions.lifecycle import JOBS, SEND_REMINDERS
+from subscriptions.models import ReminderSent, Reservation, Status
+from subscriptions.services.jobs import run_steps
+from tests.accounts.factories import UserFactory
+from tests.subscriptions.factories import TrialSubscriptionFactory, plan
+from works_console.dates import KST
+
+pytestmark = pytest.mark.django_db
+
+
+def remind(*args) -> None:
+    # Mails leave after the chunk's transaction commits; inside the test's transaction, run those callbacks.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        run_steps(SEND_REMINDERS, JOBS[SEND_REMINDERS], now=datetime(*args, tzinfo=KST))
+
+
+def test_trial_reminders_go_out_seven_and_three_days_before_the_end_once_each():
+    # last trial day 2026-12-30
+    subscription = TrialSubscriptionFactory(applied_on=date(2026, 12, 1), customer__email="minji@example.com")
+
+    remind(2026, 12, 23, 9, 0)  # 7 days before
+    remind(2026, 12, 23, 9, 15)
+    remind(2026, 12, 24, 9, 0)
+    remind(2026, 12, 27, 9, 0)  # 3 days before
+    remind(2026, 12, 28, 9, 0)
+
+    assert [m.subject for m in mail.outbox] == [
+        f"Your NAVER WORKS trial for {subscription.name} ends in 7 days",
+        f"Your NAVER WORKS trial for {subscription.name} ends in 3 days",
+    ]
+    assert mail.outbox[0].to == ["minji@example.com"]
+    assert "2026-12-30" in mail.outbox[0].body
+    assert ReminderSent.objects.filter(subscription=subscription).count() == 2
+
+
+def test_reminders_are_written_in_the_customers_language():
+    subscription = TrialSubscriptionFactory(applied_on=date(2026, 12, 1), customer=UserFactory(language="ja"))
+
+    remind(2026, 12, 23, 9, 0)
+
+    assert mail.outbox[0].subject == f"{subscription.name} のNAVER WORKS体験版はあと7日で終了します"
+
+
+def test_no_trial_reminder_once_a_conversion_is_reserved_or_done():
+    reserved = TrialSubscriptionFactory(applied_on=date(2026, 12, 1))
+    Reservation.objects.create(
+        subscription=reserved,
+        kind=Reservation.Kind.CONVERSION,
+        effective_on=date(2026, 12, 29),
+        plan=plan("basic"),
+        contract_type="monthly",
+    )
+    TrialSubscriptionFactory(
+        applied_on=date(2026, 12, 1),
+        status=Status.ACTIVE,
+        paid_start=date(2026, 12, 10),
+        term_start=date(2026, 12, 10),
+        term_end=date(2027, 1, 9),
+        contract_type="monthly",
+    )
+
+    remind(2026, 12, 23, 9, 0)
+
+    assert mail.outbox == []
+
+
+def test_trial_ended_reminder_names_the_deletion_deadline():
+    TrialSubscriptionFactory(applied_on=date(2026, 12, 1), status=Status.SUSPENDED)
+
+    remind(2026, 12, 31, 9, 0)
+    remind(2027, 1, 1, 9, 0)
+
+    assert len(mail.outbox) == 1
+    assert "2027-01-29" in mail.outbox[0].body
+
+
+def test_cancellation_reminders_seven_days_and_one_day_before():
+    subscription = TrialSubscriptionFactory(applied_on=date(2026, 12, 1))
+    Reservation.objects.create(
+        subscription=subscription, kind=Reservation.Kind.CANCELLATION, effective_on=date(2026, 12, 20)
+    )
+
+    remind(2026, 12, 13, 9, 0)
+    remind(2026, 12, 14, 9, 0)
+    remind(2026, 12, 19, 9, 0)
+    remind(2026, 12, 19, 18, 0)
+
+    assert [m.subject for m in mail.outbox] == [
+        f"NAVER WORKS for {subscription.name} will be cancelled in 7 days",
+        f"NAVER WORKS for {subscription.name} will be cancelled tomorrow",
+    ]
+
+
+def test_a_withdrawn_cancellation_sends_no_reminder():
+    subscription = TrialSubscriptionFactory(applied_on=date(2026, 12, 1))
+    Reservation.objects.create(
+        subscription=subscription,
+        kind=Reservation.Kind.CANCELLATION,
+        effective_on=date(2026, 12, 20),
+        state=Reservation.State.WITHDRAWN,
+    )
+
+    remind(2026, 12, 13, 9, 0)
+
+    assert mail.outbox == []
