@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import LifecycleEvent, Reservation, Subscription
+from .models import JobRun, LifecycleEvent, Reservation, Subscription
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -18,6 +18,19 @@ class ReadOnlyInline(admin.TabularInline):
     show_change_link = False
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """What the services write and operators only read: changing it here would bypass the event log."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -48,7 +61,7 @@ class ReservationInline(ReadOnlyInline):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(ReadOnlyAdmin):
     list_display = [
         "name",
         "public_id",
@@ -93,18 +106,9 @@ class SubscriptionAdmin(admin.ModelAdmin):
         (_("Audit"), {"fields": ["purged_at", "created_at"]}),
     ]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
 
 @admin.register(LifecycleEvent)
-class LifecycleEventAdmin(admin.ModelAdmin):
+class LifecycleEventAdmin(ReadOnlyAdmin):
     """The audit log: operators read it, nobody edits it (SPEC 4)."""
 
     list_display = ["at", "subscription", "kind", "from_status", "to_status", "actor"]
@@ -115,11 +119,12 @@ class LifecycleEventAdmin(admin.ModelAdmin):
     ordering = ["-at", "-id"]
     raw_id_fields = ["subscription", "actor_user"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+@admin.register(JobRun)
+class JobRunAdmin(ReadOnlyAdmin):
+    """Every run of a lifecycle job (SPEC 6): when, as of which instant, what it processed and what failed."""
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+    list_display = ["job", "started_at", "finished_at", "as_of", "processed", "skipped", "errors"]
+    list_filter = ["job", "dry_run"]
+    date_hierarchy = "started_at"
+    ordering = ["-started_at", "-id"]

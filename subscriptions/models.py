@@ -29,6 +29,7 @@ class Action(models.TextChoices):
     CONVERT = "convert", _("Convert to paid")
     CHANGE_RENEWAL = "change_renewal", _("Change renewal option")
     UPGRADE = "upgrade", _("Upgrade")
+    ADD_LICENCES = "add_licences", _("Add licences")
     CANCEL = "cancel", _("Cancel subscription")
     WITHDRAW_CANCELLATION = "withdraw_cancellation", _("Withdraw cancellation")
     WITHDRAW_CONVERSION = "withdraw_conversion", _("Withdraw conversion")

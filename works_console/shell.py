@@ -7,6 +7,8 @@ REGIONS = {"KR": _("Korea")}
 PLATFORMS = {"VPC": "VPC", "CLASSIC": "Classic"}
 DEFAULT_REGION = "KR"
 DEFAULT_PLATFORM = "VPC"
+# URL namespaces of the pages under Services > Business Applications > NAVER WORKS.
+NAVER_WORKS_NAMESPACES = frozenset({"subscriptions", "billing"})
 
 
 def current_region(request: HttpRequest) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from billing.models import ContractType
 from subscriptions.models import (
     ALLOWED,
     TRANSITIONS,
@@ -90,6 +91,9 @@ def allowed_actions(subscription: Subscription, *, pending: dict[str, Reservatio
     if pending is None:
         pending = pending_reservations(subscription)
     actions = set(ALLOWED[subscription.status])
+    if Action.CHANGE_RENEWAL in actions and subscription.contract_type == ContractType.ANNUAL:
+        # SPEC 3: annual licences can be increased at any time of a running term (reduced only at renewal).
+        actions.add(Action.ADD_LICENCES)
     conversion = pending.get(Reservation.Kind.CONVERSION)
     cancellation = pending.get(Reservation.Kind.CANCELLATION)
     if conversion is not None:
@@ -99,7 +103,7 @@ def allowed_actions(subscription: Subscription, *, pending: dict[str, Reservatio
     if cancellation is not None:
         # SPEC 5.4: no upgrade with a pending cancellation. Also one cancellation at a time, and no conversion
         # or renewal change for a service that is ending (docs/decisions.md): withdraw the cancellation first.
-        actions -= {Action.UPGRADE, Action.CANCEL, Action.CONVERT, Action.CHANGE_RENEWAL}
+        actions -= {Action.UPGRADE, Action.CANCEL, Action.CONVERT, Action.CHANGE_RENEWAL, Action.ADD_LICENCES}
         actions.add(Action.WITHDRAW_CANCELLATION)
     return frozenset(actions)
 

@@ -471,11 +471,7 @@ def subscription_upgrade(*, subscription: Subscription, plan: Plan, by: Actor, n
 
 def can_increase_licences(subscription: Subscription) -> bool:
     """Licences can be added to a running annual contract that is not ending (SPEC 3)."""
-    return (
-        subscription.status == Status.ACTIVE
-        and subscription.contract_type == ContractType.ANNUAL
-        and Action.CHANGE_RENEWAL in allowed_actions(subscription)
-    )
+    return Action.ADD_LICENCES in allowed_actions(subscription)
 
 
 @transaction.atomic

@@ -1,10 +1,12 @@
 """Django admin for operators: plans, subscriptions, lifecycle events (SPEC 1, 3, 4)."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.urls import reverse
 
 from billing.models import Plan
-from subscriptions.models import LifecycleEvent
+from subscriptions.models import JobRun, LifecycleEvent
 from subscriptions.services.core import customer_actor, record_event
 from tests.subscriptions.factories import InvoiceFactory, ReservationFactory, TrialSubscriptionFactory, plan
 
@@ -136,3 +138,23 @@ def test_plans_cannot_be_deleted(admin_client):
 
     assert response.status_code == 403
     assert Plan.objects.filter(pk=basic.pk).exists()
+
+
+def test_operators_see_job_runs_read_only(admin_client):
+    run = JobRun.objects.create(
+        job="subscriptions.tasks.expire_trials",
+        started_at=datetime(2026, 12, 31, 0, 0, tzinfo=UTC),
+        as_of=datetime(2026, 12, 31, 0, 0, tzinfo=UTC),
+        processed=7,
+        errors=1,
+        error_details=[{"step": "suspend_trial", "id": 3, "error": "RuntimeError('boom')"}],
+    )
+
+    listing = admin_client.get("/admin/subscriptions/jobrun/")
+    detail = admin_client.get(f"/admin/subscriptions/jobrun/{run.pk}/change/")
+
+    assert listing.status_code == 200
+    assert "subscriptions.tasks.expire_trials" in listing.content.decode()
+    assert detail.status_code == 200
+    assert "RuntimeError" in detail.content.decode()
+    assert admin_client.get("/admin/subscriptions/jobrun/add/").status_code == 403

@@ -162,8 +162,20 @@ def test_a_domain_card_labels_the_name_as_a_domain(customer, customer_client):
         ),
         pytest.param(
             lambda customer: ActiveSubscriptionFactory(customer=customer),
+            [
+                "Change renewal option",
+                "Add licences",
+                "Upgrade",
+                "Go to NAVER WORKS Admin",
+                "Export data",
+                "Cancel subscription",
+            ],
+            id="active-annual",
+        ),
+        pytest.param(
+            lambda customer: ActiveSubscriptionFactory(customer=customer, contract_type="monthly", licences=None),
             ["Change renewal option", "Upgrade", "Go to NAVER WORKS Admin", "Export data", "Cancel subscription"],
-            id="active",
+            id="active-monthly",
         ),
         pytest.param(
             lambda customer: TerminatedSubscriptionFactory(customer=customer),
