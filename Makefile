@@ -26,14 +26,9 @@ setup: $(STAMP) node_modules/.installed
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py migrate --no-input -v 0
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py seed_demo
 
-## run: the console at http://127.0.0.1:8000 with a Celery worker and beat; Ctrl-C stops all of it
+## run: the console at http://127.0.0.1:8000 with a Celery worker and beat (Procfile.dev); Ctrl-C stops all of it
 run: setup
-	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-true}; \
-	trap 'kill 0' INT TERM EXIT; \
-	$(VENV)/bin/celery -A works_console worker --loglevel=INFO --concurrency=2 & \
-	$(VENV)/bin/celery -A works_console beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
-	$(PY) manage.py runserver 127.0.0.1:8000 & \
-	wait
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile.dev start
 
 ## test: the whole suite against real PostgreSQL and Redis, browser tests included
 test: $(STAMP) node_modules/.installed
