@@ -1,0 +1,89 @@
+"""The printed tables."""
+
+from bench.lifecycle import JobResult
+from bench.pages import PageResult
+
+
+def table(headers: list[str], rows: list[list[str]], right: set[int]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            str(cell).rjust(width) if index in right else str(cell).ljust(width)
+            for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
+
+
+def _mib(value: float) -> str:
+    return "<0.1" if value < 0.1 else f"{value:.1f}"
+
+
+def lifecycle_table(results: list[JobResult]) -> str:
+    headers = [
+        "job",
+        "rows",
+        "job s",
+        "raw s",
+        "job/raw",
+        "job rows/s",
+        "q/chunk job",
+        "q/chunk raw",
+        "job SQL time",
+        "job ms/chunk first->last",
+        "peak MiB job",
+        "peak MiB raw",
+        "check job/raw",
+        "same writes",
+    ]
+    rows = []
+    for result in results:
+        first, last = result.orm.meter.chunk_ms_first_last()
+        rows.append(
+            [
+                result.job,
+                f"{result.rows:,}",
+                f"{result.orm.seconds:.2f}",
+                f"{result.raw.seconds:.2f}",
+                f"{result.ratio:.1f}x",
+                f"{result.rows / result.orm.seconds:,.0f}" if result.orm.seconds else "-",
+                result.orm.meter.queries_per_chunk(),
+                result.raw.meter.queries_per_chunk(),
+                f"{100 * result.orm.sql_share:.0f}%",
+                f"{first:.0f} -> {last:.0f}",
+                _mib(result.orm.peak_mib),
+                _mib(result.raw.peak_mib),
+                f"{result.orm.check.label} / {result.raw.check.label}",
+                "yes" if result.same_writes else "NO",
+            ]
+        )
+    return table(headers, rows, right=set(range(1, 12)))
+
+
+def pages_table(results: list[PageResult]) -> str:
+    headers = ["page", "path", "clients", "requests", "req/s", "p50 ms", "p99 ms", "errors", "queries/page", "note"]
+    rows = []
+    for result in results:
+        queries = "-" if result.queries is None else str(result.queries)
+        if result.skipped:
+            rows.append(
+                [result.name, result.path, "-", "-", "-", "-", "-", "-", queries, f"skipped: {result.skipped}"]
+            )
+            continue
+        rows.append(
+            [
+                result.name,
+                result.path,
+                str(result.clients),
+                f"{result.requests:,}",
+                f"{result.rps:.1f}",
+                f"{result.p50_ms:.1f}",
+                f"{result.p99_ms:.1f}",
+                str(result.errors),
+                queries,
+                f"first error: {result.first_error}" if result.errors else "",
+            ]
+        )
+    return table(headers, rows, right=set(range(2, 9)))
