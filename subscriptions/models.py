@@ -300,7 +300,8 @@ class ReminderSent(models.Model):
         verbose_name = _("reminder sent")
         verbose_name_plural = _("reminders sent")
         constraints = [
-            models.UniqueConstraint(fields=["subscription", "kind", "key"], name="subs_reminder_once"),
+            # Kind first: the reminder job asks "not yet sent for this kind" for every due subscription.
+            models.UniqueConstraint(fields=["kind", "subscription", "key"], name="subs_reminder_once_per_key"),
         ]
 
     def __str__(self) -> str:

@@ -58,7 +58,8 @@ def _chunks_of_due_ids(step: Step, today: date, chunk_size: int) -> Iterator[lis
 
 
 def _claim(step: Step, today: date, ids: list[int]) -> list:
-    return list(step.due(today).filter(pk__in=ids).select_for_update(skip_locked=True, of=("self",)).order_by("pk"))
+    locked = step.due(today).filter(pk__in=ids).select_for_update(skip_locked=True, no_key=True, of=("self",))
+    return list(locked.order_by("pk"))
 
 
 def _process_chunk(step: Step, today: date, now: datetime, ids: list[int], outcome: Outcome) -> int:

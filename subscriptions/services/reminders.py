@@ -149,9 +149,13 @@ def _sender(reminder: Reminder) -> Callable[[list, datetime], int]:
                 for row in rows
             ]
         )
-        messages = [_message(reminder, row) for row in rows]
-        # After commit only: a rolled-back chunk sends nothing and stays due.
-        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=False, connection=get_connection()))
+        # After commit only: a rolled-back chunk sends nothing and stays due. The mails are rendered there too,
+        # so the chunk's row locks are not held while templates render.
+        transaction.on_commit(
+            lambda: send_mass_mail(
+                [_message(reminder, row) for row in rows], fail_silently=False, connection=get_connection()
+            )
+        )
         return len(rows)
 
     return process
