@@ -46,7 +46,7 @@ format:
 
 bench: setup
 	scripts/ensure-services
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 ## lock: re-pin requirements.lock from pyproject.toml (run after changing dependencies)
 lock: $(PY)
