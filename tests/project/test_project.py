@@ -113,3 +113,36 @@ def test_my_product_is_translated_by_accept_language(customer_client, language, 
     response = customer_client.get(reverse("subscriptions:my-product"), HTTP_ACCEPT_LANGUAGE=language)
 
     assert text in response.content.decode()
+
+
+def test_every_beat_entry_names_a_registered_task(settings):
+    celery_app.loader.import_default_modules()
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+    assert scheduled == {
+        "subscriptions.tasks.activate_scheduled_conversions",
+        "subscriptions.tasks.expire_trials",
+        "billing.tasks.renew_subscriptions",
+        "subscriptions.tasks.execute_scheduled_cancellations",
+        "subscriptions.tasks.send_reminders",
+    }
+    assert scheduled <= set(celery_app.tasks)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beat_puts_the_lifecycle_jobs_in_the_database_every_15_minutes_for_operators_to_edit():
+    from django_celery_beat.models import PeriodicTask
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    # What beat does when it starts (it closes connections as it goes, hence a transactional test).
+    DatabaseScheduler(app=celery_app, lazy=False)
+
+    jobs = PeriodicTask.objects.exclude(name__startswith="celery.").select_related("interval")
+    assert {(job.task, job.interval.every, job.interval.period) for job in jobs} == {
+        ("subscriptions.tasks.activate_scheduled_conversions", 900, "seconds"),
+        ("subscriptions.tasks.expire_trials", 900, "seconds"),
+        ("billing.tasks.renew_subscriptions", 900, "seconds"),
+        ("subscriptions.tasks.execute_scheduled_cancellations", 900, "seconds"),
+        ("subscriptions.tasks.send_reminders", 900, "seconds"),
+    }
