@@ -10,7 +10,7 @@ from subscriptions.lifecycle import JOBS, SEND_REMINDERS
 from subscriptions.models import ReminderSent, Reservation, Status
 from subscriptions.services.jobs import run_steps
 from tests.accounts.factories import UserFactory
-from tests.subscriptions.factories import TrialSubscriptionFactory, plan
+from tests.subscriptions.factories import ActiveSubscriptionFactory, InvoiceFactory, TrialSubscriptionFactory, plan
 from works_console.dates import KST
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +111,27 @@ def test_a_withdrawn_cancellation_sends_no_reminder():
     remind(2026, 12, 13, 9, 0)
 
     assert mail.outbox == []
+
+
+def test_an_issued_invoice_is_announced_once_with_its_total():
+    invoice = InvoiceFactory(subtotal=3_600_000)  # + VAT 360,000
+    subscription = invoice.subscription
+
+    remind(2027, 1, 10, 9, 0)
+    remind(2027, 1, 10, 9, 15)
+
+    assert [m.subject for m in mail.outbox] == [f"Your NAVER WORKS invoice for {subscription.name}"]
+    assert "3,960,000 KRW" in mail.outbox[0].body
+
+
+def test_the_annual_term_end_is_announced_thirty_days_ahead_once():
+    subscription = ActiveSubscriptionFactory()  # annual, term ends 2027-12-09
+
+    remind(2027, 11, 8, 9, 0)  # 31 days ahead: not yet
+    remind(2027, 11, 9, 9, 0)
+    remind(2027, 11, 20, 9, 0)
+
+    assert [m.subject for m in mail.outbox] == [
+        f"Your annual NAVER WORKS contract for {subscription.name} ends in 30 days"
+    ]
+    assert "2027-12-09" in mail.outbox[0].body
