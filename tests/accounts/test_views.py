@@ -169,3 +169,38 @@ def test_anonymous_users_are_sent_to_the_login_page(client, url_name):
 
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('accounts:login')}?next={url}"
+
+
+@pytest.mark.parametrize(
+    ("email", "accepted"),
+    [
+        pytest.param("minji@example.com", True, id="plain"),
+        pytest.param("min.ji+works@example.co.kr", True, id="dots-plus-subdomain"),
+        pytest.param("minji@예시.한국", True, id="idn-domain"),
+        pytest.param("minji@", False, id="no-domain"),
+        pytest.param("minji.example.com", False, id="no-at"),
+        pytest.param("min ji@example.com", False, id="space"),
+        pytest.param("minji@example", False, id="no-tld"),
+    ],
+)
+def test_signup_email_rules(client, email, accepted):
+    response = client.post(reverse("accounts:signup"), SIGNUP | {"email": email})
+
+    assert User.objects.exists() is accepted
+    assert (response.status_code == 302) is accepted
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        pytest.param("short1!", "This password is too short.", id="too-short"),
+        pytest.param("password123", "This password is too common.", id="common"),
+        pytest.param("83749201948372", "This password is entirely numeric.", id="numeric"),
+        pytest.param("minji@example.com", "The password is too similar to the", id="like-the-email"),
+    ],
+)
+def test_signup_password_rules(client, password, message):
+    response = client.post(reverse("accounts:signup"), SIGNUP | {"password1": password, "password2": password})
+
+    assert any(message in error for error in response.context["form"].errors["password1"])
+    assert not User.objects.exists()
