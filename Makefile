@@ -31,8 +31,7 @@ run: setup
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile.dev start
 
 ## test: the whole suite against real PostgreSQL and Redis, browser tests included
-test: $(STAMP) node_modules/.installed
-	DJANGO_SETTINGS_MODULE=works_console.settings_test $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+test: setup
 	scripts/ensure-services
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
