@@ -6,11 +6,12 @@ does the same thing whoever starts it. Each step's `process` is a service over a
 
 from datetime import date, datetime
 
-from subscriptions.models import Reservation, Subscription
+from subscriptions.models import Reservation, Status, Subscription
 from subscriptions.services.core import job_actor
 from subscriptions.services.expiry import suspend_expired_trials, terminate_expired_grace
 from subscriptions.services.jobs import Step
 from subscriptions.services.reminders import reminder_steps
+from works_console.dates import kst_date
 
 ACTIVATE_CONVERSIONS = "subscriptions.tasks.activate_scheduled_conversions"
 RENEW = "billing.tasks.renew_subscriptions"
@@ -24,42 +25,60 @@ def _pending(subscription: Subscription, kind: str) -> Reservation | None:
 
 
 def _activate_conversions(subscriptions: list[Subscription], now: datetime) -> int:
-    from subscriptions.services.paid import subscription_activate_reserved_conversion
+    """The conversion job's chunk (SPEC 5.2, 6), set-based: a bounded number of queries per chunk."""
+    from subscriptions.services.paid import subscription_activate_reserved_conversion_many
 
-    by = job_actor(ACTIVATE_CONVERSIONS)
-    changed = 0
-    for subscription in subscriptions:
-        result = subscription_activate_reserved_conversion(subscription=subscription, now=now, by=by)
-        changed += result.status == "active"
-    return changed
+    return subscription_activate_reserved_conversion_many(
+        subscriptions=subscriptions, now=now, by=job_actor(ACTIVATE_CONVERSIONS)
+    )
 
 
 def _renew(subscriptions: list[Subscription], now: datetime) -> int:
-    from billing.services import invoice_issue_due
-    from subscriptions.services.paid import subscription_renew_at_term_end
+    """The renewal job's chunk (SPEC 6): renewal options of ended terms first, then every ended period's invoice.
+
+    Order matters: the segments of a renewal are dated from the term's end, so the invoices issued after them
+    price every day right. A monthly contract rolls its term every period: that is a plain date move, done for the
+    whole chunk in one UPDATE. The other renewals (a new annual term, annual to monthly, do not renew) start
+    segments, write events or end the service, once a year per contract: they go row by row. Then the invoices of
+    the whole chunk in one go; a period with a cancellation due on or before its end is left to the final invoice.
+    """
+    from billing.services import invoice_issue_due_many
+    from subscriptions.services.paid import (
+        rolls_monthly_term,
+        subscription_renew_at_term_end,
+        subscription_roll_monthly_term_many,
+    )
 
     by = job_actor(RENEW)
-    changed = 0
-    for subscription in subscriptions:
-        # First the renewal option of an ended term (its new segments are dated from the term's end, so the
-        # invoices below price every day right), then every ended period's invoice. A period with a cancellation
-        # due on or before its end is left to the cancellation's final invoice (invoice_issue_due stops there).
-        term_end = subscription.term_end
-        subscription = subscription_renew_at_term_end(subscription=subscription, now=now, by=by)
-        issued = invoice_issue_due(subscription=subscription, now=now) if subscription.status == "active" else []
-        changed += bool(issued) or subscription.term_end != term_end or subscription.status != "active"
-    return changed
+    today = kst_date(now)
+    before = {
+        subscription.pk: (subscription.term_end, subscription.next_period_index) for subscription in subscriptions
+    }
+    subscription_roll_monthly_term_many(subscriptions=subscriptions, now=now)
+    current = [
+        subscription
+        if subscription.term_end >= today or rolls_monthly_term(subscription, today)
+        else subscription_renew_at_term_end(subscription=subscription, now=now, by=by)
+        for subscription in subscriptions
+    ]
+    active = [subscription for subscription in current if subscription.status == Status.ACTIVE]
+    if active:
+        invoice_issue_due_many(subscriptions=active, now=now)
+    # Changed: ended, renewed or rolled, or at least one period closed (as the per-row path counted them).
+    return sum(
+        subscription.status != Status.ACTIVE
+        or (subscription.term_end, subscription.next_period_index) != before[subscription.pk]
+        for subscription in current
+    )
 
 
 def _execute_cancellations(subscriptions: list[Subscription], now: datetime) -> int:
-    from subscriptions.services.cancel import subscription_execute_reserved_cancellation
+    """The cancellation job's chunk (SPEC 5.5, 6), set-based: final invoices, ``terminated``, one purge."""
+    from subscriptions.services.cancel import subscription_execute_reserved_cancellation_many
 
-    by = job_actor(EXECUTE_CANCELLATIONS)
-    changed = 0
-    for subscription in subscriptions:
-        result = subscription_execute_reserved_cancellation(subscription=subscription, now=now, by=by)
-        changed += result.status == "terminated"
-    return changed
+    return subscription_execute_reserved_cancellation_many(
+        subscriptions=subscriptions, now=now, by=job_actor(EXECUTE_CANCELLATIONS)
+    )
 
 
 def _describe_conversion(subscription: Subscription, today: date) -> str:

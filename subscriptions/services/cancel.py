@@ -5,22 +5,23 @@ row, and writes its lifecycle events in the same transaction.
 """
 
 import logging
+from collections.abc import Iterable
 from datetime import date, datetime
 from fractions import Fraction
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, models, transaction
+from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext as _
 
 from billing.models import ContractType, RateSegment
 from billing.pricing import PenaltyBreakdown, SegmentTerms, early_termination_penalty, parse_rate
-from billing.services import invoice_issue_final
+from billing.services import ChunkInvoices, invoice_issue_final, invoice_issue_final_many, update_rows
 from works_console.dates import kst_date
-from workspaces.services import workspace_purge
+from workspaces.services import workspace_purge, workspace_purge_many
 
-from ..models import ALLOWED, Action, Reservation, Status, Subscription
+from ..models import ALLOWED, Action, LifecycleEvent, Reservation, Status, Subscription
 from .core import Actor, change_status, ensure_allowed, lock_subscription, pending_reservations, record_event
 
 logger = logging.getLogger(__name__)
@@ -52,24 +53,33 @@ def penalty_applies(subscription: Subscription) -> bool:
     return subscription.status == Status.ACTIVE and subscription.contract_type == ContractType.ANNUAL
 
 
-def cancellation_penalty(subscription: Subscription, on: date) -> PenaltyBreakdown:
+def cancellation_penalty(
+    subscription: Subscription, on: date, *, segments: Iterable[RateSegment] | None = None
+) -> PenaltyBreakdown:
     """The early-termination penalty if ``subscription`` is cancelled on ``on`` (SPEC 5.6), itemised.
 
     The cancel popup and the final invoice both call this, so they cannot disagree. Zero for trials, suspended
     trials, monthly contracts and any date after the contract end (the penalty-free date is term end + 1).
-    Reads the annual rate segments of the current term, with the unit prices recorded on them.
+    Reads the annual rate segments of the current term, with the unit prices recorded on them; a caller that
+    already read the subscription's rate segments (the cancellation job, for a chunk) passes them as
+    ``segments`` and no query runs.
     """
     rate = parse_rate(settings.EARLY_TERMINATION_RATE)
-    if not penalty_applies(subscription) or subscription.term_start is None or on > subscription.term_end:
+    if not _owes_penalty_on(subscription, on):
         return _no_penalty(subscription, on, rate)
-    rows = (
-        RateSegment.objects.filter(
-            subscription=subscription, contract_type=ContractType.ANNUAL, starts_on__lte=subscription.term_end
-        )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=subscription.term_start))
-        .order_by("starts_on", "id")
+    if segments is None:
+        segments = RateSegment.objects.filter(subscription=subscription, contract_type=ContractType.ANNUAL)
+    rows = sorted(
+        (
+            row
+            for row in segments
+            if row.contract_type == ContractType.ANNUAL
+            and row.starts_on <= subscription.term_end
+            and (row.ends_on is None or row.ends_on > subscription.term_start)
+        ),
+        key=lambda row: (row.starts_on, row.pk),
     )
-    segments = [
+    terms = [
         SegmentTerms(
             unit_price=row.unit_price,
             list_unit_price=row.list_unit_price,
@@ -80,13 +90,17 @@ def cancellation_penalty(subscription: Subscription, on: date) -> PenaltyBreakdo
         for row in rows
     ]
     return early_termination_penalty(
-        segments=segments,
+        segments=terms,
         anchor=subscription.paid_start,
         term_start=subscription.term_start,
         term_end=subscription.term_end,
         cancellation_date=max(on, subscription.term_start),
         rate=rate,
     )
+
+
+def _owes_penalty_on(subscription: Subscription, on: date) -> bool:
+    return penalty_applies(subscription) and subscription.term_start is not None and on <= subscription.term_end
 
 
 # --- ending the service (shared with the renewal's "Do not renew" and the jobs) -----------------------------------
@@ -280,3 +294,132 @@ def subscription_execute_reserved_cancellation(
         now=now,
         details={"cancellation_date": on.isoformat(), "penalty": penalty.amount, "reservation": reservation.pk},
     )
+
+
+# A chunk's own transaction is the unit: atomic when called alone, no extra savepoint inside the job's chunk.
+@transaction.atomic(savepoint=False)
+def subscription_execute_reserved_cancellation_many(
+    *, subscriptions: list[Subscription], now: datetime, by: Actor
+) -> int:
+    """``subscription_execute_reserved_cancellation`` for a chunk of the cancellation job, set-based (SPEC 5.5, 6).
+
+    The caller holds the rows' locks (the job's claimed chunk). Reads the chunk's pending cancellations in one
+    query and re-checks each under the lock (pending, due as of today KST): a withdrawn or not yet due one does
+    nothing. Each other service stops on its reserved date exactly as ``end_service`` would stop it: the final
+    invoices of the paid ones (ended periods first, then usage up to the day before plus the penalty of
+    ``cancellation_penalty`` for that date) through ``invoice_issue_final_many``; the segments stop at the date;
+    the reservations are resolved; ``terminated`` with a ``cancelled`` event; then one ``workspace_purge_many``.
+    A bounded number of queries whatever the size of the chunk. Should the unique guard refuse an invoice,
+    nothing of the batch is kept and the chunk goes row by row. Returns how many are ``terminated``.
+    """
+    today = kst_date(now)
+    reservations: dict[int, Reservation] = {}
+    for reservation in Reservation.objects.filter(
+        subscription_id__in=[subscription.pk for subscription in subscriptions],
+        kind=Reservation.Kind.CANCELLATION,
+        state=Reservation.State.PENDING,
+        effective_on__lte=today,
+    ).order_by("subscription_id", "id"):
+        reservations.setdefault(reservation.subscription_id, reservation)
+    due = [subscription for subscription in subscriptions if subscription.pk in reservations]
+    if not due:
+        return 0
+    gone = [subscription for subscription in due if subscription.status == Status.TERMINATED]
+    if gone:
+        # Ended meanwhile (e.g. "Do not renew"): the reservation has nothing left to do.
+        Reservation.objects.filter(pk__in=[reservations[subscription.pk].pk for subscription in gone]).update(
+            state=Reservation.State.DONE, resolved_at=now
+        )
+    ending = [subscription for subscription in due if subscription.status != Status.TERMINATED]
+    if not ending:
+        return len(gone)
+    on_of = {subscription.pk: reservations[subscription.pk].effective_on for subscription in ending}
+
+    owing = [subscription.pk for subscription in ending if _owes_penalty_on(subscription, on_of[subscription.pk])]
+    annual_segments: dict[int, list[RateSegment]] = {pk: [] for pk in owing}
+    if owing:
+        for row in RateSegment.objects.filter(subscription_id__in=owing, contract_type=ContractType.ANNUAL):
+            annual_segments[row.subscription_id].append(row)
+    penalties = {
+        subscription.pk: cancellation_penalty(
+            subscription, on_of[subscription.pk], segments=annual_segments.get(subscription.pk, ())
+        )
+        for subscription in ending
+    }
+    finals = [
+        (
+            subscription,
+            on_of[subscription.pk],
+            penalties[subscription.pk] if penalty_applies(subscription) else None,
+        )
+        for subscription in ending
+        if subscription.status == Status.ACTIVE
+    ]
+    try:
+        invoices = invoice_issue_final_many(finals=finals, now=now) if finals else ChunkInvoices()
+    except IntegrityError:
+        logger.warning("cancellations of a chunk of %d hit the invoice guard: row by row", len(subscriptions))
+        return len(gone) + sum(
+            subscription_execute_reserved_cancellation(subscription=subscription, now=now, by=by).status
+            == Status.TERMINATED
+            for subscription in ending
+        )
+
+    ids = [subscription.pk for subscription in ending]
+    pks_by_date: dict[date, list[int]] = {}
+    for pk, on in on_of.items():
+        pks_by_date.setdefault(on, []).append(pk)
+    # Each subscription's own date, as _close_segments uses it, in one DELETE and one UPDATE for the chunk.
+    stops_on = Case(
+        *(When(subscription_id__in=pks, then=Value(on)) for on, pks in pks_by_date.items()),
+        output_field=models.DateField(),
+    )
+    RateSegment.objects.filter(subscription_id__in=ids, starts_on__gte=stops_on).delete()
+    RateSegment.objects.filter(subscription_id__in=ids).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gt=stops_on)
+    ).update(ends_on=stops_on)
+    Reservation.objects.filter(
+        subscription_id__in=ids, state=Reservation.State.PENDING, kind=Reservation.Kind.CANCELLATION
+    ).update(state=Reservation.State.DONE, resolved_at=now)
+    Reservation.objects.filter(subscription_id__in=ids, state=Reservation.State.PENDING).update(
+        state=Reservation.State.WITHDRAWN, resolved_at=now
+    )
+
+    actor, user = by
+    events, changes = [], {}
+    for subscription in ending:
+        on, penalty = on_of[subscription.pk], penalties[subscription.pk]
+        details = {
+            "cancellation_date": on.isoformat(),
+            "penalty": penalty.amount,
+            "reservation": reservations[subscription.pk].pk,
+        }
+        if subscription.status == Status.ACTIVE:
+            details["final_invoice"] = invoices.final_invoice.get(subscription.pk)
+        events.append(
+            LifecycleEvent(
+                subscription_id=subscription.pk,
+                kind="cancelled",
+                from_status=subscription.status,
+                to_status=Status.TERMINATED,
+                actor=actor,
+                actor_user=user,
+                at=now,
+                details=details,
+            )
+        )
+        subscription.status, subscription.terminated_on, subscription.next_invoice_on = Status.TERMINATED, on, None
+        subscription.next_period_index = invoices.next_period_index.get(
+            subscription.pk, subscription.next_period_index
+        )
+        changes[subscription.pk] = {
+            "status": Status.TERMINATED,
+            "terminated_on": on,
+            "next_invoice_on": None,
+            "next_period_index": subscription.next_period_index,
+        }
+    update_rows(Subscription, changes)
+    LifecycleEvent.objects.bulk_create(events)
+    workspace_purge_many(subscriptions=ending, now=now, by=by)
+    logger.info("cancelled %d subscriptions", len(ending))
+    return len(gone) + len(ending)

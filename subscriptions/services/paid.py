@@ -10,15 +10,16 @@ import logging
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from billing.models import ContractType, Plan, RateSegment
 from billing.periods import ONE_DAY, period_bounds, period_index_containing, period_start, term_bounds
 from billing.selectors import workspace_member_count
+from billing.services import pending_cancellation_dates, update_rows, workspace_member_counts
 from works_console.dates import kst_date
 
-from ..models import Action, RenewalOption, Reservation, Status, Subscription
+from ..models import Action, LifecycleEvent, RenewalOption, Reservation, Status, Subscription
 from .cancel import end_service
 from .core import (
     Actor,
@@ -135,6 +136,33 @@ def _terms_details(*, plan: Plan, contract_type: str, licences: int | None, star
 # --- conversion (SPEC 5.2) ------------------------------------------------------------------------------------
 
 
+def _paid_contract(*, plan: Plan, contract_type: str, licences: int | None, start_on: date) -> dict:
+    """The subscription's fields of a paid contract starting on ``start_on`` (SPEC 3, 5.2): the anchor, the first
+    term (12 periods for annual, the first period for monthly) and the first invoice's due day."""
+    annual = contract_type == ContractType.ANNUAL
+    if annual:
+        term_start, term_end = term_bounds(start_on, 0)
+    else:
+        first_period = period_bounds(start_on, 0)
+        term_start, term_end = first_period.start, first_period.end
+    return {
+        "plan": plan,
+        "paid_start": start_on,
+        "contract_type": contract_type,
+        "licences": licences if annual else None,
+        "term_start": term_start,
+        "term_end": term_end,
+        "renewal_option": "",
+        "renewal_licences": None,
+        "next_period_index": 0,
+        "next_invoice_on": period_bounds(start_on, 0).next_start,
+    }
+
+
+def _converted_details(details: dict, *, plan: Plan, contract_type: str, term_end: date) -> dict:
+    return {**details, "unit_price": plan.unit_price(contract_type), "term_end": term_end.isoformat()}
+
+
 def _convert_now(
     subscription: Subscription,
     *,
@@ -147,22 +175,9 @@ def _convert_now(
     details: dict,
 ) -> Subscription:
     """Start the paid contract on ``start_on`` (the billing anchor); the trial, if any is left, ends."""
-    annual = contract_type == ContractType.ANNUAL
-    if annual:
-        term_start, term_end = term_bounds(start_on, 0)
-    else:
-        first_period = period_bounds(start_on, 0)
-        term_start, term_end = first_period.start, first_period.end
-    subscription.plan = plan
-    subscription.paid_start = start_on
-    subscription.contract_type = contract_type
-    subscription.licences = licences if annual else None
-    subscription.term_start = term_start
-    subscription.term_end = term_end
-    subscription.renewal_option = ""
-    subscription.renewal_licences = None
-    subscription.next_period_index = 0
-    subscription.next_invoice_on = period_bounds(start_on, 0).next_start
+    contract = _paid_contract(plan=plan, contract_type=contract_type, licences=licences, start_on=start_on)
+    for name, value in contract.items():
+        setattr(subscription, name, value)
     _start_segment(
         subscription,
         starts_on=start_on,
@@ -171,7 +186,7 @@ def _convert_now(
         # The prices as of now; a later catalog change never reaches this segment (SPEC 3).
         unit_price=plan.unit_price(contract_type),
         list_unit_price=plan.monthly_unit_price,
-        quantity=licences if annual else None,
+        quantity=contract["licences"],
     )
     change_status(
         subscription,
@@ -179,7 +194,7 @@ def _convert_now(
         by=by,
         at=now,
         kind="converted",
-        details={**details, "unit_price": plan.unit_price(contract_type), "term_end": term_end.isoformat()},
+        details=_converted_details(details, plan=plan, contract_type=contract_type, term_end=contract["term_end"]),
     )
     subscription.save()
     logger.info("subscription %s converted to paid from %s", subscription.pk, start_on)
@@ -310,6 +325,26 @@ def subscription_withdraw_conversion(*, subscription: Subscription, by: Actor, n
     return subscription
 
 
+def _reserved_terms(reservation: Reservation, *, members: int) -> tuple[int | None, dict]:
+    """The licences a reserved conversion starts with, and its event details (SPEC 3, 5.2).
+
+    An annual workspace cannot hold more members than licences: should it have grown past the reserved count
+    meanwhile (``members`` registered now), the contract starts with as many licences as members.
+    """
+    licences = reservation.licences
+    details = _terms_details(
+        plan=reservation.plan,
+        contract_type=reservation.contract_type,
+        licences=licences,
+        start_on=reservation.effective_on,
+    )
+    details["reservation"] = reservation.pk
+    if reservation.contract_type == ContractType.ANNUAL and (licences or 0) < max(members, 1):
+        licences = max(members, 1)
+        details["licences_raised_to_members"] = licences
+    return licences, details
+
+
 @transaction.atomic
 def subscription_activate_reserved_conversion(*, subscription: Subscription, now: datetime, by: Actor) -> Subscription:
     """For the job (SPEC 6): start the reserved conversion whose date has come (KST).
@@ -336,19 +371,8 @@ def subscription_activate_reserved_conversion(*, subscription: Subscription, now
         reservation.state = Reservation.State.WITHDRAWN
         reservation.save(update_fields=["state", "resolved_at"])
         return subscription
-    licences = reservation.licences
-    details = _terms_details(
-        plan=reservation.plan,
-        contract_type=reservation.contract_type,
-        licences=licences,
-        start_on=reservation.effective_on,
-    )
-    details["reservation"] = reservation.pk
-    if reservation.contract_type == ContractType.ANNUAL:
-        members = _members(subscription)
-        if (licences or 0) < max(members, 1):
-            licences = max(members, 1)
-            details["licences_raised_to_members"] = licences
+    members = _members(subscription) if reservation.contract_type == ContractType.ANNUAL else 0
+    licences, details = _reserved_terms(reservation, members=members)
     reservation.state = Reservation.State.DONE
     reservation.save(update_fields=["state", "resolved_at"])
     return _convert_now(
@@ -361,6 +385,113 @@ def subscription_activate_reserved_conversion(*, subscription: Subscription, now
         now=now,
         details=details,
     )
+
+
+# A chunk's own transaction is the unit: atomic when called alone, no extra savepoint inside the job's chunk.
+@transaction.atomic(savepoint=False)
+def subscription_activate_reserved_conversion_many(
+    *, subscriptions: list[Subscription], now: datetime, by: Actor
+) -> int:
+    """``subscription_activate_reserved_conversion`` for a chunk of the conversion job, set-based (SPEC 5.2, 6).
+
+    The caller holds the rows' locks (the job's claimed chunk). Reads the pending conversions of the chunk with
+    their plans in one query and re-checks each under the lock (pending, due as of today KST): a withdrawn or not
+    yet due one does nothing. A subscription no longer in trial or grace withdraws its reservation, as the per-row
+    service does. The others start their paid contracts exactly as the per-row service would (anchor on the
+    reserved date, catalog prices of now, annual licences raised to the members), written with one INSERT of rate
+    segments, one UPDATE of the subscriptions, one of the reservations and one INSERT of ``converted`` events: a
+    bounded number of queries whatever the size of the chunk. A trial never had a rate segment (only paid services
+    write them), so every contract opens the first one; should the one-open-segment constraint say otherwise,
+    nothing of the batch is kept and the chunk converts row by row. Returns how many became ``active``.
+    """
+    today = kst_date(now)
+    by_pk = {subscription.pk: subscription for subscription in subscriptions}
+    reservations = {
+        reservation.subscription_id: reservation
+        for reservation in Reservation.objects.filter(
+            subscription_id__in=list(by_pk),
+            kind=Reservation.Kind.CONVERSION,
+            state=Reservation.State.PENDING,
+            effective_on__lte=today,
+        ).select_related("plan")
+    }
+    if not reservations:
+        return 0
+    ended = [pk for pk in reservations if by_pk[pk].status not in (Status.TRIAL, Status.SUSPENDED)]
+    if ended:
+        # The service ended (or was converted) before the date came: the reservation has nothing left to do.
+        Reservation.objects.filter(pk__in=[reservations.pop(pk).pk for pk in ended]).update(
+            state=Reservation.State.WITHDRAWN, resolved_at=now
+        )
+    if not reservations:
+        return 0
+    annual_workspaces = {
+        by_pk[pk].workspace_id
+        for pk, reservation in reservations.items()
+        if reservation.contract_type == ContractType.ANNUAL and by_pk[pk].workspace_id is not None
+    }
+    members = workspace_member_counts(annual_workspaces) if annual_workspaces else {}
+
+    contracts, segments, events = {}, [], []
+    actor, user = by
+    for pk, reservation in reservations.items():
+        subscription, plan = by_pk[pk], reservation.plan
+        count = members.get(subscription.workspace_id, 0) if reservation.contract_type == ContractType.ANNUAL else 0
+        licences, details = _reserved_terms(reservation, members=count)
+        contract = _paid_contract(
+            plan=plan, contract_type=reservation.contract_type, licences=licences, start_on=reservation.effective_on
+        )
+        contracts[pk] = contract
+        segments.append(
+            RateSegment(
+                subscription_id=pk,
+                plan=plan,
+                contract_type=reservation.contract_type,
+                # The prices as of now; a later catalog change never reaches this segment (SPEC 3).
+                unit_price=plan.unit_price(reservation.contract_type),
+                list_unit_price=plan.monthly_unit_price,
+                quantity=contract["licences"],
+                starts_on=reservation.effective_on,
+            )
+        )
+        events.append(
+            LifecycleEvent(
+                subscription_id=pk,
+                kind="converted",
+                from_status=subscription.status,
+                to_status=Status.ACTIVE,
+                actor=actor,
+                actor_user=user,
+                at=now,
+                details=_converted_details(
+                    details, plan=plan, contract_type=reservation.contract_type, term_end=contract["term_end"]
+                ),
+            )
+        )
+    try:
+        with transaction.atomic():
+            RateSegment.objects.bulk_create(segments)
+    except IntegrityError:
+        logger.warning("conversions of a chunk of %d found an open rate segment: row by row", len(subscriptions))
+        return sum(
+            subscription_activate_reserved_conversion(subscription=by_pk[pk], now=now, by=by).status == Status.ACTIVE
+            for pk in reservations
+        )
+    update_rows(
+        Subscription,
+        {pk: {**contract, "plan": contract["plan"].pk, "status": Status.ACTIVE} for pk, contract in contracts.items()},
+    )
+    Reservation.objects.filter(pk__in=[reservation.pk for reservation in reservations.values()]).update(
+        state=Reservation.State.DONE, resolved_at=now
+    )
+    LifecycleEvent.objects.bulk_create(events)
+    for pk, contract in contracts.items():
+        subscription = by_pk[pk]
+        for name, value in contract.items():
+            setattr(subscription, name, value)
+        subscription.status = Status.ACTIVE
+    logger.info("converted %d subscriptions to paid", len(contracts))
+    return len(contracts)
 
 
 # --- renewal option (SPEC 5.3) --------------------------------------------------------------------------------
@@ -607,6 +738,49 @@ def _continue_monthly(subscription: Subscription, *, starts_on: date, by: Actor,
     # A running monthly contract just rolls into its next term (billing period): same segment, no event.
     subscription.term_start, subscription.term_end = period.start, period.end
     subscription.save(update_fields=["contract_type", "licences", "renewal_licences", "term_start", "term_end"])
+
+
+def rolls_monthly_term(subscription: Subscription, today: date) -> bool:
+    """A running monthly contract whose term (its billing period) ended and that stays monthly (SPEC 5.3): the
+    renewal is then a plain move of the term dates, with no new segment and no event."""
+    return (
+        subscription.status == Status.ACTIVE
+        and subscription.contract_type == ContractType.MONTHLY
+        and subscription.effective_renewal_option == RenewalOption.SWITCH_TO_MONTHLY
+        and subscription.term_end < today
+    )
+
+
+# A chunk's own transaction is the unit: atomic when called alone, no extra savepoint inside the job's chunk.
+@transaction.atomic(savepoint=False)
+def subscription_roll_monthly_term_many(*, subscriptions: list[Subscription], now: datetime) -> int:
+    """``subscription_renew_at_term_end`` for the monthly contracts of a renewal chunk, set-based (SPEC 5.3, 6).
+
+    The caller holds the rows' locks. Each subscription that ``rolls_monthly_term`` moves its term to the billing
+    period that contains today (one term per ended period, as the per-row loop does), unless a pending cancellation
+    dated on or before a new term's first day stops it there (the cancellation job ends the service instead). Two
+    queries whatever the number of rows: the pending cancellations, and one UPDATE. Other rows are left alone.
+    Returns how many subscriptions moved their term.
+    """
+    today = kst_date(now)
+    rolling = [subscription for subscription in subscriptions if rolls_monthly_term(subscription, today)]
+    if not rolling:
+        return 0
+    cancellations = pending_cancellation_dates([subscription.pk for subscription in rolling])
+    changes = {}
+    for subscription in rolling:
+        anchor, cancellation_date = subscription.paid_start, cancellations.get(subscription.pk)
+        term_start, term_end = subscription.term_start, subscription.term_end
+        while term_end < today:
+            starts_on = term_end + ONE_DAY
+            if cancellation_date is not None and cancellation_date <= starts_on:
+                break
+            period = period_bounds(anchor, period_index_containing(anchor, starts_on))
+            term_start, term_end = period.start, period.end
+        if (term_start, term_end) != (subscription.term_start, subscription.term_end):
+            subscription.term_start, subscription.term_end = term_start, term_end
+            changes[subscription.pk] = {"term_start": term_start, "term_end": term_end}
+    return update_rows(Subscription, changes)
 
 
 @transaction.atomic

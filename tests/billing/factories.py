@@ -1,15 +1,19 @@
 """Paid subscriptions, rate segments, invoices and credits, built the way the services leave them."""
 
-from datetime import date, datetime
+import itertools
+from datetime import date, datetime, timedelta
 
 import factory
+from django.contrib.auth.hashers import make_password
 
 from billing.models import ContractType, CustomerCredit, RateSegment
 from billing.periods import period_bounds, term_bounds
-from subscriptions.models import Status
+from subscriptions.models import Status, Subscription
 from tests.accounts.factories import UserFactory
 from tests.subscriptions.factories import TrialSubscriptionFactory, plan
+from tests.workspaces.factories import ADMIN_PASSWORD
 from works_console.dates import KST
+from workspaces.models import AccountType, Member, Workspace
 
 # The trial of TrialSubscriptionFactory is applied on 2026-12-01 (last trial day 2026-12-30, grace to
 # 2027-01-29); the paid contracts below start on 2026-12-15, the billing anchor.
@@ -53,6 +57,71 @@ class ActiveSubscriptionFactory(TrialSubscriptionFactory):
                 quantity=self.licences,
                 starts_on=self.paid_start,
             )
+
+
+_bulk_names = itertools.count()
+
+
+def bulk_active_subscriptions(
+    count: int, *, customer, contract_type: str = ContractType.ANNUAL, plan_code: str = "basic"
+) -> list[Subscription]:
+    """``count`` subscriptions as ActiveSubscriptionFactory leaves them (workspace, admin account, the active
+    subscription, its open rate segment), in four INSERTs: thousands made one by one cost more than the job tested.
+    """
+    chosen = plan(plan_code)
+    password = make_password(ADMIN_PASSWORD)
+    annual = contract_type == ContractType.ANNUAL
+    first_period = period_bounds(PAID_START, 0)
+    term_start, term_end = term_bounds(PAID_START, 0) if annual else (first_period.start, first_period.end)
+    applied_on = date(2026, 12, 1)
+    workspaces = Workspace.objects.bulk_create(
+        Workspace(
+            kind=AccountType.GROUP,
+            name=f"bulk-{next(_bulk_names)}",
+            company_name="Acme Korea",
+            company_phone="+82 2-1234-5678",
+        )
+        for _ in range(count)
+    )
+    Member.objects.bulk_create(
+        Member(workspace=workspace, login_id="admin", name="Admin", password=password, is_admin=True)
+        for workspace in workspaces
+    )
+    subscriptions = Subscription.objects.bulk_create(
+        Subscription(
+            customer=customer,
+            workspace=workspace,
+            account_type=workspace.kind,
+            name=workspace.name,
+            admin_account_id=f"admin@{workspace.name}",
+            plan=chosen,
+            status=Status.ACTIVE,
+            applied_on=applied_on,
+            trial_last_day=applied_on + timedelta(days=29),
+            grace_last_day=applied_on + timedelta(days=59),
+            paid_start=PAID_START,
+            contract_type=contract_type,
+            licences=10 if annual else None,
+            term_start=term_start,
+            term_end=term_end,
+            next_period_index=0,
+            next_invoice_on=first_period.next_start,
+        )
+        for workspace in workspaces
+    )
+    RateSegment.objects.bulk_create(
+        RateSegment(
+            subscription=subscription,
+            plan=chosen,
+            contract_type=contract_type,
+            unit_price=chosen.unit_price(contract_type),
+            list_unit_price=chosen.monthly_unit_price,
+            quantity=subscription.licences,
+            starts_on=PAID_START,
+        )
+        for subscription in subscriptions
+    )
+    return subscriptions
 
 
 class RateSegmentFactory(factory.django.DjangoModelFactory):

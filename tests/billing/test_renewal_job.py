@@ -15,7 +15,8 @@ from subscriptions.services.cancel import subscription_cancel
 from subscriptions.services.core import customer_actor
 from subscriptions.services.jobs import run_steps
 from subscriptions.services.paid import subscription_convert, subscription_withdraw_conversion
-from tests.billing.factories import ActiveSubscriptionFactory, kst
+from tests.accounts.factories import UserFactory
+from tests.billing.factories import ActiveSubscriptionFactory, bulk_active_subscriptions, kst
 from tests.subscriptions.factories import TrialSubscriptionFactory, plan
 
 pytestmark = pytest.mark.django_db
@@ -201,9 +202,8 @@ def test_reserved_cancellation_twice_gives_one_final_invoice_with_the_penalty():
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_four_workers_over_2000_due_periods_issue_each_invoice_exactly_once():
-    subscriptions = ActiveSubscriptionFactory.create_batch(
-        2000, contract_type=ContractType.MONTHLY, customer=TrialSubscriptionFactory().customer
-    )
+    # The same rows as ActiveSubscriptionFactory, inserted in bulk: made one by one they took longer than the job.
+    subscriptions = bulk_active_subscriptions(2000, contract_type=ContractType.MONTHLY, customer=UserFactory())
     ids = [subscription.pk for subscription in subscriptions]
     barrier = threading.Barrier(4)
     runs, failures = [], []

@@ -1,0 +1,249 @@
+"""The conversion job for a whole chunk (SPEC 5.2, 6): the same rows as the per-row service, in a number of queries
+that does not depend on the number of subscriptions.
+
+The trial of TrialSubscriptionFactory was applied on 2026-12-01 (last trial day 2026-12-30, grace to 2027-01-29).
+Catalog: Lite 3,000 / 3,600, Basic 5,000 / 6,000, Premium 10,000 / 12,000 (annual / monthly, KRW).
+"""
+
+from datetime import date
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from billing.models import ContractType, RateSegment
+from subscriptions.lifecycle import ACTIVATE_CONVERSIONS, JOBS
+from subscriptions.models import LifecycleEvent, Reservation, Status, Subscription
+from subscriptions.services import jobs
+from subscriptions.services.core import customer_actor, job_actor
+from subscriptions.services.paid import (
+    subscription_activate_reserved_conversion,
+    subscription_activate_reserved_conversion_many,
+    subscription_convert,
+)
+from tests.billing.factories import kst
+from tests.subscriptions.factories import (
+    ConversionReservationFactory,
+    SuspendedSubscriptionFactory,
+    TrialSubscriptionFactory,
+    plan,
+)
+from tests.workspaces.factories import MemberFactory
+from works_console.dates import kst_date
+
+pytestmark = pytest.mark.django_db
+
+ACTIVATION = JOBS[ACTIVATE_CONVERSIONS][0]
+JOB = job_actor(ACTIVATE_CONVERSIONS)
+NOW = date(2026, 12, 20)
+JOB_RUN = kst(2026, 12, 20, 0, 10)  # the job's first run on the reserved day
+
+
+def claimed(subscriptions, now) -> list[Subscription]:
+    """The chunk as the job hands it over: due rows, locked, in id order (call inside a transaction)."""
+    return jobs._claim(ACTIVATION, kst_date(now), [subscription.pk for subscription in subscriptions])
+
+
+def rows_of(subscriptions) -> list[dict]:
+    """What a conversion writes, per subscription, without ids that differ between two identical set-ups."""
+    result = []
+    for subscription in subscriptions:
+        row = Subscription.objects.values(
+            "status",
+            "plan__code",
+            "paid_start",
+            "contract_type",
+            "licences",
+            "term_start",
+            "term_end",
+            "renewal_option",
+            "renewal_licences",
+            "next_period_index",
+            "next_invoice_on",
+        ).get(pk=subscription.pk)
+        reservations = list(
+            Reservation.objects.filter(subscription=subscription)
+            .order_by("id")
+            .values_list("pk", "kind", "state", "effective_on", "resolved_at")
+        )
+        segments = list(
+            RateSegment.objects.filter(subscription=subscription)
+            .order_by("starts_on", "id")
+            .values_list(
+                "plan__code", "contract_type", "unit_price", "list_unit_price", "quantity", "starts_on", "ends_on"
+            )
+        )
+        events = []
+        for kind, from_status, to_status, actor, actor_user, at, details in (
+            LifecycleEvent.objects.filter(subscription=subscription)
+            .order_by("id")
+            .values_list("kind", "from_status", "to_status", "actor", "actor_user", "at", "details")
+        ):
+            # Ids differ between two set-ups: the person is the subscription's customer or nobody, the reservation is
+            # the subscription's own.
+            if "reservation" in details:
+                details = {**details, "reservation": [r[0] for r in reservations].index(details["reservation"])}
+            by_customer = actor_user == subscription.customer_id
+            events.append((kind, from_status, to_status, actor, by_customer, at, details))
+        result.append(
+            {
+                "row": row,
+                "reservations": [r[1:] for r in reservations],
+                "segments": segments,
+                "events": events,
+            }
+        )
+    return result
+
+
+def reserve(subscription, *, plan_code: str, contract_type: str, licences: int | None, start_on: date) -> None:
+    subscription_convert(
+        subscription=subscription,
+        plan=plan(plan_code),
+        contract_type=contract_type,
+        licences=licences,
+        start_on=start_on,
+        by=customer_actor(subscription.customer),
+        now=kst(2026, 12, 10),
+    )
+
+
+def conversion_scenarios() -> list[Subscription]:
+    annual = TrialSubscriptionFactory()
+    reserve(annual, plan_code="premium", contract_type=ContractType.ANNUAL, licences=25, start_on=NOW)
+    monthly = TrialSubscriptionFactory()
+    reserve(monthly, plan_code="basic", contract_type=ContractType.MONTHLY, licences=None, start_on=NOW)
+    grown = TrialSubscriptionFactory()
+    reserve(grown, plan_code="basic", contract_type=ContractType.ANNUAL, licences=1, start_on=NOW)
+    MemberFactory.create_batch(2, workspace=grown.workspace)
+    # reserved for an earlier day the job missed: still anchored on its own date
+    late = TrialSubscriptionFactory()
+    reserve(late, plan_code="lite", contract_type=ContractType.ANNUAL, licences=3, start_on=date(2026, 12, 18))
+    suspended = SuspendedSubscriptionFactory()
+    ConversionReservationFactory(
+        subscription=suspended, plan=plan("lite"), contract_type=ContractType.MONTHLY, licences=None, effective_on=NOW
+    )
+    return [annual, monthly, grown, late, suspended]
+
+
+def test_a_chunk_converts_to_the_same_rows_as_the_per_row_service():
+    now = JOB_RUN
+    one_by_one, in_bulk = conversion_scenarios(), conversion_scenarios()
+
+    with transaction.atomic():
+        per_row = sum(
+            subscription_activate_reserved_conversion(subscription=subscription, now=now, by=JOB).status
+            == Status.ACTIVE
+            for subscription in claimed(one_by_one, now)
+        )
+    with transaction.atomic():
+        chunk = claimed(in_bulk, now)
+        converted = subscription_activate_reserved_conversion_many(subscriptions=chunk, now=now, by=JOB)
+
+    assert converted == per_row == 5
+    assert rows_of(in_bulk) == rows_of(one_by_one)
+    # the chunk's objects are the converted rows too
+    assert [subscription.status for subscription in chunk] == [Status.ACTIVE] * 5
+    # spot checks of the shared result
+    annual, monthly, grown, late, suspended = rows_of(in_bulk)
+    assert annual["segments"] == [("premium", "annual", 10_000, 12_000, 25, NOW, None)]
+    assert (annual["row"]["term_start"], annual["row"]["term_end"], annual["row"]["next_invoice_on"]) == (
+        NOW,
+        date(2027, 12, 19),
+        date(2027, 1, 20),
+    )
+    assert monthly["row"]["licences"] is None
+    assert (monthly["row"]["term_end"], monthly["segments"][0][4]) == (date(2027, 1, 19), None)
+    assert grown["row"]["licences"] == 3
+    assert grown["events"][-1][6]["licences_raised_to_members"] == 3
+    assert late["row"]["paid_start"] == date(2026, 12, 18)
+    assert suspended["events"][-1][:4] == ("converted", "suspended", "active", JOB[0])
+    assert suspended["reservations"] == [("conversion", "done", NOW, now)]
+
+
+def test_reservations_withdrawn_or_not_yet_due_do_nothing():
+    now = JOB_RUN
+    withdrawn = TrialSubscriptionFactory()
+    ConversionReservationFactory(subscription=withdrawn, state=Reservation.State.WITHDRAWN, effective_on=NOW)
+    not_due = TrialSubscriptionFactory()
+    ConversionReservationFactory(subscription=not_due, effective_on=date(2026, 12, 21))
+    before = rows_of([withdrawn, not_due])
+
+    with transaction.atomic():
+        converted = subscription_activate_reserved_conversion_many(
+            subscriptions=list(Subscription.objects.filter(pk__in=[withdrawn.pk, not_due.pk]).order_by("pk")),
+            now=now,
+            by=JOB,
+        )
+
+    assert converted == 0
+    assert rows_of([withdrawn, not_due]) == before
+
+
+def test_a_chunk_meeting_an_open_rate_segment_converts_row_by_row():
+    # A trial never has a rate segment; should one be open anyway, the constraint refuses the batch and the
+    # per-row service ends it on the start date, as it would for any open segment.
+    now = JOB_RUN
+    odd, normal = TrialSubscriptionFactory(), TrialSubscriptionFactory()
+    for subscription in (odd, normal):
+        reserve(subscription, plan_code="basic", contract_type=ContractType.MONTHLY, licences=None, start_on=NOW)
+    RateSegment.objects.create(
+        subscription=odd,
+        plan=plan("lite"),
+        contract_type=ContractType.MONTHLY,
+        unit_price=3_600,
+        list_unit_price=3_600,
+        starts_on=date(2026, 12, 1),
+    )
+
+    with transaction.atomic():
+        converted = subscription_activate_reserved_conversion_many(
+            subscriptions=claimed([odd, normal], now), now=now, by=JOB
+        )
+
+    assert converted == 2
+    odd_row, normal_row = rows_of([odd, normal])
+    assert odd_row["segments"] == [
+        ("lite", "monthly", 3_600, 3_600, None, date(2026, 12, 1), NOW),
+        ("basic", "monthly", 6_000, 6_000, None, NOW, None),
+    ]
+    assert normal_row["segments"] == [("basic", "monthly", 6_000, 6_000, None, NOW, None)]
+    assert [row["row"]["status"] for row in (odd_row, normal_row)] == [Status.ACTIVE, Status.ACTIVE]
+
+
+# --- queries per chunk (SPEC 6: bounded, not per row) ------------------------------------------------------------
+
+
+def activation_queries(count: int, *, contract_type: str) -> int:
+    now = JOB_RUN
+    trials = TrialSubscriptionFactory.create_batch(count)
+    for trial in trials:
+        ConversionReservationFactory(
+            subscription=trial,
+            contract_type=contract_type,
+            licences=5 if contract_type == ContractType.ANNUAL else None,
+            effective_on=NOW,
+        )
+    with transaction.atomic():
+        chunk = claimed(trials, now)
+        with CaptureQueriesContext(connection) as queries:
+            converted = ACTIVATION.process(chunk, now)
+    assert converted == count
+    return len(queries)
+
+
+@pytest.mark.parametrize(
+    ("contract_type", "expected"),
+    [
+        # reservations with plans, savepoint, segments INSERT, release, subscriptions UPDATE, reservations UPDATE,
+        # events INSERT
+        pytest.param(ContractType.MONTHLY, 7, id="monthly"),
+        # + the member counts of the annual workspaces
+        pytest.param(ContractType.ANNUAL, 8, id="annual"),
+    ],
+)
+def test_the_conversion_step_runs_as_many_queries_for_50_subscriptions_as_for_one(contract_type, expected):
+    one = activation_queries(1, contract_type=contract_type)
+    fifty = activation_queries(50, contract_type=contract_type)
+
+    assert one == fifty == expected
