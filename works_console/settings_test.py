@@ -21,3 +21,6 @@ ALLOWED_HOSTS = ["*"]
 AXES_FAILURE_LIMIT = 5
 # A result backend in tests only, so a test can wait for a task run by a real worker (result.get()).
 CELERY_RESULT_BACKEND = os.environ["CELERY_BROKER_URL"]
+# Tests serve static files from the finders (STATIC_ROOT is only filled by collectstatic for production).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
