@@ -169,6 +169,25 @@ class PenaltyBreakdown:
     remaining_fee: int  # floor of the exact value, for display only
     amount: int  # floor(rate x (discount received + remaining fee)): the penalty line of the final invoice
 
+    @classmethod
+    def nothing(
+        cls, *, term_start: date, term_end: date, cancellation_date: date, rate: Fraction
+    ) -> PenaltyBreakdown:
+        """No penalty owed (a date after the contract end, a monthly contract, a trial)."""
+        zero = Fraction(0)
+        return cls(
+            term_start=term_start,
+            term_end=term_end,
+            cancellation_date=cancellation_date,
+            rate=rate,
+            items=(),
+            discount_received_exact=zero,
+            remaining_fee_exact=zero,
+            discount_received=0,
+            remaining_fee=0,
+            amount=0,
+        )
+
     @property
     def penalty_free_date(self) -> date:
         """First cancellation date without a penalty: the day after the contract end (SPEC 5.5)."""
@@ -213,18 +232,8 @@ def early_termination_penalty(
         raise ValueError(f"cancellation date {cancellation_date} is before the term start {term_start}")
 
     if cancellation_date > term_end:
-        zero = Fraction(0)
-        return PenaltyBreakdown(
-            term_start=term_start,
-            term_end=term_end,
-            cancellation_date=cancellation_date,
-            rate=rate,
-            items=(),
-            discount_received_exact=zero,
-            remaining_fee_exact=zero,
-            discount_received=0,
-            remaining_fee=0,
-            amount=0,
+        return PenaltyBreakdown.nothing(
+            term_start=term_start, term_end=term_end, cancellation_date=cancellation_date, rate=rate
         )
 
     items: list[PenaltyItem] = []

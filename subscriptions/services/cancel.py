@@ -22,7 +22,15 @@ from works_console.dates import kst_date
 from workspaces.services import workspace_purge, workspace_purge_many
 
 from ..models import ALLOWED, Action, LifecycleEvent, Reservation, Status, Subscription
-from .core import Actor, change_status, ensure_allowed, lock_subscription, pending_reservations, record_event
+from .core import (
+    Actor,
+    change_status,
+    ensure_allowed,
+    lock_subscription,
+    pending_reservations,
+    record_event,
+    withdraw_reservation,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,20 +39,11 @@ logger = logging.getLogger(__name__)
 
 
 def _no_penalty(subscription: Subscription, on: date, rate: Fraction) -> PenaltyBreakdown:
-    zero = Fraction(0)
-    term_start = subscription.term_start or subscription.applied_on
-    term_end = subscription.contract_end() or on
-    return PenaltyBreakdown(
-        term_start=term_start,
-        term_end=term_end,
+    return PenaltyBreakdown.nothing(
+        term_start=subscription.term_start or subscription.applied_on,
+        term_end=subscription.contract_end() or on,
         cancellation_date=on,
         rate=rate,
-        items=(),
-        discount_received_exact=zero,
-        remaining_fee_exact=zero,
-        discount_received=0,
-        remaining_fee=0,
-        amount=0,
     )
 
 
@@ -238,24 +237,16 @@ def subscription_cancel(*, subscription: Subscription, on: date, by: Actor, now:
 @transaction.atomic
 def subscription_withdraw_cancellation(*, subscription: Subscription, by: Actor, now: datetime) -> Subscription:
     """Withdraw the pending cancellation (SPEC 5.5: any time before its date)."""
-    subscription = lock_subscription(subscription)
-    reservation = _pending(subscription, Reservation.Kind.CANCELLATION)
-    if reservation is None:
-        raise ValidationError(_("There is no reserved cancellation to withdraw."), code="nothing_reserved")
-    ensure_allowed(subscription, Action.WITHDRAW_CANCELLATION)
-    reservation.state = Reservation.State.WITHDRAWN
-    reservation.resolved_at = now
-    reservation.save(update_fields=["state", "resolved_at"])
-    record_event(
-        subscription,
-        "cancellation_withdrawn",
+    return withdraw_reservation(
+        lock_subscription(subscription),
+        kind=Reservation.Kind.CANCELLATION,
+        action=Action.WITHDRAW_CANCELLATION,
+        event="cancellation_withdrawn",
+        date_detail="cancellation_date",
+        nothing_reserved=_("There is no reserved cancellation to withdraw."),
         by=by,
         at=now,
-        from_status=subscription.status,
-        to_status=subscription.status,
-        details={"cancellation_date": reservation.effective_on.isoformat()},
     )
-    return subscription
 
 
 @transaction.atomic

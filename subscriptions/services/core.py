@@ -113,3 +113,37 @@ def ensure_allowed(subscription: Subscription, action: str) -> None:
         raise ValidationError(
             _("This action is not available for this subscription in its current state."), code="not_allowed"
         )
+
+
+def withdraw_reservation(
+    subscription: Subscription,
+    *,
+    kind: str,
+    action: str,
+    event: str,
+    date_detail: str,
+    nothing_reserved: str,
+    by: Actor,
+    at: datetime,
+) -> Subscription:
+    """Withdraw the pending reservation of `kind` of a locked subscription and log it (SPEC 4, 5.2, 5.5).
+
+    A job that already claimed the reservation re-reads it under the same row lock and finds it withdrawn.
+    """
+    reservation = pending_reservations(subscription).get(kind)
+    if reservation is None:
+        raise ValidationError(nothing_reserved, code="nothing_reserved")
+    ensure_allowed(subscription, action)
+    reservation.state = Reservation.State.WITHDRAWN
+    reservation.resolved_at = at
+    reservation.save(update_fields=["state", "resolved_at"])
+    record_event(
+        subscription,
+        event,
+        by=by,
+        at=at,
+        from_status=subscription.status,
+        to_status=subscription.status,
+        details={date_detail: reservation.effective_on.isoformat()},
+    )
+    return subscription

@@ -29,6 +29,7 @@ from .core import (
     lock_subscription,
     pending_reservations,
     record_event,
+    withdraw_reservation,
 )
 
 logger = logging.getLogger(__name__)
@@ -305,24 +306,16 @@ def subscription_convert(
 @transaction.atomic
 def subscription_withdraw_conversion(*, subscription: Subscription, by: Actor, now: datetime) -> Subscription:
     """Withdraw the reserved paid conversion (SPEC 5.2: any time before its date)."""
-    subscription = lock_subscription(subscription)
-    reservation = _pending(subscription, Reservation.Kind.CONVERSION)
-    if reservation is None:
-        raise ValidationError(_("There is no reserved conversion to withdraw."), code="nothing_reserved")
-    ensure_allowed(subscription, Action.WITHDRAW_CONVERSION)
-    reservation.state = Reservation.State.WITHDRAWN
-    reservation.resolved_at = now
-    reservation.save(update_fields=["state", "resolved_at"])
-    record_event(
-        subscription,
-        "conversion_withdrawn",
+    return withdraw_reservation(
+        lock_subscription(subscription),
+        kind=Reservation.Kind.CONVERSION,
+        action=Action.WITHDRAW_CONVERSION,
+        event="conversion_withdrawn",
+        date_detail="start_on",
+        nothing_reserved=_("There is no reserved conversion to withdraw."),
         by=by,
         at=now,
-        from_status=subscription.status,
-        to_status=subscription.status,
-        details={"start_on": reservation.effective_on.isoformat()},
     )
-    return subscription
 
 
 def _reserved_terms(reservation: Reservation, *, members: int) -> tuple[int | None, dict]:
