@@ -20,7 +20,6 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from formtools.wizard.views import SessionWizardView
 
 from billing.models import ContractType, Plan
 from billing.periods import ONE_DAY
@@ -54,6 +53,7 @@ from .services.paid import (
     subscription_upgrade,
     subscription_withdraw_conversion,
 )
+from .wizard import SessionWizard
 
 MY_PRODUCT = "subscriptions:my-product"
 
@@ -230,7 +230,7 @@ UPGRADE_STEPS = [
 
 
 @method_decorator(login_required, name="dispatch")
-class UpgradeWizard(SessionWizardView):
+class UpgradeWizard(SessionWizard):
     form_list = [("plan", UpgradePlanForm), ("terms", UpgradeTermsForm), ("review", UpgradeReviewForm)]
     template_name = "subscriptions/actions/upgrade.html"
 

@@ -16,7 +16,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_ratelimit.core import is_ratelimited
 from formtools.wizard.forms import ManagementForm
-from formtools.wizard.views import SessionWizardView
 
 from works_console.dates import kst_date
 from works_console.shell import current_platform, current_region
@@ -32,6 +31,7 @@ from .forms import (
 )
 from .models import Subscription
 from .services.apply import subscription_apply
+from .wizard import SessionWizard
 
 
 @login_required
@@ -132,7 +132,7 @@ def _steps_for_display(current: str) -> list[dict]:
     ]
 
 
-class ApplyWizard(LoginRequiredMixin, SessionWizardView):
+class ApplyWizard(LoginRequiredMixin, SessionWizard):
     """Select product, Agree to terms, Enter information, Review application; then Application complete.
 
     Back keeps everything: the step being left is stored as typed (valid or not) before going back, and a
