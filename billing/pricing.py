@@ -170,9 +170,7 @@ class PenaltyBreakdown:
     amount: int  # floor(rate x (discount received + remaining fee)): the penalty line of the final invoice
 
     @classmethod
-    def nothing(
-        cls, *, term_start: date, term_end: date, cancellation_date: date, rate: Fraction
-    ) -> PenaltyBreakdown:
+    def nothing(cls, *, term_start: date, term_end: date, cancellation_date: date, rate: Fraction) -> PenaltyBreakdown:
         """No penalty owed (a date after the contract end, a monthly contract, a trial)."""
         zero = Fraction(0)
         return cls(
