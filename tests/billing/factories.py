@@ -10,7 +10,8 @@ from billing.models import ContractType, CustomerCredit, RateSegment
 from billing.periods import period_bounds, term_bounds
 from subscriptions.models import Status, Subscription
 from tests.accounts.factories import UserFactory
-from tests.subscriptions.factories import TrialSubscriptionFactory, plan
+from tests.subscriptions.factories import ActiveSubscriptionFactory as BaseActiveSubscriptionFactory
+from tests.subscriptions.factories import plan
 from tests.workspaces.factories import ADMIN_PASSWORD
 from works_console.dates import KST
 from workspaces.models import AccountType, Member, Workspace
@@ -25,38 +26,12 @@ def kst(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> dat
     return datetime(year, month, day, hour, minute, tzinfo=KST)
 
 
-def _term(o) -> tuple[date, date]:
-    if o.contract_type == ContractType.ANNUAL:
-        return term_bounds(o.paid_start, 0)
-    first = period_bounds(o.paid_start, 0)
-    return first.start, first.end
+class ActiveSubscriptionFactory(BaseActiveSubscriptionFactory):
+    """An active paid subscription (tests.subscriptions.factories) anchored on the billing tests' PAID_START,
+    with its first invoice due, as the renewal job finds it."""
 
-
-class ActiveSubscriptionFactory(TrialSubscriptionFactory):
-    """An active paid subscription converted on ``paid_start``, with its open rate segment at catalog prices.
-
-    Annual by default (10 licences of Basic); pass ``contract_type=ContractType.MONTHLY`` for a monthly one.
-    """
-
-    status = Status.ACTIVE
     paid_start = PAID_START
-    contract_type = ContractType.ANNUAL
-    licences = factory.LazyAttribute(lambda o: 10 if o.contract_type == ContractType.ANNUAL else None)
-    term_start = factory.LazyAttribute(lambda o: _term(o)[0])
-    term_end = factory.LazyAttribute(lambda o: _term(o)[1])
-    next_period_index = 0
     next_invoice_on = factory.LazyAttribute(lambda o: period_bounds(o.paid_start, 0).next_start)
-
-    @factory.post_generation
-    def segment(self, create, extracted, **kwargs):
-        if create:
-            RateSegmentFactory(
-                subscription=self,
-                plan=self.plan,
-                contract_type=self.contract_type,
-                quantity=self.licences,
-                starts_on=self.paid_start,
-            )
 
 
 _bulk_names = itertools.count()

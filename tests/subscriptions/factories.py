@@ -3,7 +3,8 @@ from datetime import date, timedelta
 import factory
 
 from billing.catalog import ensure_catalog
-from billing.models import ContractType, Invoice, Plan
+from billing.models import ContractType, Invoice, Plan, RateSegment
+from billing.periods import period_bounds, term_bounds
 from subscriptions.models import Reservation, Status, Subscription
 from tests.accounts.factories import UserFactory
 from tests.workspaces.factories import AdminMemberFactory, WorkspaceFactory
@@ -48,15 +49,38 @@ class SuspendedSubscriptionFactory(TrialSubscriptionFactory):
     status = Status.SUSPENDED
 
 
+def _first_term(o) -> tuple[date, date]:
+    if o.contract_type == ContractType.ANNUAL:
+        return term_bounds(o.paid_start, 0)
+    first = period_bounds(o.paid_start, 0)
+    return first.start, first.end
+
+
 class ActiveSubscriptionFactory(TrialSubscriptionFactory):
-    """A paid annual subscription started on `paid_start`, in its first 12-month term."""
+    """A paid subscription converted on `paid_start`, in its first term, with its open rate segment at catalog
+    prices, as the conversion service leaves it. Annual (10 licences) by default; pass
+    `contract_type=ContractType.MONTHLY, licences=None` for a monthly one."""
 
     status = Status.ACTIVE
     paid_start = date(2026, 12, 10)
     contract_type = ContractType.ANNUAL
-    licences = 10
-    term_start = factory.SelfAttribute("paid_start")
-    term_end = date(2027, 12, 9)
+    licences = factory.LazyAttribute(lambda o: 10 if o.contract_type == ContractType.ANNUAL else None)
+    term_start = factory.LazyAttribute(lambda o: _first_term(o)[0])
+    term_end = factory.LazyAttribute(lambda o: _first_term(o)[1])
+    next_period_index = 0
+
+    @factory.post_generation
+    def segment(self, create, extracted, **kwargs):
+        if create and self.status == Status.ACTIVE:
+            RateSegment.objects.create(
+                subscription=self,
+                plan=self.plan,
+                contract_type=self.contract_type,
+                unit_price=self.plan.unit_price(self.contract_type),
+                list_unit_price=self.plan.monthly_unit_price,
+                quantity=self.licences,
+                starts_on=self.paid_start,
+            )
 
 
 class TerminatedSubscriptionFactory(ActiveSubscriptionFactory):
