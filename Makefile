@@ -22,6 +22,7 @@ node_modules/.installed: package.json package-lock.json
 ## setup: virtualenv, Python and front-end packages, compiled translations, migrations, catalog, demo customer
 setup: $(STAMP) node_modules/.installed
 	mkdir -p var/broker/out var/broker/processed var/cache
+	test -f .env || printf '# Local development settings (git-ignored); the environment wins over this file.\nDJANGO_DEBUG=true\n' > .env
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py migrate --no-input -v 0
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py seed_demo

@@ -13,6 +13,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+# A local `.env` (written by `make setup` for development, never committed) fills in what the environment leaves
+# unset; production sets real environment variables and has no such file.
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # Required outside debug: a production deploy must never run on a key from the repository.

@@ -33,6 +33,7 @@ def test_check_deploy_is_silent_under_production_values():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CACHE_URL", "STATIC"))}
     env |= {
         "DJANGO_SETTINGS_MODULE": "works_console.settings",
+        "DJANGO_DEBUG": "false",  # whatever a developer's .env says
         "DJANGO_SECRET_KEY": "a" * 20 + "production-like-secret-key-with-enough-entropy-9f8e7d6c",
         "DJANGO_ALLOWED_HOSTS": "console.example.com",
     }
@@ -52,7 +53,7 @@ def test_check_deploy_is_silent_under_production_values():
 
 def test_settings_refuse_to_start_without_a_secret_key_outside_debug():
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env |= {"DJANGO_SETTINGS_MODULE": "works_console.settings"}
+    env |= {"DJANGO_SETTINGS_MODULE": "works_console.settings", "DJANGO_DEBUG": "false"}
 
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
