@@ -7,7 +7,7 @@ does the same thing whoever starts it. Each step's `process` is a service over a
 from datetime import date, datetime
 
 from subscriptions.models import Reservation, Status, Subscription
-from subscriptions.services.core import job_actor
+from subscriptions.services.core import job_actor, pending_reservation
 from subscriptions.services.expiry import suspend_expired_trials, terminate_expired_grace
 from subscriptions.services.jobs import Step
 from subscriptions.services.reminders import reminder_steps
@@ -18,10 +18,6 @@ RENEW = "billing.tasks.renew_subscriptions"
 EXECUTE_CANCELLATIONS = "subscriptions.tasks.execute_scheduled_cancellations"
 EXPIRE_TRIALS = "subscriptions.tasks.expire_trials"
 SEND_REMINDERS = "subscriptions.tasks.send_reminders"
-
-
-def _pending(subscription: Subscription, kind: str) -> Reservation | None:
-    return subscription.reservations.filter(kind=kind, state=Reservation.State.PENDING).first()
 
 
 def _activate_conversions(subscriptions: list[Subscription], now: datetime) -> int:
@@ -82,14 +78,14 @@ def _execute_cancellations(subscriptions: list[Subscription], now: datetime) -> 
 
 
 def _describe_conversion(subscription: Subscription, today: date) -> str:
-    reservation = _pending(subscription, Reservation.Kind.CONVERSION)
+    reservation = pending_reservation(subscription, Reservation.Kind.CONVERSION)
     return (
         f"{subscription.name}: start paid {reservation.contract_type} {reservation.plan} on {reservation.effective_on}"
     )
 
 
 def _describe_cancellation(subscription: Subscription, today: date) -> str:
-    reservation = _pending(subscription, Reservation.Kind.CANCELLATION)
+    reservation = pending_reservation(subscription, Reservation.Kind.CANCELLATION)
     return f"{subscription.name}: cancel as of {reservation.effective_on}, final invoice, purge"
 
 

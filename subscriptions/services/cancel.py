@@ -27,7 +27,7 @@ from .core import (
     change_status,
     ensure_allowed,
     lock_subscription,
-    pending_reservations,
+    pending_reservation,
     record_event,
     withdraw_reservation,
 )
@@ -152,10 +152,6 @@ def end_service(
 # --- the customer's cancellation ------------------------------------------------------------------------------
 
 
-def _pending(subscription: Subscription, kind: str) -> Reservation | None:
-    return pending_reservations(subscription).get(kind)
-
-
 def cancellation_date_range(subscription: Subscription, today: date) -> tuple[date, date]:
     """The dates a cancellation may take (SPEC 5.5): from today up to the day after the contract end."""
     return today, subscription.latest_cancellation_date() or today
@@ -171,12 +167,12 @@ def subscription_cancel(*, subscription: Subscription, on: date, by: Actor, now:
     a pending cancellation; a second call moves its date (``cancellation_changed``).
     """
     subscription = lock_subscription(subscription)
-    if _pending(subscription, Reservation.Kind.CONVERSION) is not None:
+    if pending_reservation(subscription, Reservation.Kind.CONVERSION) is not None:
         raise ValidationError(
             _("A paid conversion is reserved for this subscription. Withdraw the conversion first, then cancel."),
             code="conversion_reserved",
         )
-    reservation = _pending(subscription, Reservation.Kind.CANCELLATION)
+    reservation = pending_reservation(subscription, Reservation.Kind.CANCELLATION)
     if reservation is None:
         ensure_allowed(subscription, Action.CANCEL)
     elif Action.CANCEL not in ALLOWED[subscription.status]:

@@ -83,6 +83,11 @@ def pending_reservations(subscription: Subscription) -> dict[str, Reservation]:
     return {row.kind: row for row in rows}
 
 
+def pending_reservation(subscription: Subscription, kind: str) -> Reservation | None:
+    """The pending reservation of one kind, if any (SPEC 4: at most one of each)."""
+    return pending_reservations(subscription).get(kind)
+
+
 def allowed_actions(subscription: Subscription, *, pending: dict[str, Reservation] | None = None) -> frozenset[str]:
     """The customer actions valid now: the state's table (ALLOWED) narrowed by the reservations (SPEC 5).
 
@@ -130,7 +135,7 @@ def withdraw_reservation(
 
     A job that already claimed the reservation re-reads it under the same row lock and finds it withdrawn.
     """
-    reservation = pending_reservations(subscription).get(kind)
+    reservation = pending_reservation(subscription, kind)
     if reservation is None:
         raise ValidationError(nothing_reserved, code="nothing_reserved")
     ensure_allowed(subscription, action)

@@ -27,7 +27,7 @@ from .core import (
     change_status,
     ensure_allowed,
     lock_subscription,
-    pending_reservations,
+    pending_reservation,
     record_event,
     withdraw_reservation,
 )
@@ -44,10 +44,6 @@ ANNUAL_TERM_PERIODS = 12
 
 def _members(subscription: Subscription) -> int:
     return workspace_member_count(workspace_id=subscription.workspace_id)
-
-
-def _pending(subscription: Subscription, kind: str) -> Reservation | None:
-    return pending_reservations(subscription).get(kind)
 
 
 def _check_licences(licences: int | None, *, minimum: int, field: str = "licences") -> int:
@@ -239,7 +235,7 @@ def subscription_convert(
     else:
         licences = None
     terms = _terms_details(plan=plan, contract_type=contract_type, licences=licences, start_on=start_on)
-    reservation = _pending(subscription, Reservation.Kind.CONVERSION)
+    reservation = pending_reservation(subscription, Reservation.Kind.CONVERSION)
 
     if start_on == today:
         if reservation is not None:
@@ -573,7 +569,7 @@ def subscription_upgrade(*, subscription: Subscription, plan: Plan, by: Actor, n
         )
         details["unit_price"] = unit_price
     else:
-        reservation = _pending(subscription, Reservation.Kind.CONVERSION)
+        reservation = pending_reservation(subscription, Reservation.Kind.CONVERSION)
         if reservation is not None and reservation.plan.tier < plan.tier:
             # A reserved conversion to a lower plan would undo the upgrade on its date: it follows the upgrade.
             details["reserved_conversion_plan"] = {"from": reservation.plan.code, "to": plan.code}
@@ -792,7 +788,7 @@ def subscription_renew_at_term_end(*, subscription: Subscription, now: datetime,
     today = kst_date(now)
     if subscription.status != Status.ACTIVE or subscription.term_end >= today:
         return subscription
-    cancellation = _pending(subscription, Reservation.Kind.CANCELLATION)
+    cancellation = pending_reservation(subscription, Reservation.Kind.CANCELLATION)
     while subscription.status == Status.ACTIVE and subscription.term_end < today:
         starts_on = subscription.term_end + ONE_DAY
         if cancellation is not None and cancellation.effective_on <= starts_on:
