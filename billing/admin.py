@@ -5,8 +5,20 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import CustomerCredit, Invoice, InvoiceLine, Plan
+from .models import CreditNote, CustomerCredit, Invoice, InvoiceLine, Plan
+from .money import format_won
 from .services import credit_grant
+
+
+def won(name: str, description):
+    """An admin column or read-only field showing the amount ``name`` as ``₩3,960`` (SPEC 11)."""
+
+    @admin.display(description=description, ordering=name)
+    def show(obj) -> str:
+        return format_won(getattr(obj, name))
+
+    show.__name__ = f"{name}_won"
+    return show
 
 
 class PlanAdminForm(forms.ModelForm):
@@ -46,7 +58,14 @@ class PlanAdmin(admin.ModelAdmin):
     """Prices edited here apply to new rate segments only; running contracts keep theirs (SPEC 3)."""
 
     form = PlanAdminForm
-    list_display = ["name", "code", "tier", "annual_unit_price", "monthly_unit_price", "is_active"]
+    list_display = [
+        "name",
+        "code",
+        "tier",
+        won("annual_unit_price", _("annual contract unit price")),
+        won("monthly_unit_price", _("monthly contract unit price")),
+        "is_active",
+    ]
     list_filter = ["is_active"]
     search_fields = ["name", "code"]
     ordering = ["tier"]
@@ -63,11 +82,37 @@ class InvoiceLineInline(admin.TabularInline):
         "description",
         "plan_name",
         "contract_type",
-        "unit_price",
+        won("unit_price", _("unit price")),
         "quantity",
         "days",
         "period_days",
-        "amount",
+        won("amount", _("amount")),
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class CreditNoteInline(admin.TabularInline):
+    """Credit notes against the invoice (a waived penalty): written by billing.credit_notes only."""
+
+    model = CreditNote
+    fields = [
+        "public_id",
+        "issued_on",
+        "kind",
+        "description",
+        won("amount", _("amount")),
+        won("vat", _("VAT")),
+        won("total", _("total")),
+        "reason",
+        "issued_by",
     ]
     readonly_fields = fields
     extra = 0
@@ -92,13 +137,13 @@ class InvoiceAdmin(admin.ModelAdmin):
         "period_end",
         "issued_on",
         "is_final",
-        "total",
+        won("total", _("total")),
     ]
     list_filter = ["is_final", "issued_on"]
     search_fields = ["public_id", "subscription__name", "subscription__public_id", "customer__email"]
     date_hierarchy = "issued_on"
     list_select_related = ["subscription", "customer"]
-    inlines = [InvoiceLineInline]
+    inlines = [InvoiceLineInline, CreditNoteInline]
     readonly_fields = [
         "public_id",
         "subscription",
@@ -108,10 +153,10 @@ class InvoiceAdmin(admin.ModelAdmin):
         "period_end",
         "issued_on",
         "is_final",
-        "subtotal",
-        "credit_applied",
-        "vat",
-        "total",
+        won("subtotal", _("subtotal")),
+        won("credit_applied", _("credit applied")),
+        won("vat", _("VAT")),
+        won("total", _("total")),
         "created_at",
     ]
     fields = readonly_fields
@@ -146,20 +191,21 @@ class CustomerCreditAdmin(admin.ModelAdmin):
     """
 
     form = CreditGrantForm
-    list_display = ["customer", "amount", "reason", "invoice", "granted_by", "created_at"]
+    list_display = ["customer", won("amount", _("amount")), "reason", "invoice", "granted_by", "created_at"]
     list_select_related = ["customer", "invoice", "granted_by"]
     search_fields = ["customer__email", "reason", "invoice__public_id"]
-    autocomplete_fields = []
-    raw_id_fields = ["customer"]
+    # The customer is found by e-mail, name, workspace or account ID (the customer admin's search), not by id.
+    autocomplete_fields = ["customer"]
+    read_only_fields = ["customer", won("amount", _("amount")), "reason", "invoice", "granted_by", "created_at"]
 
-    def get_readonly_fields(self, request, obj=None) -> list[str]:
+    def get_readonly_fields(self, request, obj=None) -> list:
         if obj is not None:
-            return ["customer", "amount", "reason", "invoice", "granted_by", "created_at"]
+            return self.read_only_fields
         return []
 
-    def get_fields(self, request, obj=None) -> list[str]:
+    def get_fields(self, request, obj=None) -> list:
         if obj is not None:
-            return ["customer", "amount", "reason", "invoice", "granted_by", "created_at"]
+            return self.read_only_fields
         return ["customer", "amount", "reason"]
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -178,3 +224,43 @@ class CustomerCreditAdmin(admin.ModelAdmin):
         obj.granted_by = credit.granted_by
         obj.created_at = credit.created_at
         obj._state.adding = False
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(admin.ModelAdmin):
+    """Credit notes are written by the `Waive penalty` action only (SPEC 11); operators read them here."""
+
+    list_display = [
+        "public_id",
+        "invoice",
+        "kind",
+        won("total", _("total")),
+        "reason",
+        "issued_on",
+        "issued_by",
+    ]
+    list_select_related = ["invoice", "issued_by"]
+    search_fields = ["public_id", "invoice__public_id", "invoice__customer__email", "reason"]
+    fields = [
+        "public_id",
+        "invoice",
+        "kind",
+        "description",
+        won("amount", _("amount")),
+        won("vat", _("VAT")),
+        won("total", _("total")),
+        "reason",
+        "issued_on",
+        "issued_by",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
