@@ -50,6 +50,11 @@ def credit_balance(*, customer_id: int) -> int:
     return CustomerCredit.objects.balance_for(customer_id)
 
 
+def billed_members() -> QuerySet[Member]:
+    """The members a monthly contract is billed on (SPEC 3), for every workspace: filter by workspace."""
+    return Member.objects.all()
+
+
 def workspace_member_count(*, workspace_id: int | None) -> int:
     """Members registered in the workspace now, the admin account included (SPEC 3: monthly quantity).
 
@@ -57,4 +62,4 @@ def workspace_member_count(*, workspace_id: int | None) -> int:
     """
     if workspace_id is None:
         return 0
-    return Member.objects.filter(workspace_id=workspace_id).count()
+    return billed_members().filter(workspace_id=workspace_id).count()
