@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from subscriptions.models import JobRun
 from works_console.dates import kst_date
+from works_console.logging import job_run_context
 
 logger = logging.getLogger(__name__)
 
@@ -95,29 +96,30 @@ def run_steps(
     """Run every step of a job as of `now`, record a JobRun, and return it."""
     today = kst_date(now)
     run = JobRun.objects.create(job=job, started_at=timezone.now(), as_of=now)
-    outcome = Outcome()
-    failed_ids: set[int] = set()
-    for step in steps:
-        for _sweep in range(MAX_SWEEPS):
-            processed_this_sweep = 0
-            for ids in _chunks_of_due_ids(step, today, chunk_size):
-                ids = [pk for pk in ids if pk not in failed_ids]
-                if not ids:
-                    continue
-                errors_before = len(outcome.errors)
-                changed = _process_chunk(step, today, now, ids, outcome)
-                failed_ids.update(error["id"] for error in outcome.errors[errors_before:])
-                processed_this_sweep += changed
-                if on_chunk:
-                    on_chunk(len(ids))
-            outcome.processed += processed_this_sweep
-            if processed_this_sweep == 0:
-                break
-    run.finished_at = timezone.now()
-    run.processed, run.skipped, run.errors = outcome.processed, outcome.skipped, len(outcome.errors)
-    run.error_details = outcome.errors[:100]
-    run.save(update_fields=["finished_at", "processed", "skipped", "errors", "error_details"])
-    logger.info("%s: processed %d, skipped %d, errors %d", job, run.processed, run.skipped, run.errors)
+    with job_run_context(run.pk):  # every log line of the run carries its id
+        outcome = Outcome()
+        failed_ids: set[int] = set()
+        for step in steps:
+            for _sweep in range(MAX_SWEEPS):
+                processed_this_sweep = 0
+                for ids in _chunks_of_due_ids(step, today, chunk_size):
+                    ids = [pk for pk in ids if pk not in failed_ids]
+                    if not ids:
+                        continue
+                    errors_before = len(outcome.errors)
+                    changed = _process_chunk(step, today, now, ids, outcome)
+                    failed_ids.update(error["id"] for error in outcome.errors[errors_before:])
+                    processed_this_sweep += changed
+                    if on_chunk:
+                        on_chunk(len(ids))
+                outcome.processed += processed_this_sweep
+                if processed_this_sweep == 0:
+                    break
+        run.finished_at = timezone.now()
+        run.processed, run.skipped, run.errors = outcome.processed, outcome.skipped, len(outcome.errors)
+        run.error_details = outcome.errors[:100]
+        run.save(update_fields=["finished_at", "processed", "skipped", "errors", "error_details"])
+        logger.info("%s: processed %d, skipped %d, errors %d", job, run.processed, run.skipped, run.errors)
     return run
 
 

@@ -16,6 +16,7 @@ from billing.credit_notes import credit_note_waive_penalty
 from billing.models import CreditNote, Invoice, InvoiceLine, Plan
 from subscriptions.models import JobRun, LifecycleEvent, ReminderSent, Reservation, Subscription
 from works_console.dates import kst_date
+from works_console.logging import job_run_context
 
 from .cancel import subscription_cancel, subscription_withdraw_cancellation
 from .core import Actor, lock_subscription, record_event
@@ -216,17 +217,17 @@ def job_run_retry_failed(*, job_run: JobRun, reason: str, by: Actor, now: dateti
     run = JobRun.objects.create(job=job_run.job, started_at=now, as_of=now)
     outcome = Outcome()
     subscription_ids: set[int] = set()
-    for name, ids in failed.items():
-        step = steps.get(name)
-        if step is None:
-            outcome.errors.append({"step": name, "id": ids[0], "error": "unknown step"})
-            continue
-        model = step.due(today).model
-        if model is Invoice:
-            subscription_ids.update(Invoice.objects.filter(pk__in=ids).values_list("subscription_id", flat=True))
-        else:
-            subscription_ids.update(ids)
-        outcome.processed += _process_chunk(step, today, now, sorted(set(ids)), outcome)
+    with job_run_context(run.pk):
+        for name, ids in failed.items():
+            step = steps.get(name)
+            if step is None:
+                outcome.errors.append({"step": name, "id": ids[0], "error": "unknown step"})
+                continue
+            if step.due(today).model is Invoice:
+                subscription_ids.update(Invoice.objects.filter(pk__in=ids).values_list("subscription_id", flat=True))
+            else:
+                subscription_ids.update(ids)
+            outcome.processed += _process_chunk(step, today, now, sorted(set(ids)), outcome)
     run.finished_at = now
     run.processed, run.skipped, run.errors = outcome.processed, outcome.skipped, len(outcome.errors)
     run.error_details = outcome.errors[:100]

@@ -329,7 +329,7 @@ def test_resend_reminder_without_any_sent_is_refused(admin_client):
     assert mail.outbox == []
 
 
-# --- Retry failed items ------------------------------------------------------------------------------------------------
+# --- Retry failed items ---------------------------------------------------------------------------------------
 
 
 @time_machine.travel(kst(2027, 1, 5), tick=False)
@@ -373,7 +373,7 @@ def test_retry_is_refused_for_a_run_without_failures(admin_client):
     assert JobRun.objects.count() == 1
 
 
-# --- who may act, and what the page offers ---------------------------------------------------------------------------
+# --- who may act, and what the page offers --------------------------------------------------------------------
 
 
 def test_staff_without_the_change_permission_cannot_act():
