@@ -579,29 +579,20 @@ def _lock_customer_credits(customer_ids: set[int]) -> dict[int, int]:
     return dict(rows)
 
 
-def _issue_chunk(
+def _plan_chunk(
     subscriptions: Sequence,
     *,
     now: datetime,
     finals: Mapping[int, tuple[date, PenaltyBreakdown | None]] | None = None,
-) -> ChunkInvoices:
-    """Issue the ended periods of the chunk's subscriptions, and the final invoices of ``finals``
-    (``{subscription id: (cancellation date, penalty)}``), as the per-row path would, in bounded queries.
-
-    Mirrors ``invoice_issue_due`` (and ``invoice_issue_final`` for ``finals``) period by period: a period already
-    invoiced is done; the walk stops at a period that has not ended (KST), that starts on or after the service's
-    end, that a pending cancellation due on or before its end leaves to the final invoice, or that has nothing to
-    bill (after moving past it). Credit is consumed subscription by subscription and period by period, in the
-    order of ``subscriptions``, so every amount equals the per-row path's. The caller holds the row locks and
-    writes the subscriptions (``next_period_index``) from the result. Raises IntegrityError when the unique
-    constraint (subscription, period) refuses an insert; nothing of the chunk is then kept (savepoint).
-    """
+) -> tuple[ChunkInvoices, list[_Planned]]:
+    """What ``_issue_chunk`` will issue, read without a lock and without writing: the bookkeeping (periods found
+    issued, the next period index) and the invoices to insert, each with its probe built without credit."""
     finals = finals or {}
     today = kst_date(now)
     result = ChunkInvoices()
     paid = [subscription for subscription in subscriptions if subscription.paid_start is not None]
     if not paid:
-        return result
+        return result, []
 
     # Which periods each subscription may close: plain date arithmetic, no query yet.
     candidates: dict[int, list[BillingPeriod]] = {}
@@ -626,7 +617,7 @@ def _issue_chunk(
         (period.start, finals[pk][0]) for pk, period in final_periods.items()
     ]
     if not spans:
-        return result
+        return result, []
 
     ids = [subscription.pk for subscription in paid]
     cancellations = pending_cancellation_dates(ids) if len(final_periods) < len(paid) else {}
@@ -685,22 +676,42 @@ def _issue_chunk(
         if next_index != subscription.next_period_index:
             result.next_period_index[subscription.pk] = next_index
 
+    return result, planned
+
+
+def _issue_chunk(
+    subscriptions: Sequence,
+    *,
+    now: datetime,
+    finals: Mapping[int, tuple[date, PenaltyBreakdown | None]] | None = None,
+) -> ChunkInvoices:
+    """Issue the ended periods of the chunk's subscriptions, and the final invoices of ``finals``
+    (``{subscription id: (cancellation date, penalty)}``), as the per-row path would, in bounded queries.
+
+    Mirrors ``invoice_issue_due`` (and ``invoice_issue_final`` for ``finals``) period by period: a period already
+    invoiced is done; the walk stops at a period that has not ended (KST), that starts on or after the service's
+    end, that a pending cancellation due on or before its end leaves to the final invoice, or that has nothing to
+    bill (after moving past it). Credit is consumed subscription by subscription and period by period, in the
+    order of ``subscriptions``, so every amount equals the per-row path's. The caller holds the row locks and
+    writes the subscriptions (``next_period_index``) from the result. Raises IntegrityError when the unique
+    constraint (subscription, period) refuses an insert; nothing of the chunk is then kept (savepoint).
+    """
+    result, planned = _plan_chunk(subscriptions, now=now, finals=finals)
     if planned:
-        result.issued = _store_chunk(planned, issued_on=today, vat_rate=rate)
+        result.issued = _store_chunk(planned, issued_on=kst_date(now), vat_rate=vat_rate())
         for invoice in result.issued:
             if invoice.is_final:
                 result.final_invoice[invoice.subscription_id] = invoice.public_id
     return result
 
 
-def _store_chunk(planned: list[_Planned], *, issued_on: date, vat_rate: Fraction) -> list[Invoice]:
-    """Spend credit in order, then insert the invoices, their lines and their uses of credit: one INSERT each.
+def _spend_credit(
+    planned: list[_Planned], *, balances: dict[int, int], vat_rate: Fraction
+) -> list[tuple[_Planned, InvoiceDraft]]:
+    """The final drafts: each customer's credit spent in order, on invoices that owe something (SPEC 3).
 
-    As in ``_issue``, a customer's credit is read (under its row lock) only for invoices that owe something, and
-    settles usage lines only (SPEC 3). All in a savepoint, so an IntegrityError leaves nothing behind.
+    ``balances`` (customer id -> credit balance) is consumed as the drafts use it.
     """
-    owing = {item.subscription.customer_id for item in planned if item.probe.totals.subtotal > 0}
-    balances = _lock_customer_credits(owing) if owing else {}
     drafts: list[tuple[_Planned, InvoiceDraft]] = []
     for item in planned:
         customer_id = item.subscription.customer_id
@@ -719,6 +730,55 @@ def _store_chunk(planned: list[_Planned], *, issued_on: date, vat_rate: Fraction
             )
             balances[customer_id] -= draft.totals.credit_applied
         drafts.append((item, draft))
+    return drafts
+
+
+def _credit_balances(customer_ids: set[int]) -> dict[int, int]:
+    """The customers' credit balances, read without a lock (a preview), in one query."""
+    rows = (
+        CustomerCredit.objects.filter(customer_id__in=customer_ids)
+        .order_by()
+        .values("customer_id")
+        .annotate(total=Sum("amount"))
+        .values_list("customer_id", "total")
+    )
+    return dict(rows)
+
+
+@dataclass(frozen=True)
+class PreviewedInvoice:
+    """An invoice a job would issue now: for whom, and its draft (lines, totals) as the job would store it."""
+
+    subscription_id: int
+    draft: InvoiceDraft
+
+
+def invoice_preview_many(
+    *, subscriptions: Sequence, now: datetime, finals: Mapping[int, tuple[date, PenaltyBreakdown | None]] | None = None
+) -> list[PreviewedInvoice]:
+    """The invoices ``invoice_issue_due_many`` (or, with ``finals``, ``invoice_issue_final_many``) would issue for
+    these subscriptions as of ``now``, computed by the same planning and credit code, without a lock and without
+    writing anything (SPEC 11: the dry-run preview). In a bounded number of queries."""
+    _result, planned = _plan_chunk(subscriptions, now=now, finals=finals)
+    if not planned:
+        return []
+    owing = {item.subscription.customer_id for item in planned if item.probe.totals.subtotal > 0}
+    balances = _credit_balances(owing) if owing else {}
+    return [
+        PreviewedInvoice(subscription_id=item.subscription.pk, draft=draft)
+        for item, draft in _spend_credit(planned, balances=balances, vat_rate=vat_rate())
+    ]
+
+
+def _store_chunk(planned: list[_Planned], *, issued_on: date, vat_rate: Fraction) -> list[Invoice]:
+    """Spend credit in order, then insert the invoices, their lines and their uses of credit: one INSERT each.
+
+    As in ``_issue``, a customer's credit is read (under its row lock) only for invoices that owe something, and
+    settles usage lines only (SPEC 3). All in a savepoint, so an IntegrityError leaves nothing behind.
+    """
+    owing = {item.subscription.customer_id for item in planned if item.probe.totals.subtotal > 0}
+    balances = _lock_customer_credits(owing) if owing else {}
+    drafts = _spend_credit(planned, balances=balances, vat_rate=vat_rate)
 
     with transaction.atomic():
         invoices = Invoice.objects.bulk_create(

@@ -123,14 +123,6 @@ def run_steps(
     return run
 
 
-def preview_steps(steps: list[Step], *, now: datetime, limit: int = 1000) -> Iterator[str]:
-    """What a run as of `now` would do, one line per due row (--dry-run: reads only)."""
-    today = kst_date(now)
-    for step in steps:
-        for row in step.due(today).order_by("pk")[:limit]:
-            yield f"{step.name}: {step.describe(row, today)}"
-
-
 def count_due(steps: list[Step], *, now: datetime) -> int:
     today = kst_date(now)
     return sum(step.due(today).count() for step in steps)
