@@ -104,8 +104,15 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ["email", "password"]}),
         (_("Personal info"), {"fields": ["first_name", "last_name", "language"]}),
         (_("Credit"), {"fields": ["credit_balance"]}),
-        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
-        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+        # Folded: the customer's page is about their business, listed inline below (SPEC 11).
+        (
+            _("Permissions"),
+            {
+                "classes": ["collapse"],
+                "fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"],
+            },
+        ),
+        (_("Important dates"), {"classes": ["collapse"], "fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "first_name", "last_name", "password1", "password2"]}),
