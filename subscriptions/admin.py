@@ -16,6 +16,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
+from billing.admin import won
+from billing.models import Invoice
+
 from .admin_actions import action_view, ensure_operator, offered_actions
 from .admin_forms import ExtendTrialForm, ReasonForm
 from .models import JobRun, LifecycleEvent, Reservation, Subscription
@@ -72,6 +75,24 @@ class ReservationInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("plan")
 
 
+class InvoiceInline(ReadOnlyInline):
+    """The subscription's invoices, newest first, amounts as ₩3,960 (SPEC 11); each links to its page."""
+
+    model = Invoice
+    fields = [
+        "public_id",
+        "period_index",
+        "period_start",
+        "period_end",
+        "issued_on",
+        "is_final",
+        won("total", _("total")),
+    ]
+    readonly_fields = fields
+    ordering = ["-period_index", "-id"]
+    show_change_link = True
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
     list_display = [
@@ -92,7 +113,7 @@ class SubscriptionAdmin(ReadOnlyAdmin):
     ordering = ["-created_at", "-id"]
     date_hierarchy = "applied_on"
     readonly_fields = ["public_id", "created_at"]
-    inlines = [ReservationInline, LifecycleEventInline]
+    inlines = [ReservationInline, InvoiceInline, LifecycleEventInline]
     change_form_template = "admin/subscriptions/subscription/change_form.html"
     actions = ["extend_trials", "resend_reminders"]
     fieldsets = [

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.credit_notes import credit_note_waive_penalty
@@ -214,7 +215,8 @@ def job_run_retry_failed(*, job_run: JobRun, reason: str, by: Actor, now: dateti
         raise ValidationError(_("This job run has no failed items to retry."), code="nothing_failed")
     steps = {step.name: step for step in JOBS.get(job_run.job, [])}
     today = kst_date(now)
-    run = JobRun.objects.create(job=job_run.job, started_at=now, as_of=now)
+    # Started and finished are measured (as the job runner does); ``now`` is the instant due is decided against.
+    run = JobRun.objects.create(job=job_run.job, started_at=timezone.now(), as_of=now)
     outcome = Outcome()
     subscription_ids: set[int] = set()
     with job_run_context(run.pk):
@@ -228,7 +230,7 @@ def job_run_retry_failed(*, job_run: JobRun, reason: str, by: Actor, now: dateti
             else:
                 subscription_ids.update(ids)
             outcome.processed += _process_chunk(step, today, now, sorted(set(ids)), outcome)
-    run.finished_at = now
+    run.finished_at = timezone.now()
     run.processed, run.skipped, run.errors = outcome.processed, outcome.skipped, len(outcome.errors)
     run.error_details = outcome.errors[:100]
     run.save(update_fields=["finished_at", "processed", "skipped", "errors", "error_details"])

@@ -21,6 +21,7 @@ from tests.accounts.factories import UserFactory
 from tests.billing.factories import ActiveSubscriptionFactory, kst, subscription_snapshot
 from tests.subscriptions.factories import (
     ConversionReservationFactory,
+    InvoiceFactory,
     ReservationFactory,
     SuspendedSubscriptionFactory,
     TrialSubscriptionFactory,
@@ -399,3 +400,14 @@ def test_the_subscription_page_offers_the_actions_its_state_allows(admin_client)
         assert f">{label}</a>" in html
     for label in ["Waive penalty", "Withdraw reservation"]:
         assert f">{label}</a>" not in html
+
+
+def test_the_subscription_page_lists_its_invoices_with_amounts_in_won(admin_client):
+    invoice = InvoiceFactory(subtotal=3_600, vat=360, total=3_960)
+
+    html = admin_client.get(
+        reverse("admin:subscriptions_subscription_change", args=[invoice.subscription_id])
+    ).content.decode()
+
+    assert invoice.public_id in html
+    assert "₩3,960" in html
