@@ -199,13 +199,14 @@ def latest_reminders(subscription_ids: list[int]) -> list[ReminderSent]:
 def job_run_retry_failed(*, job_run: JobRun, reason: str, by: Actor, now: datetime) -> JobRun:
     """Run the failed items of ``job_run`` again (SPEC 11), each through its job step, as the job does.
 
-    An item that is no longer due (done meanwhile, withdrawn) is left alone by the step's due filter, re-checked
-    under the row lock. Records a new job run of the same job, and a ``job_items_retried`` event per
-    subscription with the reason. Each chunk commits on its own, as in a job run.
+    Each item is claimed with the step's due filter under its row lock, in its own transaction (failed items
+    are few, at most the 100 a run records): one that is no longer due (done meanwhile, withdrawn) is left
+    alone, one that fails again is recorded. Records a new job run of the same job, and a ``job_items_retried``
+    event per subscription with the reason.
     """
     from subscriptions.lifecycle import JOBS
 
-    from .jobs import Outcome, _process_chunk
+    from .jobs import _claim
 
     reason = check_reason(reason)
     failed: dict[str, list[int]] = {}
@@ -217,36 +218,43 @@ def job_run_retry_failed(*, job_run: JobRun, reason: str, by: Actor, now: dateti
     today = kst_date(now)
     # Started and finished are measured (as the job runner does); ``now`` is the instant due is decided against.
     run = JobRun.objects.create(job=job_run.job, started_at=timezone.now(), as_of=now)
-    outcome = Outcome()
+    processed, skipped, errors = 0, 0, []
     subscription_ids: set[int] = set()
     with job_run_context(run.pk):
         for name, ids in failed.items():
             step = steps.get(name)
             if step is None:
-                outcome.errors.append({"step": name, "id": ids[0], "error": "unknown step"})
+                errors.extend({"step": name, "id": pk, "error": "unknown step"} for pk in ids)
                 continue
             if step.due(today).model is Invoice:
                 subscription_ids.update(Invoice.objects.filter(pk__in=ids).values_list("subscription_id", flat=True))
             else:
                 subscription_ids.update(ids)
-            outcome.processed += _process_chunk(step, today, now, sorted(set(ids)), outcome)
-    run.finished_at = timezone.now()
-    run.processed, run.skipped, run.errors = outcome.processed, outcome.skipped, len(outcome.errors)
-    run.error_details = outcome.errors[:100]
-    run.save(update_fields=["finished_at", "processed", "skipped", "errors", "error_details"])
-    actor, user = by
-    LifecycleEvent.objects.bulk_create(
-        LifecycleEvent(
-            subscription_id=subscription_id,
-            kind="job_items_retried",
-            actor=actor,
-            actor_user=user,
-            at=now,
-            details={"job": job_run.job, "job_run": job_run.pk, "retry_run": run.pk, "reason": reason},
+            for pk in sorted(set(ids)):
+                try:
+                    with transaction.atomic():
+                        claimed = _claim(step, today, [pk])
+                        processed += step.process(claimed, now) if claimed else 0
+                        skipped += not claimed
+                except Exception as error:  # noqa: BLE001 - recorded on the job run, as the job does
+                    logger.exception("%s: subscription %s failed again", step.name, pk)
+                    errors.append({"step": step.name, "id": pk, "error": repr(error)[:500]})
+        run.finished_at = timezone.now()
+        run.processed, run.skipped, run.errors, run.error_details = processed, skipped, len(errors), errors[:100]
+        run.save(update_fields=["finished_at", "processed", "skipped", "errors", "error_details"])
+        actor, user = by
+        LifecycleEvent.objects.bulk_create(
+            LifecycleEvent(
+                subscription_id=subscription_id,
+                kind="job_items_retried",
+                actor=actor,
+                actor_user=user,
+                at=now,
+                details={"job": job_run.job, "job_run": job_run.pk, "retry_run": run.pk, "reason": reason},
+            )
+            for subscription_id in sorted(
+                Subscription.objects.filter(pk__in=subscription_ids).values_list("pk", flat=True)
+            )
         )
-        for subscription_id in sorted(
-            Subscription.objects.filter(pk__in=subscription_ids).values_list("pk", flat=True)
-        )
-    )
-    logger.info("job run %s: retried %d failed items in job run %s", job_run.pk, len(job_run.error_details), run.pk)
+        logger.info("job run %s: retried %d failed items", job_run.pk, len(job_run.error_details))
     return run
