@@ -12,8 +12,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
-from billing.admin import won
-from billing.models import CustomerCredit, Invoice
+from billing.admin import InvoiceInline, ReadOnlyInline, won
+from billing.models import CustomerCredit
 from billing.money import format_won
 from billing.selectors import credit_balance
 from billing.services import credit_grant
@@ -22,25 +22,8 @@ from subscriptions.models import Subscription
 from .models import User
 
 
-class CustomerInline(admin.TabularInline):
-    """A read-only list on the customer's page; each row links to its own admin page."""
-
-    extra = 0
-    max_num = 0
-    can_delete = False
+class SubscriptionInline(ReadOnlyInline):
     show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-class SubscriptionInline(CustomerInline):
     model = Subscription
     fields = ["name", "public_id", "admin_account_id", "plan", "status", "contract_type", "trial_last_day", "term_end"]
     readonly_fields = fields
@@ -50,26 +33,8 @@ class SubscriptionInline(CustomerInline):
         return super().get_queryset(request).select_related("plan")
 
 
-class InvoiceInline(CustomerInline):
-    model = Invoice
-    fields = [
-        "public_id",
-        "subscription",
-        "period_start",
-        "period_end",
-        "issued_on",
-        "is_final",
-        won("total", _("total")),
-    ]
-    readonly_fields = fields
-    ordering = ["-issued_on", "-id"]
-    verbose_name_plural = _("invoices")
-
-    def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).select_related("subscription")
-
-
-class CreditInline(CustomerInline):
+class CreditInline(ReadOnlyInline):
+    show_change_link = True
     model = CustomerCredit
     fk_name = "customer"
     fields = ["created_at", won("amount", _("amount")), "reason", "invoice", "granted_by"]
@@ -170,7 +135,7 @@ class UserAdmin(DjangoUserAdmin):
             "form": form,
             "customer": customer,
             "balance": format_won(credit_balance(customer_id=customer.pk)),
-            "change_url": change_url,
+            "back_url": change_url,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/accounts/user/grant_credit.html", context)

@@ -21,6 +21,36 @@ def won(name: str, description):
     return show
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows that services write and operators only read (an invoice's lines, a customer's invoices...)."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """What the services write and operators only read: changing it here would bypass them."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class PlanAdminForm(forms.ModelForm):
     """Features are edited as text, one feature per line (stored as a JSON list)."""
 
@@ -75,7 +105,7 @@ class PlanAdmin(admin.ModelAdmin):
         return False
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(ReadOnlyInline):
     model = InvoiceLine
     fields = [
         "kind",
@@ -89,44 +119,54 @@ class InvoiceLineInline(admin.TabularInline):
         won("amount", _("amount")),
     ]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
-class CreditNoteInline(admin.TabularInline):
+CREDIT_NOTE_FIELDS = [
+    "public_id",
+    "invoice",
+    "issued_on",
+    "kind",
+    "description",
+    won("amount", _("amount")),
+    won("vat", _("VAT")),
+    won("total", _("total")),
+    "reason",
+    "issued_by",
+]
+
+
+class CreditNoteInline(ReadOnlyInline):
     """Credit notes against the invoice (a waived penalty): written by billing.credit_notes only."""
 
     model = CreditNote
+    fields = [name for name in CREDIT_NOTE_FIELDS if name != "invoice"]
+    readonly_fields = fields
+
+
+class InvoiceInline(ReadOnlyInline):
+    """Invoices on a customer's or a subscription's page, newest first; each row links to the invoice."""
+
+    model = Invoice
     fields = [
         "public_id",
+        "subscription",
+        "period_start",
+        "period_end",
         "issued_on",
-        "kind",
-        "description",
-        won("amount", _("amount")),
-        won("vat", _("VAT")),
+        "is_final",
         won("total", _("total")),
-        "reason",
-        "issued_by",
     ]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
+    ordering = ["-issued_on", "-period_index", "-id"]
+    show_change_link = True
+    verbose_name_plural = _("invoices")
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("subscription")
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(ReadOnlyAdmin):
     """Invoices are issued by the billing services only; operators read them (adjust with credits)."""
 
     list_display = [
@@ -160,15 +200,6 @@ class InvoiceAdmin(admin.ModelAdmin):
         "created_at",
     ]
     fields = readonly_fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class CreditGrantForm(forms.ModelForm):
@@ -227,40 +258,11 @@ class CustomerCreditAdmin(admin.ModelAdmin):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(admin.ModelAdmin):
+class CreditNoteAdmin(ReadOnlyAdmin):
     """Credit notes are written by the `Waive penalty` action only (SPEC 11); operators read them here."""
 
-    list_display = [
-        "public_id",
-        "invoice",
-        "kind",
-        won("total", _("total")),
-        "reason",
-        "issued_on",
-        "issued_by",
-    ]
+    list_display = ["public_id", "invoice", "kind", won("total", _("total")), "reason", "issued_on", "issued_by"]
     list_select_related = ["invoice", "issued_by"]
     search_fields = ["public_id", "invoice__public_id", "invoice__customer__email", "reason"]
-    fields = [
-        "public_id",
-        "invoice",
-        "kind",
-        "description",
-        won("amount", _("amount")),
-        won("vat", _("VAT")),
-        won("total", _("total")),
-        "reason",
-        "issued_on",
-        "issued_by",
-        "created_at",
-    ]
+    fields = [*CREDIT_NOTE_FIELDS, "created_at"]
     readonly_fields = fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -16,43 +16,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
-from billing.admin import won
-from billing.models import Invoice
+from billing.admin import InvoiceInline, ReadOnlyAdmin, ReadOnlyInline
 
 from .admin_actions import action_view, ensure_operator, offered_actions
 from .admin_forms import ExtendTrialForm, ReasonForm
 from .models import JobRun, LifecycleEvent, Reservation, Subscription
 from .services.operator import job_run_retry_failed, latest_reminders, operator_actor, reminder_resend_many
 from .services.trial import subscription_extend_trial_many
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """What the services write and operators only read: changing it here would bypass the event log."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class LifecycleEventInline(ReadOnlyInline):
@@ -73,24 +43,6 @@ class ReservationInline(ReadOnlyInline):
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("plan")
-
-
-class InvoiceInline(ReadOnlyInline):
-    """The subscription's invoices, newest first, amounts as ₩3,960 (SPEC 11); each links to its page."""
-
-    model = Invoice
-    fields = [
-        "public_id",
-        "period_index",
-        "period_start",
-        "period_end",
-        "issued_on",
-        "is_final",
-        won("total", _("total")),
-    ]
-    readonly_fields = fields
-    ordering = ["-period_index", "-id"]
-    show_change_link = True
 
 
 @admin.register(Subscription)
@@ -185,6 +137,7 @@ class SubscriptionAdmin(ReadOnlyAdmin):
             "action_name": action_name,
             "selected_name": admin.helpers.ACTION_CHECKBOX_NAME,
             "opts": self.model._meta,
+            "back_url": reverse("admin:subscriptions_subscription_changelist"),
         }
         return TemplateResponse(request, "admin/subscriptions/subscription/bulk_action.html", context)
 
@@ -303,6 +256,7 @@ class JobRunAdmin(ReadOnlyAdmin):
             "form": form,
             "job_run": job_run,
             "opts": self.model._meta,
+            "back_url": reverse("admin:subscriptions_jobrun_change", args=[job_run.pk]),
         }
         return TemplateResponse(request, "admin/subscriptions/jobrun/retry.html", context)
 

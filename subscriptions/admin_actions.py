@@ -247,6 +247,7 @@ def action_view(model_admin, request: HttpRequest, object_id: str, slug: str) ->
         form=form,
         subscription=subscription,
         opts=model_admin.model._meta,
-        change_url=change_url,
+        back_url=change_url,
+        label=action.label,
     )
     return TemplateResponse(request, "admin/subscriptions/subscription/operator_action.html", context)
