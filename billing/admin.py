@@ -21,12 +21,8 @@ def won(name: str, description):
     return show
 
 
-class ReadOnlyInline(admin.TabularInline):
-    """Rows that services write and operators only read (an invoice's lines, a customer's invoices...)."""
-
-    extra = 0
-    max_num = 0
-    can_delete = False
+class ReadOnlyMixin:
+    """What the services write and operators only read: changing it here would bypass them."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -38,17 +34,16 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """What the services write and operators only read: changing it here would bypass them."""
+class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
+    """Rows listed on another row's page (an invoice's lines, a customer's invoices...)."""
 
-    def has_add_permission(self, request) -> bool:
-        return False
+    extra = 0
+    max_num = 0
+    can_delete = False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    pass
 
 
 class PlanAdminForm(forms.ModelForm):
