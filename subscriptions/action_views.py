@@ -23,8 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing.models import ContractType, Plan
 from billing.periods import ONE_DAY
-from billing.selectors import workspace_member_count
 from works_console.dates import kst_date
+from workspaces.selectors import member_count
 
 from .action_forms import (
     CancelForm,
@@ -36,7 +36,7 @@ from .action_forms import (
     UpgradeTermsForm,
     cancellation_phrase,
 )
-from .models import ALLOWED, Action, RenewalOption, Reservation, Status, Subscription
+from .models import Action, RenewalOption, Reservation, Status, Subscription
 from .services.cancel import (
     cancellation_date_range,
     cancellation_penalty,
@@ -84,7 +84,7 @@ def _now() -> datetime:
 
 
 def _members(subscription: Subscription) -> int:
-    return workspace_member_count(workspace_id=subscription.workspace_id)
+    return member_count(subscription.workspace_id)
 
 
 # --- convert to paid (SPEC 5.2) -------------------------------------------------------------------------------
@@ -357,10 +357,8 @@ def _penalty_context(subscription: Subscription, on: date | None, *, first: date
 
 
 def _cancel_allowed(subscription: Subscription, pending: dict) -> bool:
-    if Action.CANCEL in allowed_actions(subscription, pending=pending):
-        return True
     # A reserved cancellation's date can be changed (or brought forward to today) from the same page.
-    return Reservation.Kind.CANCELLATION in pending and Action.CANCEL in ALLOWED[subscription.status]
+    return bool({Action.CANCEL, Action.CHANGE_CANCELLATION} & allowed_actions(subscription, pending=pending))
 
 
 @login_required

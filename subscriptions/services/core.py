@@ -1,20 +1,35 @@
-"""What every subscription service shares: the lock, the transition table, the event log (SPEC 4, 6)."""
+"""What every subscription service shares: the lock, the one door for state changes, the event log (SPEC 4, 6).
 
+``change_status_many`` is the only code that writes a subscription's state: it checks TRANSITIONS for every row
+and writes the transition events with ``record_events``, for a job's chunk or a view's batch of one.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from billing.models import ContractType
-from subscriptions.models import (
-    ALLOWED,
-    TRANSITIONS,
-    Action,
-    LifecycleEvent,
-    Reservation,
-    Subscription,
-)
+from works_console.db import update_rows
+
+from ..models import LifecycleEvent, Reservation, Subscription
+from ..rules import TRANSITIONS, allowed_actions, ensure_allowed, pending_reservation, pending_reservations
+
+__all__ = [
+    "Actor",
+    "allowed_actions",
+    "change_status_many",
+    "customer_actor",
+    "ensure_allowed",
+    "job_actor",
+    "lock_subscription",
+    "pending_reservation",
+    "pending_reservations",
+    "record_event",
+    "record_events",
+    "withdraw_reservation",
+]
 
 # Who acted, as written on lifecycle events: ("customer", user) / ("operator", user) / ("job:<name>", None).
 Actor = tuple[str, Any]
@@ -37,6 +52,39 @@ def lock_subscription(subscription: Subscription | int) -> Subscription:
     return Subscription.objects.select_for_update(of=("self",)).select_related("plan", "workspace").get(pk=pk)
 
 
+def record_events(
+    subscriptions: Iterable[Subscription],
+    kind: str,
+    *,
+    by: Actor,
+    at: datetime,
+    details: Mapping[int, dict] | None = None,
+    statuses: Mapping[int, tuple[str, str]] | None = None,
+) -> list[LifecycleEvent]:
+    """One ``kind`` event per subscription, in one INSERT (SPEC 4: in the same transaction as the change).
+
+    ``details`` and ``statuses`` (``(from, to)``) are per subscription id; without ``statuses`` the event records
+    the subscription's current state on both sides (a reservation or contract change, not a transition).
+    """
+    actor, user = by
+    events = []
+    for subscription in subscriptions:
+        from_status, to_status = (statuses or {}).get(subscription.pk, (subscription.status, subscription.status))
+        events.append(
+            LifecycleEvent(
+                subscription_id=subscription.pk,
+                kind=kind,
+                from_status=from_status,
+                to_status=to_status,
+                actor=actor,
+                actor_user=user,
+                at=at,
+                details=(details or {}).get(subscription.pk) or {},
+            )
+        )
+    return LifecycleEvent.objects.bulk_create(events) if events else []
+
+
 def record_event(
     subscription: Subscription,
     kind: str,
@@ -47,77 +95,50 @@ def record_event(
     to_status: str = "",
     details: dict | None = None,
 ) -> LifecycleEvent:
-    actor, user = by
-    return LifecycleEvent.objects.create(
-        subscription=subscription,
-        kind=kind,
-        from_status=from_status,
-        to_status=to_status,
-        actor=actor,
-        actor_user=user,
+    """``record_events`` for one subscription, with the states given as they are (blank when not a state's)."""
+    [event] = record_events(
+        [subscription],
+        kind,
+        by=by,
         at=at,
-        details=details or {},
+        details={subscription.pk: details or {}},
+        statuses={subscription.pk: (from_status, to_status)},
     )
+    return event
 
 
-def change_status(
-    subscription: Subscription, to_status: str, *, by: Actor, at: datetime, kind: str, details: dict | None = None
-) -> Subscription:
-    """Move a locked subscription to `to_status`, if SPEC 4 allows it, and log the transition."""
-    from_status = subscription.status
-    if to_status not in TRANSITIONS[from_status]:
+def change_status_many(
+    subscriptions: Sequence[Subscription],
+    to_status: str,
+    *,
+    kind: str,
+    by: Actor,
+    at: datetime,
+    details: Mapping[int, dict] | None = None,
+    fields: Mapping[int, Mapping[str, Any]] | None = None,
+) -> list[Subscription]:
+    """Move locked subscriptions to ``to_status`` in one UPDATE, with one ``kind`` event each (SPEC 4).
+
+    Every row is checked against TRANSITIONS first: one illegal change refuses them all and writes nothing.
+    ``fields`` gives other values each row takes in the same UPDATE (``{pk: {field: value}}``); the given
+    objects are updated to match. Returns them.
+    """
+    illegal = [subscription for subscription in subscriptions if to_status not in TRANSITIONS[subscription.status]]
+    if illegal:
         raise ValidationError(
-            _("A subscription cannot go from %(from)s to %(to)s.") % {"from": from_status, "to": to_status},
+            _("A subscription cannot go from %(from)s to %(to)s.") % {"from": illegal[0].status, "to": to_status},
             code="illegal_transition",
         )
-    subscription.status = to_status
-    record_event(subscription, kind, by=by, at=at, from_status=from_status, to_status=to_status, details=details)
-    return subscription
-
-
-def pending_reservations(subscription: Subscription) -> dict[str, Reservation]:
-    """The pending reservations by kind; uses the prefetched `pending_reservations` when present."""
-    rows = getattr(subscription, "pending_reservation_list", None)
-    if rows is None:
-        rows = subscription.reservations.filter(state=Reservation.State.PENDING)
-    return {row.kind: row for row in rows}
-
-
-def pending_reservation(subscription: Subscription, kind: str) -> Reservation | None:
-    """The pending reservation of one kind, if any (SPEC 4: at most one of each)."""
-    return pending_reservations(subscription).get(kind)
-
-
-def allowed_actions(subscription: Subscription, *, pending: dict[str, Reservation] | None = None) -> frozenset[str]:
-    """The customer actions valid now: the state's table (ALLOWED) narrowed by the reservations (SPEC 5).
-
-    Views, templates (which buttons show) and services (what is accepted) all ask this one function.
-    """
-    if pending is None:
-        pending = pending_reservations(subscription)
-    actions = set(ALLOWED[subscription.status])
-    if Action.CHANGE_RENEWAL in actions and subscription.contract_type == ContractType.ANNUAL:
-        # SPEC 3: annual licences can be increased at any time of a running term (reduced only at renewal).
-        actions.add(Action.ADD_LICENCES)
-    conversion = pending.get(Reservation.Kind.CONVERSION)
-    cancellation = pending.get(Reservation.Kind.CANCELLATION)
-    if conversion is not None:
-        # SPEC 5.5: a reserved conversion blocks cancellation; it can be changed (Convert) or withdrawn.
-        actions.discard(Action.CANCEL)
-        actions.add(Action.WITHDRAW_CONVERSION)
-    if cancellation is not None:
-        # SPEC 5.4: no upgrade with a pending cancellation. Also one cancellation at a time, and no conversion
-        # or renewal change for a service that is ending (docs/decisions.md): withdraw the cancellation first.
-        actions -= {Action.UPGRADE, Action.CANCEL, Action.CONVERT, Action.CHANGE_RENEWAL, Action.ADD_LICENCES}
-        actions.add(Action.WITHDRAW_CANCELLATION)
-    return frozenset(actions)
-
-
-def ensure_allowed(subscription: Subscription, action: str) -> None:
-    if action not in allowed_actions(subscription):
-        raise ValidationError(
-            _("This action is not available for this subscription in its current state."), code="not_allowed"
-        )
+    if not subscriptions:
+        return []
+    statuses = {subscription.pk: (subscription.status, to_status) for subscription in subscriptions}
+    changes = {pk: {**(fields or {}).get(pk, {}), "status": to_status} for pk in statuses}
+    update_rows(Subscription, changes)
+    for subscription in subscriptions:
+        for name, value in changes[subscription.pk].items():
+            setattr(subscription, name, value)
+    record_events(subscriptions, kind, by=by, at=at, details=details, statuses=statuses)
+    return list(subscriptions)
 
 
 def withdraw_reservation(
@@ -142,13 +163,11 @@ def withdraw_reservation(
     reservation.state = Reservation.State.WITHDRAWN
     reservation.resolved_at = at
     reservation.save(update_fields=["state", "resolved_at"])
-    record_event(
-        subscription,
+    record_events(
+        [subscription],
         event,
         by=by,
         at=at,
-        from_status=subscription.status,
-        to_status=subscription.status,
-        details={date_detail: reservation.effective_on.isoformat()},
+        details={subscription.pk: {date_detail: reservation.effective_on.isoformat()}},
     )
     return subscription

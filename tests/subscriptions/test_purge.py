@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from billing.models import Invoice
 from subscriptions.models import LifecycleEvent, Status, Subscription
+from subscriptions.services import purge
 from subscriptions.services.apply import subscription_apply
 from subscriptions.services.cancel import subscription_cancel
 from subscriptions.services.core import customer_actor, job_actor, lock_subscription, record_event
@@ -99,7 +100,7 @@ def _terminate(subscription: Subscription) -> None:
 def _purge(subscription: Subscription) -> Subscription:
     with transaction.atomic():
         locked = lock_subscription(subscription)
-        services.workspace_purge(subscription=locked, now=NOW, by=PURGE_JOB)
+        purge.workspace_purge(subscription=locked, now=NOW, by=PURGE_JOB)
     return locked
 
 
@@ -241,7 +242,7 @@ def _queries_to_purge(subscriptions: list[Subscription]) -> int:
         locked = list(
             Subscription.objects.select_for_update().filter(pk__in=[subscription.pk for subscription in subscriptions])
         )
-        services.workspace_purge_many(subscriptions=locked, now=NOW, by=PURGE_JOB)
+        purge.workspace_purge_many(subscriptions=locked, now=NOW, by=PURGE_JOB)
     return len(queries)
 
 

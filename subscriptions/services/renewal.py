@@ -1,0 +1,196 @@
+"""The renewal at a term's end (SPEC 5.3, 6) and the renewal job's chunk: renew, then invoice every ended period.
+
+Set-based over locked subscriptions: a job's chunk or a batch of one. Each round moves every due subscription
+one term on, grouped by renewal option (a new annual term, annual to monthly, do not renew), in a fixed number
+of queries; a running monthly contract rolls all its ended terms at once. Rounds repeat only while a term is
+still behind today, so the queries grow with the years caught up, never with the number of subscriptions.
+"""
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+
+from django.db import transaction
+
+from billing.models import ContractType
+from billing.periods import period_containing, term_from
+from works_console.dates import ONE_DAY, kst_date
+from works_console.db import update_rows
+
+from ..models import RenewalOption, Status, Subscription
+from .cancel import Ending, end_services
+from .core import Actor, lock_subscription, record_events
+from .invoicing import issue_invoices, members_of, pending_cancellation_dates
+from .segments import Rate, start_segments
+
+logger = logging.getLogger(__name__)
+
+
+def _blocked(subscription: Subscription, cancellations: Mapping[int, date]) -> bool:
+    """A cancellation reserved for the day after the term end (or earlier) wins: the cancellation job ends it."""
+    cancellation_date = cancellations.get(subscription.pk)
+    return cancellation_date is not None and cancellation_date <= subscription.term_end + ONE_DAY
+
+
+def _roll_monthly_terms(subscriptions: Sequence[Subscription], *, today: date, cancellations) -> dict[int, dict]:
+    """Move each running monthly term to the billing period that contains today (one term per ended period),
+    stopping before a term that a pending cancellation dated on or before its first day ends. No query."""
+    changes = {}
+    for subscription in subscriptions:
+        term_start, term_end = subscription.term_start, subscription.term_end
+        cancellation_date = cancellations.get(subscription.pk)
+        while term_end < today:
+            starts_on = term_end + ONE_DAY
+            if cancellation_date is not None and cancellation_date <= starts_on:
+                break
+            period = period_containing(subscription.paid_start, starts_on)
+            term_start, term_end = period.start, period.end
+        if (term_start, term_end) != (subscription.term_start, subscription.term_end):
+            subscription.term_start, subscription.term_end = term_start, term_end
+            changes[subscription.pk] = {"term_start": term_start, "term_end": term_end}
+    return changes
+
+
+def _renew_annual(subscriptions: Sequence[Subscription], *, by: Actor, now: datetime) -> None:
+    """A new 12-month annual term from the day after each term end, at the plan's catalog price of now; the
+    licences are the renewal count if one was set, else the current ones, never below the members (SPEC 3)."""
+    members = members_of(subscriptions)
+    starts, changes, details = {}, {}, {}
+    for subscription in subscriptions:
+        starts_on = subscription.term_end + ONE_DAY
+        term_start, term_end = term_from(subscription.paid_start, starts_on)
+        count = members[subscription.pk]
+        requested = subscription.renewal_licences or subscription.licences or count
+        # Never fewer licences than members registered: an annual workspace cannot hold more (SPEC 3).
+        licences = max(requested, count, 1)
+        rate = Rate.catalog(subscription.plan, ContractType.ANNUAL, licences)
+        starts[subscription.pk] = (starts_on, rate)
+        details[subscription.pk] = {
+            "option": RenewalOption.RENEW_ANNUAL,
+            "from_contract_type": subscription.contract_type,
+            "contract_type": ContractType.ANNUAL,
+            "licences": licences,
+            "unit_price": rate.unit_price,
+            "term_start": term_start.isoformat(),
+            "term_end": term_end.isoformat(),
+        }
+        changes[subscription.pk] = {
+            "contract_type": ContractType.ANNUAL,
+            "licences": licences,
+            "renewal_licences": None,
+            "term_start": term_start,
+            "term_end": term_end,
+        }
+    _apply(subscriptions, starts=starts, changes=changes, details=details, by=by, now=now)
+
+
+def _switch_to_monthly(subscriptions: Sequence[Subscription], *, by: Actor, now: datetime) -> None:
+    """An annual contract continues monthly from the day after its term end: a monthly segment at the plan's
+    catalog price of now, a term of one billing period."""
+    starts, changes, details = {}, {}, {}
+    for subscription in subscriptions:
+        starts_on = subscription.term_end + ONE_DAY
+        period = period_containing(subscription.paid_start, starts_on)
+        rate = Rate.catalog(subscription.plan, ContractType.MONTHLY, None)
+        starts[subscription.pk] = (starts_on, rate)
+        details[subscription.pk] = {
+            "option": RenewalOption.SWITCH_TO_MONTHLY,
+            "from_contract_type": subscription.contract_type,
+            "contract_type": ContractType.MONTHLY,
+            "unit_price": rate.unit_price,
+            "term_start": period.start.isoformat(),
+            "term_end": period.end.isoformat(),
+        }
+        changes[subscription.pk] = {
+            "contract_type": ContractType.MONTHLY,
+            "licences": None,
+            "renewal_licences": None,
+            "term_start": period.start,
+            "term_end": period.end,
+        }
+    _apply(subscriptions, starts=starts, changes=changes, details=details, by=by, now=now)
+
+
+def _apply(subscriptions, *, starts, changes, details, by: Actor, now: datetime) -> None:
+    """The new segments, the contract fields (one UPDATE, and on the objects) and one ``renewed`` event each."""
+    start_segments(starts)
+    update_rows(Subscription, changes)
+    for subscription in subscriptions:
+        for name, value in changes[subscription.pk].items():
+            setattr(subscription, name, value)
+    record_events(subscriptions, "renewed", by=by, at=now, details=details)
+
+
+# A chunk's own transaction is the unit: atomic when called alone, no extra savepoint inside the job's chunk.
+@transaction.atomic(savepoint=False)
+def renew_at_term_end_many(
+    *, subscriptions: Sequence[Subscription], now: datetime, by: Actor, cancellations: Mapping[int, date] | None = None
+) -> None:
+    """Apply the renewal option of every term that has ended (KST) of the locked subscriptions (SPEC 5.3, 6).
+
+    While a term end is before today: ``renew_annual`` starts a new 12-month annual term; ``switch_to_monthly``
+    (also the default) continues monthly from the day after (a new monthly segment if the contract was annual);
+    ``do_not_renew`` ends the service the day after the term end, with no penalty: final invoice,
+    ``terminated``, purge. A cancellation reserved for the day after the term end (or earlier) wins: the
+    cancellation job ends the service instead. ``cancellations`` is the pending cancellation dates when the
+    caller read them already. Nothing changes when nothing is due; the objects are updated in place.
+    """
+    today = kst_date(now)
+    behind = [s for s in subscriptions if s.status == Status.ACTIVE and s.term_end < today]
+    if not behind:
+        return
+    if cancellations is None:
+        cancellations = pending_cancellation_dates([subscription.pk for subscription in behind])
+    while True:
+        due = [
+            s for s in behind if s.status == Status.ACTIVE and s.term_end < today and not _blocked(s, cancellations)
+        ]
+        if not due:
+            return
+        by_option: dict[str, list[Subscription]] = {}
+        for subscription in due:
+            option = subscription.effective_renewal_option
+            if option == RenewalOption.SWITCH_TO_MONTHLY and subscription.contract_type == ContractType.MONTHLY:
+                option = "roll"
+            by_option.setdefault(option, []).append(subscription)
+        update_rows(
+            Subscription, _roll_monthly_terms(by_option.get("roll", []), today=today, cancellations=cancellations)
+        )
+        if RenewalOption.DO_NOT_RENEW in by_option:
+            endings = [
+                Ending(s, s.term_end + ONE_DAY, None, {"term_end": s.term_end.isoformat()})
+                for s in by_option[RenewalOption.DO_NOT_RENEW]
+            ]
+            end_services(endings, kind="not_renewed", by=by, now=now)
+        if RenewalOption.RENEW_ANNUAL in by_option:
+            _renew_annual(by_option[RenewalOption.RENEW_ANNUAL], by=by, now=now)
+        if RenewalOption.SWITCH_TO_MONTHLY in by_option:
+            _switch_to_monthly(by_option[RenewalOption.SWITCH_TO_MONTHLY], by=by, now=now)
+
+
+@transaction.atomic
+def subscription_renew_at_term_end(*, subscription: Subscription, now: datetime, by: Actor) -> Subscription:
+    """``renew_at_term_end_many`` on one subscription, under its lock; returns the locked, current row
+    (``terminated`` after ``do_not_renew``)."""
+    subscription = lock_subscription(subscription)
+    renew_at_term_end_many(subscriptions=[subscription], now=now, by=by)
+    return subscription
+
+
+# A chunk's own transaction is the unit: atomic when called alone, no extra savepoint inside the job's chunk.
+@transaction.atomic(savepoint=False)
+def subscription_renew_many(*, subscriptions: Sequence[Subscription], now: datetime, by: Actor) -> int:
+    """The renewal job's chunk (SPEC 6): the renewal options of ended terms first, then every ended period's
+    invoice, in a bounded number of queries whatever the size of the chunk.
+
+    Order matters: the segments of a renewal are dated from the term's end, so the invoices issued after them
+    price every day right. A period with a cancellation due on or before its end is left to the final invoice.
+    Returns how many subscriptions changed: ended, renewed or rolled, or at least one period closed.
+    """
+    before = {s.pk: (s.term_end, s.next_period_index) for s in subscriptions}
+    cancellations = pending_cancellation_dates([s.pk for s in subscriptions])
+    renew_at_term_end_many(subscriptions=subscriptions, now=now, by=by, cancellations=cancellations)
+    active = [s for s in subscriptions if s.status == Status.ACTIVE]
+    _result, moved = issue_invoices(active, now=now, cancellations=cancellations)
+    update_rows(Subscription, moved)
+    return sum(s.status != Status.ACTIVE or (s.term_end, s.next_period_index) != before[s.pk] for s in subscriptions)
