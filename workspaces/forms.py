@@ -7,9 +7,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from .directory import MEMBER_NAME_MAX_LENGTH
 from .models import Member, OrgUnit, Workspace
 from .selectors import org_unit_rows
-from .services import COMPANY_ADDRESS_MAX_LENGTH, COMPANY_NAME_MAX_LENGTH, MEMBER_NAME_MAX_LENGTH
+from .services import COMPANY_ADDRESS_MAX_LENGTH, COMPANY_NAME_MAX_LENGTH
 from .validators import validate_admin_id, validate_admin_password, validate_group_name
 
 # Longest input accepted before a validator even looks at it: an account ID is `id@domain` (40 + 1 + 253).

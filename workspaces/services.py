@@ -19,12 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber, to_python
 
-from subscriptions.models import Status, Subscription
+from subscriptions.models import Subscription
 from subscriptions.services.core import Actor, record_event
 
 from . import dns as works_dns
 from .models import AccountType, Member, OrgUnit, WorkGroup, Workspace
-from .selectors import OPEN_STATUSES, member_access_error, member_limit, org_unit_rows
+from .selectors import OPEN_STATUSES, member_access_error
 from .validators import (
     normalize_domain_name,
     validate_admin_id,
@@ -39,13 +39,9 @@ logger = logging.getLogger(__name__)
 WORKSPACE_ADMIN: Actor = ("workspace_admin", None)
 # SPEC 7.2: the group name cannot change again within this time of its last change.
 RENAME_INTERVAL = timedelta(hours=24)
-EXPORT_FORMAT = "works-console-export/1"
 
 COMPANY_NAME_MAX_LENGTH = 100
 COMPANY_ADDRESS_MAX_LENGTH = 200
-MEMBER_NAME_MAX_LENGTH = 100
-UNIT_NAME_MAX_LENGTH = 100
-GROUP_TITLE_MAX_LENGTH = 100
 
 
 # --- Creation (SPEC 5.1) ---------------------------------------------------------------------------------------
@@ -190,7 +186,7 @@ def _workspace_gone() -> ValidationError:
     return ValidationError(_("This workspace no longer exists."), code="workspace_gone")
 
 
-def _lock_open_workspace(workspace: Workspace) -> tuple[Workspace, Subscription]:
+def lock_open_workspace(workspace: Workspace) -> tuple[Workspace, Subscription]:
     """Lock the subscription, then the workspace, and refuse a workspace that is not open (SPEC 7.1).
 
     The admin pages check the state at every request; this re-checks it under the lock, so a change posted
@@ -227,7 +223,7 @@ def workspace_update_company(
     now: datetime,
 ) -> Workspace:
     """Set up (first login, SPEC 5.1 step 5) or update the company info."""
-    workspace, _subscription = _lock_open_workspace(workspace)
+    workspace, _subscription = lock_open_workspace(workspace)
     company_address = (company_address or "").strip()
     if len(company_address) > COMPANY_ADDRESS_MAX_LENGTH:
         raise ValidationError(
@@ -248,216 +244,6 @@ def workspace_update_company(
     return workspace
 
 
-# --- Members (SPEC 3, 7.2) ------------------------------------------------------------------------------------
-
-
-def _member_limit_error(*, subscription: Subscription, limit: int) -> ValidationError:
-    if subscription.status == Status.TRIAL:
-        return ValidationError(
-            _("A trial workspace can have at most %(limit)d members, the admin included."),
-            code="trial_member_limit",
-            params={"limit": limit},
-        )
-    return ValidationError(
-        _(
-            "This workspace has %(limit)d licences and as many members. "
-            "Add licences on My Product before adding members."
-        ),
-        code="licence_limit",
-        params={"limit": limit},
-    )
-
-
-def _unit_of(workspace: Workspace, org_unit: OrgUnit | None, *, field: str) -> OrgUnit | None:
-    if org_unit is None:
-        return None
-    if org_unit.workspace_id != workspace.pk:
-        raise ValidationError({field: ValidationError(_("Choose a unit of this workspace."), code="invalid_unit")})
-    return org_unit
-
-
-@transaction.atomic
-def member_add(
-    *,
-    workspace: Workspace,
-    login_id: str,
-    name: str,
-    password: str,
-    org_unit: OrgUnit | None = None,
-    now: datetime,
-) -> Member:
-    """Add a member with an initial password under the admin account rules (SPEC 5.1, 7.2).
-
-    A trial caps members at TRIAL_MEMBER_LIMIT and an active annual contract at its licences (SPEC 3); the
-    admin account counts. The count is taken under the subscription's row lock, so two admins adding at once,
-    or a conversion choosing licences from the member count, cannot overshoot.
-    """
-    workspace, subscription = _lock_open_workspace(workspace)
-    errors: dict[str, list[ValidationError]] = {}
-    for field_name, validator, value in (
-        ("login_id", validate_admin_id, login_id),
-        ("password", validate_admin_password, password),
-    ):
-        try:
-            validator(value)
-        except ValidationError as error:
-            errors[field_name] = error.error_list
-    name = (name or "").strip()
-    if not name:
-        errors["name"] = [ValidationError(_("Enter the member's name."), code="required")]
-    elif len(name) > MEMBER_NAME_MAX_LENGTH:
-        errors["name"] = [
-            ValidationError(
-                _("A name can have at most %(max)d characters."),
-                code="max_length",
-                params={"max": MEMBER_NAME_MAX_LENGTH},
-            )
-        ]
-    if errors:
-        raise ValidationError(errors)
-    org_unit = _unit_of(workspace, org_unit, field="org_unit")
-    limit = member_limit(subscription=subscription)
-    if limit is not None and workspace.members.count() >= limit:
-        raise _member_limit_error(subscription=subscription, limit=limit)
-    taken = ValidationError(
-        {
-            "login_id": ValidationError(
-                _("The ID %(account_id)s is already in use."),
-                code="id_taken",
-                params={"account_id": f"{login_id}@{workspace.name}"},
-            )
-        }
-    )
-    if workspace.members.filter(login_id=login_id).exists():
-        raise taken
-    try:
-        with transaction.atomic():
-            return Member.objects.create(
-                workspace=workspace,
-                login_id=login_id,
-                name=name,
-                password=make_password(password),
-                org_unit=org_unit,
-                created_at=now,
-            )
-    except IntegrityError as error:  # the unique constraint, should a concurrent insert slip past the check
-        raise taken from error
-
-
-@transaction.atomic
-def member_remove(*, member: Member, now: datetime) -> None:
-    """Remove a member; the admin account is never removed (it is how the workspace is administered)."""
-    _lock_open_workspace(member.workspace)
-    if member.is_admin:
-        raise ValidationError(_("The admin account cannot be removed."), code="admin_not_removable")
-    deleted, _by_model = Member.objects.filter(pk=member.pk, is_admin=False).delete()
-    if not deleted:
-        raise ValidationError(_("This member has already been removed."), code="member_gone")
-    logger.info("removed member %d of workspace %d", member.pk, member.workspace_id)
-
-
-# --- Organization units (SPEC 7.2) ----------------------------------------------------------------------------
-
-
-def _clean_title(value: str, *, field: str, maximum: int, required_message) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError({field: ValidationError(required_message, code="required")})
-    if len(value) > maximum:
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    _("A name can have at most %(max)d characters."), code="max_length", params={"max": maximum}
-                )
-            }
-        )
-    return value
-
-
-@transaction.atomic
-def org_unit_add(*, workspace: Workspace, name: str, parent: OrgUnit | None = None) -> OrgUnit:
-    """Add a unit at the top level or under `parent`; sibling names are unique."""
-    workspace, _subscription = _lock_open_workspace(workspace)
-    name = _clean_title(name, field="name", maximum=UNIT_NAME_MAX_LENGTH, required_message=_("Enter a unit name."))
-    parent = _unit_of(workspace, parent, field="parent")
-    taken = ValidationError(
-        {
-            "name": ValidationError(
-                _("There is already a unit named “%(name)s” here."), code="unit_taken", params={"name": name}
-            )
-        }
-    )
-    if workspace.org_units.filter(parent=parent, name=name).exists():
-        raise taken
-    try:
-        with transaction.atomic():
-            return OrgUnit.objects.create(workspace=workspace, name=name, parent=parent)
-    except IntegrityError as error:
-        raise taken from error
-
-
-@transaction.atomic
-def org_unit_remove(*, org_unit: OrgUnit) -> None:
-    """Remove an empty-of-units unit; its members stay, without a unit. A unit with sub-units is refused,
-    so that a click never deletes a whole branch."""
-    _lock_open_workspace(org_unit.workspace)
-    if OrgUnit.objects.filter(parent_id=org_unit.pk).exists():
-        raise ValidationError(
-            _("Remove the units under “%(name)s” first."), code="unit_has_children", params={"name": org_unit.name}
-        )
-    OrgUnit.objects.filter(pk=org_unit.pk).delete()
-
-
-# --- Groups (SPEC 7.2) ----------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def work_group_add(*, workspace: Workspace, name: str) -> WorkGroup:
-    workspace, _subscription = _lock_open_workspace(workspace)
-    name = _clean_title(
-        name, field="name", maximum=GROUP_TITLE_MAX_LENGTH, required_message=_("Enter a name for the group.")
-    )
-    taken = ValidationError(
-        {
-            "name": ValidationError(
-                _("There is already a group named “%(name)s”."), code="group_taken", params={"name": name}
-            )
-        }
-    )
-    if workspace.work_groups.filter(name=name).exists():
-        raise taken
-    try:
-        with transaction.atomic():
-            return WorkGroup.objects.create(workspace=workspace, name=name)
-    except IntegrityError as error:
-        raise taken from error
-
-
-@transaction.atomic
-def work_group_remove(*, work_group: WorkGroup) -> None:
-    """Remove a group; its members stay in the workspace."""
-    _lock_open_workspace(work_group.workspace)
-    WorkGroup.objects.filter(pk=work_group.pk).delete()
-
-
-@transaction.atomic
-def work_group_add_member(*, work_group: WorkGroup, member: Member) -> WorkGroup:
-    _lock_open_workspace(work_group.workspace)
-    if member.workspace_id != work_group.workspace_id:
-        raise ValidationError(
-            {"member": ValidationError(_("Choose a member of this workspace."), code="invalid_member")}
-        )
-    work_group.members.add(member)  # adding a present member is a no-op
-    return work_group
-
-
-@transaction.atomic
-def work_group_remove_member(*, work_group: WorkGroup, member: Member) -> WorkGroup:
-    _lock_open_workspace(work_group.workspace)
-    work_group.members.remove(member)
-    return work_group
-
-
 # --- Group name change (SPEC 7.2) -----------------------------------------------------------------------------
 
 
@@ -473,7 +259,7 @@ def workspace_rename(*, workspace: Workspace, new_name: str, now: datetime) -> W
     same transaction so My Product shows the new ones, and the change is logged on the subscription. A domain
     workspace's name is its domain: it cannot be renamed.
     """
-    workspace, subscription = _lock_open_workspace(workspace)
+    workspace, subscription = lock_open_workspace(workspace)
     if workspace.kind != AccountType.GROUP:
         raise ValidationError(_("A domain workspace cannot change its name."), code="domain_not_renamable")
     if workspace.name_changed_at is not None and now < workspace.name_changed_at + RENAME_INTERVAL:
@@ -557,7 +343,7 @@ def workspace_verify_domain(
 
 @transaction.atomic
 def _workspace_mark_verified(*, workspace: Workspace, now: datetime) -> Workspace:
-    workspace, _subscription = _lock_open_workspace(workspace)
+    workspace, _subscription = lock_open_workspace(workspace)
     if workspace.domain_verified_at is None:
         workspace.domain_verified_at = now
         workspace.save(update_fields=["domain_verified_at"])
@@ -618,93 +404,3 @@ def workspace_delete_many(*, workspace_ids: list[int]) -> None:
         return
     _delete_admin_log_entries(workspace_ids=workspace_ids)
     _delete_workspace_rows(workspace_ids=workspace_ids)
-
-
-# --- Export (SPEC 7.3) ----------------------------------------------------------------------------------------
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def workspace_export_data(*, workspace: Workspace, now: datetime | None = None) -> dict:
-    """All the data of a workspace as JSON-serializable data, complete enough to restore it by hand (SPEC 7.3).
-
-    Never a password hash. Units are a tree; a member's unit is the path of unit names from the top (sibling
-    names are unique, so a path names one unit); groups list their members' IDs. Read-only, a fixed number
-    of queries.
-    """
-    subscription = Subscription.objects.select_related("plan").filter(workspace_id=workspace.pk).first()
-    rows = org_unit_rows(list(OrgUnit.objects.filter(workspace_id=workspace.pk)))
-    path_of = {row.unit.pk: list(row.path) for row in rows}
-    children: dict[int | None, list] = {}
-    for row in rows:
-        children.setdefault(row.unit.parent_id, []).append(row.unit)
-
-    def tree(parent_id: int | None) -> list[dict]:
-        return [{"name": unit.name, "children": tree(unit.pk)} for unit in children.get(parent_id, [])]
-
-    members = list(
-        Member.objects.filter(workspace_id=workspace.pk)
-        .order_by("-is_admin", "login_id")
-        .prefetch_related("work_groups")
-    )
-    groups = list(WorkGroup.objects.filter(workspace_id=workspace.pk).order_by("name").prefetch_related("members"))
-    return {
-        "format": EXPORT_FORMAT,
-        "exported_at": _iso(now),
-        "workspace": {
-            "kind": workspace.kind,
-            "name": workspace.name,
-            "company_name": workspace.company_name,
-            "company_phone": workspace.company_phone.as_e164 if workspace.company_phone else "",
-            "company_address": workspace.company_address,
-            "company_set_up_at": _iso(workspace.company_set_up_at),
-            "name_changed_at": _iso(workspace.name_changed_at),
-            "domain_verification": (
-                {"txt_value": workspace.verification_token, "verified_at": _iso(workspace.domain_verified_at)}
-                if workspace.kind == AccountType.DOMAIN
-                else None
-            ),
-            "created_at": _iso(workspace.created_at),
-        },
-        "subscription": (
-            {
-                "id": subscription.public_id,
-                "plan": subscription.plan.code,
-                "plan_name": subscription.plan.name,
-                "state": subscription.status,
-                "region": subscription.region,
-                "platform": subscription.platform,
-                "applied_on": _iso(subscription.applied_on),
-                "trial_last_day": _iso(subscription.trial_last_day),
-                "grace_last_day": _iso(subscription.grace_last_day),
-                "paid_start": _iso(subscription.paid_start),
-                "contract_type": subscription.contract_type or None,
-                "licences": subscription.licences,
-                "term_start": _iso(subscription.term_start),
-                "term_end": _iso(subscription.term_end),
-                "renewal_option": subscription.effective_renewal_option if subscription.paid_start else None,
-            }
-            if subscription is not None
-            else None
-        ),
-        "members": [
-            {
-                "login_id": member.login_id,
-                "account_id": f"{member.login_id}@{workspace.name}",
-                "name": member.name,
-                "is_admin": member.is_admin,
-                "org_unit": path_of.get(member.org_unit_id),
-                "groups": sorted(group.name for group in member.work_groups.all()),
-                "created_at": _iso(member.created_at),
-                "last_login_at": _iso(member.last_login_at),
-            }
-            for member in members
-        ],
-        "org_units": tree(None),
-        "groups": [
-            {"name": group.name, "members": sorted(member.login_id for member in group.members.all())}
-            for group in groups
-        ],
-    }

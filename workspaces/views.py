@@ -25,8 +25,9 @@ from django_ratelimit.core import get_usage
 
 from subscriptions.models import Subscription
 
-from . import services
+from . import directory, services
 from .decorators import current_member, works_login, works_logout, works_member_required
+from .export import workspace_export_data
 from .forms import (
     CompanyForm,
     GroupMemberForm,
@@ -208,7 +209,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
     form = MemberAddForm(request.POST, workspace=workspace)
     if form.is_valid():
         try:
-            member = services.member_add(workspace=workspace, now=timezone.now(), **form.cleaned_data)
+            member = directory.member_add(workspace=workspace, now=timezone.now(), **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -237,7 +238,7 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
     )
     return _run(
         request,
-        lambda: services.member_remove(member=target, now=timezone.now()),
+        lambda: directory.member_remove(member=target, now=timezone.now()),
         _("Member %(account_id)s removed.") % {"account_id": target.account_id},
     )
 
@@ -249,7 +250,7 @@ def unit_add(request: HttpRequest) -> HttpResponse:
     form = OrgUnitAddForm(request.POST, workspace=workspace)
     if form.is_valid():
         try:
-            unit = services.org_unit_add(workspace=workspace, **form.cleaned_data)
+            unit = directory.org_unit_add(workspace=workspace, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -265,7 +266,7 @@ def unit_remove(request: HttpRequest, unit_id: int) -> HttpResponse:
         OrgUnit.objects.select_related("workspace"), pk=unit_id, workspace=request.works_member.workspace
     )
     return _run(
-        request, lambda: services.org_unit_remove(org_unit=unit), _("Unit “%(name)s” removed.") % {"name": unit.name}
+        request, lambda: directory.org_unit_remove(org_unit=unit), _("Unit “%(name)s” removed.") % {"name": unit.name}
     )
 
 
@@ -276,7 +277,7 @@ def group_add(request: HttpRequest) -> HttpResponse:
     form = WorkGroupAddForm(request.POST)
     if form.is_valid():
         try:
-            group = services.work_group_add(workspace=workspace, name=form.cleaned_data["name"])
+            group = directory.work_group_add(workspace=workspace, name=form.cleaned_data["name"])
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -297,7 +298,7 @@ def group_remove(request: HttpRequest, group_id: int) -> HttpResponse:
     group = _group(request, group_id)
     return _run(
         request,
-        lambda: services.work_group_remove(work_group=group),
+        lambda: directory.work_group_remove(work_group=group),
         _("Group “%(name)s” removed.") % {"name": group.name},
     )
 
@@ -313,7 +314,7 @@ def group_member_add(request: HttpRequest, group_id: int) -> HttpResponse:
     target = form.cleaned_data["member"]
     return _run(
         request,
-        lambda: services.work_group_add_member(work_group=group, member=target),
+        lambda: directory.work_group_add_member(work_group=group, member=target),
         _("%(account_id)s added to “%(name)s”.") % {"account_id": target.account_id, "name": group.name},
     )
 
@@ -325,7 +326,7 @@ def group_member_remove(request: HttpRequest, group_id: int, member_id: int) -> 
     target = get_object_or_404(Member.objects.select_related("workspace"), pk=member_id, workspace=group.workspace)
     return _run(
         request,
-        lambda: services.work_group_remove_member(work_group=group, member=target),
+        lambda: directory.work_group_remove_member(work_group=group, member=target),
         _("%(account_id)s removed from “%(name)s”.") % {"account_id": target.account_id, "name": group.name},
     )
 
@@ -367,7 +368,7 @@ def verify_domain(request: HttpRequest) -> HttpResponse:
 
 
 def _export_response(workspace: Workspace) -> HttpResponse:
-    data = services.workspace_export_data(workspace=workspace, now=timezone.now())
+    data = workspace_export_data(workspace=workspace, now=timezone.now())
     response = HttpResponse(
         json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
         content_type="application/json; charset=utf-8",

@@ -20,7 +20,7 @@ from subscriptions.services.core import customer_actor, job_actor, lock_subscrip
 from tests.accounts.factories import UserFactory
 from tests.subscriptions.factories import TrialSubscriptionFactory, plan
 from tests.workspaces.factories import MemberFactory, OrgUnitFactory, WorkGroupFactory, WorkspaceFactory
-from workspaces import services
+from workspaces import directory, services
 from workspaces.models import AccountType, Member, OrgUnit, WorkGroup, Workspace
 
 pytestmark = pytest.mark.django_db
@@ -274,8 +274,8 @@ def test_cancelling_today_through_the_customer_service_purges_everything():
         now=applied_at,
     )
     workspace = subscription.workspace
-    unit = services.org_unit_add(workspace=workspace, name="Field")
-    member = services.member_add(
+    unit = directory.org_unit_add(workspace=workspace, name="Field")
+    member = directory.member_add(
         workspace=workspace,
         login_id="minseo.jung",
         name="Jung Minseo",
@@ -283,8 +283,8 @@ def test_cancelling_today_through_the_customer_service_purges_everything():
         org_unit=unit,
         now=applied_at,
     )
-    group = services.work_group_add(workspace=workspace, name="Ops")
-    services.work_group_add_member(work_group=group, member=member)
+    group = directory.work_group_add(workspace=workspace, name="Ops")
+    directory.work_group_add_member(work_group=group, member=member)
     services.workspace_rename(workspace=workspace, new_name="cancel-me-2", now=applied_at)
 
     # when
