@@ -24,7 +24,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.models import ContractType, Plan
 from billing.periods import ONE_DAY
 from works_console.dates import kst_date
-from workspaces.selectors import member_count
 
 from .action_forms import (
     CancelForm,
@@ -47,12 +46,13 @@ from .services.cancel import (
 from .services.core import allowed_actions, customer_actor, pending_reservations
 from .services.paid import (
     can_increase_licences,
+    members_now,
     subscription_convert,
     subscription_increase_licences,
-    subscription_set_renewal_option,
     subscription_upgrade,
     subscription_withdraw_conversion,
 )
+from .services.renewal import subscription_set_renewal_option
 from .wizard import SessionWizard
 
 MY_PRODUCT = "subscriptions:my-product"
@@ -83,10 +83,6 @@ def _now() -> datetime:
     return timezone.now()
 
 
-def _members(subscription: Subscription) -> int:
-    return member_count(subscription.workspace_id)
-
-
 # --- convert to paid (SPEC 5.2) -------------------------------------------------------------------------------
 
 
@@ -99,7 +95,7 @@ def convert(request: HttpRequest, public_id: str) -> HttpResponse:
         return _refuse(request)
     now = _now()
     today = kst_date(now)
-    members = _members(subscription)
+    members = members_now(subscription)
     reservation = pending.get(Reservation.Kind.CONVERSION)
     if reservation is not None:
         initial = {
@@ -184,7 +180,7 @@ def change_renewal(request: HttpRequest, public_id: str) -> HttpResponse:
     subscription = _subscription_for(request, public_id)
     if Action.CHANGE_RENEWAL not in allowed_actions(subscription):
         return _refuse(request)
-    members = _members(subscription)
+    members = members_now(subscription)
     initial = {
         "option": subscription.effective_renewal_option,
         "licences": subscription.renewal_licences or subscription.licences,

@@ -26,7 +26,7 @@ from .core import (
     ensure_allowed,
     lock_subscription,
     pending_reservation,
-    record_event,
+    record_change,
     withdraw_reservation,
 )
 from .invoicing import issue_invoices
@@ -220,26 +220,18 @@ def subscription_cancel(*, subscription: Subscription, on: date, by: Actor, now:
 
     if reservation is None:
         Reservation.objects.create(subscription=subscription, kind=Reservation.Kind.CANCELLATION, effective_on=on)
-        record_event(
-            subscription,
-            "cancellation_reserved",
-            by=by,
-            at=now,
-            from_status=subscription.status,
-            to_status=subscription.status,
-            details={"cancellation_date": on.isoformat()},
+        record_change(
+            subscription, "cancellation_reserved", by=by, at=now, details={"cancellation_date": on.isoformat()}
         )
     elif reservation.effective_on != on:
         previous = reservation.effective_on
         reservation.effective_on = on
         reservation.save(update_fields=["effective_on"])
-        record_event(
+        record_change(
             subscription,
             "cancellation_changed",
             by=by,
             at=now,
-            from_status=subscription.status,
-            to_status=subscription.status,
             details={"from": previous.isoformat(), "to": on.isoformat()},
         )
     return subscription
@@ -248,16 +240,7 @@ def subscription_cancel(*, subscription: Subscription, on: date, by: Actor, now:
 @transaction.atomic
 def subscription_withdraw_cancellation(*, subscription: Subscription, by: Actor, now: datetime) -> Subscription:
     """Withdraw the pending cancellation (SPEC 5.5: any time before its date)."""
-    return withdraw_reservation(
-        lock_subscription(subscription),
-        kind=Reservation.Kind.CANCELLATION,
-        action=Action.WITHDRAW_CANCELLATION,
-        event="cancellation_withdrawn",
-        date_detail="cancellation_date",
-        nothing_reserved=_("There is no reserved cancellation to withdraw."),
-        by=by,
-        at=now,
-    )
+    return withdraw_reservation(lock_subscription(subscription), Reservation.Kind.CANCELLATION, by=by, at=now)
 
 
 @transaction.atomic

@@ -10,10 +10,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from works_console.db import update_rows
 
-from ..models import LifecycleEvent, Reservation, Subscription
+from ..models import Action, LifecycleEvent, Reservation, Subscription
 from ..rules import TRANSITIONS, allowed_actions, ensure_allowed, pending_reservation, pending_reservations
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "lock_subscription",
     "pending_reservation",
     "pending_reservations",
+    "record_change",
     "record_event",
     "record_events",
     "withdraw_reservation",
@@ -107,6 +109,11 @@ def record_event(
     return event
 
 
+def record_change(subscription: Subscription, kind: str, *, by: Actor, at: datetime, details: dict) -> LifecycleEvent:
+    """The event of a change that keeps the state (a reservation, the contract): ``record_events`` of one."""
+    return record_events([subscription], kind, by=by, at=at, details={subscription.pk: details})[0]
+
+
 def change_status_many(
     subscriptions: Sequence[Subscription],
     to_status: str,
@@ -141,33 +148,36 @@ def change_status_many(
     return list(subscriptions)
 
 
-def withdraw_reservation(
-    subscription: Subscription,
-    *,
-    kind: str,
-    action: str,
-    event: str,
-    date_detail: str,
-    nothing_reserved: str,
-    by: Actor,
-    at: datetime,
-) -> Subscription:
+# Withdrawing a reservation (SPEC 5.2, 5.5): the action it needs, the event, the detail naming its date, and the
+# message when there is none to withdraw.
+WITHDRAWALS = {
+    Reservation.Kind.CONVERSION: (
+        Action.WITHDRAW_CONVERSION,
+        "conversion_withdrawn",
+        "start_on",
+        gettext_lazy("There is no reserved conversion to withdraw."),
+    ),
+    Reservation.Kind.CANCELLATION: (
+        Action.WITHDRAW_CANCELLATION,
+        "cancellation_withdrawn",
+        "cancellation_date",
+        gettext_lazy("There is no reserved cancellation to withdraw."),
+    ),
+}
+
+
+def withdraw_reservation(subscription: Subscription, kind: str, *, by: Actor, at: datetime) -> Subscription:
     """Withdraw the pending reservation of `kind` of a locked subscription and log it (SPEC 4, 5.2, 5.5).
 
     A job that already claimed the reservation re-reads it under the same row lock and finds it withdrawn.
     """
+    action, event, date_detail, nothing_reserved = WITHDRAWALS[kind]
     reservation = pending_reservation(subscription, kind)
     if reservation is None:
-        raise ValidationError(nothing_reserved, code="nothing_reserved")
+        raise ValidationError(str(nothing_reserved), code="nothing_reserved")
     ensure_allowed(subscription, action)
     reservation.state = Reservation.State.WITHDRAWN
     reservation.resolved_at = at
     reservation.save(update_fields=["state", "resolved_at"])
-    record_events(
-        [subscription],
-        event,
-        by=by,
-        at=at,
-        details={subscription.pk: {date_detail: reservation.effective_on.isoformat()}},
-    )
+    record_change(subscription, event, by=by, at=at, details={date_detail: reservation.effective_on.isoformat()})
     return subscription

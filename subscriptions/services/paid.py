@@ -1,5 +1,5 @@
-"""Paid service (SPEC 5.2-5.4, 6): conversion, renewal option, upgrade, licences (the renewal at a term's end is
-``renewal``).
+"""Paid service (SPEC 5.2-5.4, 6): conversion, upgrade, licences (the renewal option and the renewal at a term's
+end are in ``renewal``).
 
 Every service locks the subscription first (core.lock_subscription), re-checks the rules on the locked row
 (core.ensure_allowed), and writes its lifecycle events in the same transaction. Rule dates are KST dates taken
@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 
 from billing.models import ContractType, Plan
 from billing.periods import period_bounds, term_bounds
-from works_console.dates import ONE_DAY, kst_date
+from works_console.dates import kst_date
 from workspaces.selectors import member_count
 
-from ..models import Action, RenewalOption, Reservation, Status, Subscription
+from ..models import Action, Reservation, Status, Subscription
 from .core import (
     Actor,
     allowed_actions,
@@ -29,7 +29,7 @@ from .core import (
     ensure_allowed,
     lock_subscription,
     pending_reservation,
-    record_event,
+    record_change,
     record_events,
     withdraw_reservation,
 )
@@ -45,11 +45,11 @@ MAX_LICENCES = 100_000
 # --- shared rules --------------------------------------------------------------------------------------------
 
 
-def _members(subscription: Subscription) -> int:
+def members_now(subscription: Subscription) -> int:
     return member_count(subscription.workspace_id)
 
 
-def _check_licences(licences: int | None, *, minimum: int, field: str = "licences") -> int:
+def check_licences(licences: int | None, *, minimum: int, field: str = "licences") -> int:
     """An annual licence count: a whole number from ``minimum`` (the members registered now) up to MAX_LICENCES."""
     if licences is None:
         raise ValidationError({field: _("Enter the number of licences for an annual contract.")}, code="required")
@@ -71,7 +71,7 @@ def _check_licences(licences: int | None, *, minimum: int, field: str = "licence
     return licences
 
 
-def _ensure_term_running(subscription: Subscription, today: date) -> None:
+def ensure_term_running(subscription: Subscription, today: date) -> None:
     """Contract changes need a running term; past its end, the renewal job applies the renewal option first."""
     if subscription.term_end is not None and today > subscription.term_end:
         raise ValidationError(
@@ -203,7 +203,7 @@ def subscription_convert(
             code="date_out_of_range",
         )
     if contract_type == ContractType.ANNUAL:
-        licences = _check_licences(licences, minimum=_members(subscription))
+        licences = check_licences(licences, minimum=members_now(subscription))
     else:
         licences = None
     terms = _terms_details(plan=plan, contract_type=contract_type, licences=licences, start_on=start_on)
@@ -227,15 +227,7 @@ def subscription_convert(
             contract_type=contract_type,
             licences=licences,
         )
-        record_event(
-            subscription,
-            "conversion_reserved",
-            by=by,
-            at=now,
-            from_status=subscription.status,
-            to_status=subscription.status,
-            details=terms,
-        )
+        record_change(subscription, "conversion_reserved", by=by, at=now, details=terms)
         return subscription
 
     previous = _terms_details(
@@ -251,31 +243,14 @@ def subscription_convert(
     reservation.licences = licences
     reservation.effective_on = start_on
     reservation.save(update_fields=["plan", "contract_type", "licences", "effective_on"])
-    record_event(
-        subscription,
-        "conversion_changed",
-        by=by,
-        at=now,
-        from_status=subscription.status,
-        to_status=subscription.status,
-        details={"from": previous, "to": terms},
-    )
+    record_change(subscription, "conversion_changed", by=by, at=now, details={"from": previous, "to": terms})
     return subscription
 
 
 @transaction.atomic
 def subscription_withdraw_conversion(*, subscription: Subscription, by: Actor, now: datetime) -> Subscription:
     """Withdraw the reserved paid conversion (SPEC 5.2: any time before its date)."""
-    return withdraw_reservation(
-        lock_subscription(subscription),
-        kind=Reservation.Kind.CONVERSION,
-        action=Action.WITHDRAW_CONVERSION,
-        event="conversion_withdrawn",
-        date_detail="start_on",
-        nothing_reserved=_("There is no reserved conversion to withdraw."),
-        by=by,
-        at=now,
-    )
+    return withdraw_reservation(lock_subscription(subscription), Reservation.Kind.CONVERSION, by=by, at=now)
 
 
 def _reserved_terms(reservation: Reservation, *, members: int) -> tuple[int | None, dict]:
@@ -362,52 +337,6 @@ def subscription_activate_reserved_conversion_many(
     return len(_start_paid_contracts(conversions, by=by, now=now))
 
 
-# --- renewal option (SPEC 5.3) --------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def subscription_set_renewal_option(
-    *, subscription: Subscription, option: str, licences: int | None, by: Actor, now: datetime
-) -> Subscription:
-    """Set what happens at the end of the current term (SPEC 5.3); editable until then.
-
-    - ``renew_annual``: a new 12-month annual term. An annual contract keeps its licences unless ``licences``
-      sets another count for the next term (lower is allowed; at least the members registered now). A monthly
-      contract switches to annual at its term end (the current billing period) and needs ``licences``.
-    - ``switch_to_monthly``: a monthly contract from the day after the term end (the default when never set).
-    - ``do_not_renew``: the service ends the day after the term end, without a penalty.
-    """
-    subscription = lock_subscription(subscription)
-    ensure_allowed(subscription, Action.CHANGE_RENEWAL)
-    _ensure_term_running(subscription, kst_date(now))
-    if option not in RenewalOption.values:
-        raise ValidationError({"option": _("Choose a renewal option.")}, code="invalid_choice")
-    renewal_licences = None
-    if option == RenewalOption.RENEW_ANNUAL:
-        if licences is None and subscription.contract_type == ContractType.ANNUAL:
-            licences = subscription.licences
-        licences = _check_licences(licences, minimum=_members(subscription))
-        if licences != subscription.licences:
-            renewal_licences = licences
-    before = {"option": subscription.renewal_option, "licences": subscription.renewal_licences}
-    after = {"option": option, "licences": renewal_licences}
-    if before == after:
-        return subscription
-    subscription.renewal_option = option
-    subscription.renewal_licences = renewal_licences
-    subscription.save(update_fields=["renewal_option", "renewal_licences"])
-    record_event(
-        subscription,
-        "renewal_option_changed",
-        by=by,
-        at=now,
-        from_status=subscription.status,
-        to_status=subscription.status,
-        details={"from": before, "to": after, "effective_on": (subscription.term_end + ONE_DAY).isoformat()},
-    )
-    return subscription
-
-
 # --- upgrade and licences (SPEC 5.4, 3) -----------------------------------------------------------------------
 
 
@@ -433,7 +362,7 @@ def subscription_upgrade(*, subscription: Subscription, plan: Plan, by: Actor, n
     today = kst_date(now)
     details = {"from_plan": current_plan.code, "to_plan": plan.code, "effective_on": today.isoformat()}
     if subscription.status == Status.ACTIVE:
-        _ensure_term_running(subscription, today)
+        ensure_term_running(subscription, today)
         current = open_segments([subscription.pk])
         segment = current.get(subscription.pk)
         quantity = segment.quantity if segment is not None else subscription.licences
@@ -476,7 +405,7 @@ def subscription_increase_licences(
         ),
     )
     today = kst_date(now)
-    _ensure_term_running(subscription, today)
+    ensure_term_running(subscription, today)
     current_licences = subscription.licences
     if isinstance(licences, bool) or not isinstance(licences, int) or licences <= current_licences:
         raise ValidationError(
@@ -488,7 +417,7 @@ def subscription_increase_licences(
             },
             code="not_an_increase",
         )
-    _check_licences(licences, minimum=current_licences + 1)
+    check_licences(licences, minimum=current_licences + 1)
     current = open_segments([subscription.pk])
     segment = current[subscription.pk]
     # The running contract keeps the prices it was agreed at (SPEC 3); only the quantity changes.

@@ -1,4 +1,5 @@
-"""The renewal at a term's end (SPEC 5.3, 6) and the renewal job's chunk: renew, then invoice every ended period.
+"""The renewal option (SPEC 5.3), the renewal at a term's end and the renewal job's chunk (SPEC 6): renew, then
+invoice every ended period.
 
 Set-based over locked subscriptions: a job's chunk or a batch of one. Each round moves every due subscription
 one term on, grouped by renewal option (a new annual term, annual to monthly, do not renew), in a fixed number
@@ -10,20 +11,67 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from billing.models import ContractType
 from billing.periods import period_containing, term_from
 from works_console.dates import ONE_DAY, kst_date
 from works_console.db import update_rows
 
-from ..models import RenewalOption, Status, Subscription
+from ..models import Action, RenewalOption, Status, Subscription
 from .cancel import Ending, end_services
-from .core import Actor, lock_subscription, record_events
+from .core import Actor, ensure_allowed, lock_subscription, record_change, record_events
 from .invoicing import issue_invoices, members_of, pending_cancellation_dates
+from .paid import check_licences, ensure_term_running, members_now
 from .segments import Rate, start_segments
 
 logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def subscription_set_renewal_option(
+    *, subscription: Subscription, option: str, licences: int | None, by: Actor, now: datetime
+) -> Subscription:
+    """Set what happens at the end of the current term (SPEC 5.3); editable until then.
+
+    - ``renew_annual``: a new 12-month annual term. An annual contract keeps its licences unless ``licences``
+      sets another count for the next term (lower is allowed; at least the members registered now). A monthly
+      contract switches to annual at its term end (the current billing period) and needs ``licences``.
+    - ``switch_to_monthly``: a monthly contract from the day after the term end (the default when never set).
+    - ``do_not_renew``: the service ends the day after the term end, without a penalty.
+    """
+    subscription = lock_subscription(subscription)
+    ensure_allowed(subscription, Action.CHANGE_RENEWAL)
+    ensure_term_running(subscription, kst_date(now))
+    if option not in RenewalOption.values:
+        raise ValidationError({"option": _("Choose a renewal option.")}, code="invalid_choice")
+    renewal_licences = None
+    if option == RenewalOption.RENEW_ANNUAL:
+        if licences is None and subscription.contract_type == ContractType.ANNUAL:
+            licences = subscription.licences
+        licences = check_licences(licences, minimum=members_now(subscription))
+        if licences != subscription.licences:
+            renewal_licences = licences
+    before = {"option": subscription.renewal_option, "licences": subscription.renewal_licences}
+    after = {"option": option, "licences": renewal_licences}
+    if before == after:
+        return subscription
+    subscription.renewal_option = option
+    subscription.renewal_licences = renewal_licences
+    subscription.save(update_fields=["renewal_option", "renewal_licences"])
+    record_change(
+        subscription,
+        "renewal_option_changed",
+        by=by,
+        at=now,
+        details={"from": before, "to": after, "effective_on": (subscription.term_end + ONE_DAY).isoformat()},
+    )
+    return subscription
+
+
+# --- the renewal at a term's end (SPEC 5.3, 6) ----------------------------------------------------------------
 
 
 def _blocked(subscription: Subscription, cancellations: Mapping[int, date]) -> bool:

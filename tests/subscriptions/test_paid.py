@@ -17,11 +17,10 @@ from subscriptions.services.paid import (
     subscription_activate_reserved_conversion,
     subscription_convert,
     subscription_increase_licences,
-    subscription_set_renewal_option,
     subscription_upgrade,
     subscription_withdraw_conversion,
 )
-from subscriptions.services.renewal import subscription_renew_at_term_end
+from subscriptions.services.renewal import subscription_renew_at_term_end, subscription_set_renewal_option
 from tests.billing.factories import ActiveSubscriptionFactory, issue_due, kst, subscription_snapshot
 from tests.subscriptions.factories import TrialSubscriptionFactory, plan
 from tests.workspaces.factories import MemberFactory
