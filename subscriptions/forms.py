@@ -13,11 +13,9 @@ from workspaces.validators import (
     DOMAIN_NAME_MAX_LENGTH,
     GROUP_NAME_MAX_LENGTH,
     admin_account_id,
-    normalize_domain_name,
+    clean_workspace_name,
     validate_admin_id,
     validate_admin_password,
-    validate_domain_name,
-    validate_group_name,
     validate_password_confirmation,
 )
 
@@ -145,12 +143,7 @@ class EnterInformationForm(forms.Form):
             self.add_error(field, ValidationError(message, code="required"))
             return
         try:
-            if account_type == AccountType.GROUP:
-                validate_group_name(value)
-                name = value
-            else:
-                validate_domain_name(value)
-                name = normalize_domain_name(value)
+            name = clean_workspace_name(account_type, value)
         except ValidationError as error:
             self.add_error(field, error)
             return

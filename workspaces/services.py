@@ -26,11 +26,10 @@ from . import dns as works_dns
 from .models import AccountType, Member, OrgUnit, WorkGroup, Workspace
 from .selectors import OPEN_STATUSES, member_access_error
 from .validators import (
+    clean_workspace_name,
     normalize_domain_name,
     validate_admin_id,
     validate_admin_password,
-    validate_domain_name,
-    validate_group_name,
 )
 
 logger = logging.getLogger(__name__)
@@ -94,13 +93,7 @@ def workspace_create(
     into a message at the name field. This function runs in a savepoint, so the caller's transaction is
     still usable after catching it.
     """
-    if kind == AccountType.GROUP:
-        validate_group_name(name)
-    elif kind == AccountType.DOMAIN:
-        name = normalize_domain_name(name)
-        validate_domain_name(name)
-    else:
-        raise ValidationError(_("Choose a group name or a domain name."), code="invalid_kind")
+    name = clean_workspace_name(kind, name)
     validate_admin_id(admin_login_id)
     validate_admin_password(admin_password)
     workspace = Workspace.objects.create(
@@ -276,7 +269,7 @@ def workspace_rename(*, workspace: Workspace, new_name: str, now: datetime) -> W
             }
         )
     try:
-        validate_group_name(new_name)
+        clean_workspace_name(AccountType.GROUP, new_name)
     except ValidationError as error:
         raise ValidationError({"new_name": error.error_list}) from error
     if new_name == workspace.name:

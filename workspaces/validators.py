@@ -184,6 +184,23 @@ def validate_domain_name(value: str) -> None:
     _validate_no_reserved_fragment(name, message=_("A domain name cannot contain “%(fragment)s”."))
 
 
+def clean_workspace_name(kind: str, value: str) -> str:
+    """The group or domain name as stored, once every SPEC 5.1 rule holds: a group name as typed (uppercase is
+    refused, never lowered), a domain name in its lowercase IDNA ASCII form.
+
+    The one check of a workspace name: the wizard's form, the "Check availability" button, the application
+    service and the workspace creation all call it. Raises ValidationError (code ``account_type`` for a kind
+    that is neither ``group`` nor ``domain``).
+    """
+    if kind == "group":
+        validate_group_name(value)
+        return value
+    if kind == "domain":
+        validate_domain_name(value)
+        return normalize_domain_name(value)
+    raise ValidationError(_("Choose a group name or a domain name."), code="account_type")
+
+
 def validate_admin_id(value: str) -> None:
     """Refuse an admin ID that breaks SPEC 5.1: 2-40 characters of lowercase letters, digits, ``.``, ``-``, ``_``.
 

@@ -17,11 +17,9 @@ from workspaces.models import AccountType, Workspace
 from workspaces.services import workspace_create
 from workspaces.validators import (
     admin_account_id,
-    normalize_domain_name,
+    clean_workspace_name,
     validate_admin_id,
     validate_admin_password,
-    validate_domain_name,
-    validate_group_name,
 )
 
 logger = logging.getLogger(__name__)
@@ -37,17 +35,6 @@ def name_taken_error(kind: str) -> ValidationError:
     return ValidationError({"name": ValidationError(message, code="name_taken")})
 
 
-def _validated_name(*, kind: str, name: str) -> str:
-    """The name as stored: a group name as typed (uppercase refused), a domain name in lowercase IDNA ASCII."""
-    if kind == AccountType.GROUP:
-        validate_group_name(name)
-        return name
-    if kind == AccountType.DOMAIN:
-        validate_domain_name(name)
-        return normalize_domain_name(name)
-    raise ValidationError(_("Choose a group name or a domain name."), code="account_type")
-
-
 def _check_input(
     *, plan: Plan, kind: str, name: str, admin_login_id: str, admin_password: str, region: str, platform: str
 ) -> str:
@@ -58,7 +45,7 @@ def _check_input(
     errors: dict[str, ValidationError] = {}
     stored_name = name
     try:
-        stored_name = _validated_name(kind=kind, name=name)
+        stored_name = clean_workspace_name(kind, name)
     except ValidationError as error:
         errors["name"] = error
     for field, validator, value in (
