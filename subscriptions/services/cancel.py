@@ -177,6 +177,20 @@ def cancellation_date_range(subscription: Subscription, today: date) -> tuple[da
     return today, subscription.latest_cancellation_date() or today
 
 
+def check_cancellation_date(subscription: Subscription, on: date, *, today: date) -> date:
+    """A cancellation date within ``cancellation_date_range`` (SPEC 5.5)."""
+    first, last = cancellation_date_range(subscription, today)
+    if not first <= on <= last:
+        raise ValidationError(
+            {
+                "cancellation_date": _("Choose a cancellation date from %(first)s to %(last)s.")
+                % {"first": first.isoformat(), "last": last.isoformat()}
+            },
+            code="date_out_of_range",
+        )
+    return on
+
+
 @transaction.atomic
 def subscription_cancel(*, subscription: Subscription, on: date, by: Actor, now: datetime) -> Subscription:
     """Cancel now (``on`` = today) or reserve a cancellation for ``on`` (SPEC 5.5).
@@ -200,15 +214,7 @@ def subscription_cancel(*, subscription: Subscription, on: date, by: Actor, now:
             subscription, Action.CHANGE_CANCELLATION, message=_("This subscription cannot be cancelled now.")
         )
     today = kst_date(now)
-    first, last = cancellation_date_range(subscription, today)
-    if not first <= on <= last:
-        raise ValidationError(
-            {
-                "cancellation_date": _("Choose a cancellation date from %(first)s to %(last)s.")
-                % {"first": first.isoformat(), "last": last.isoformat()}
-            },
-            code="date_out_of_range",
-        )
+    check_cancellation_date(subscription, on, today=today)
 
     if on == today:
         penalty = cancellation_penalty(subscription, on)

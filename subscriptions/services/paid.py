@@ -71,6 +71,52 @@ def check_licences(licences: int | None, *, minimum: int, field: str = "licences
     return licences
 
 
+def check_contract_licences(contract_type: str, licences: int | None, *, members: int) -> int | None:
+    """The licences of a contract: an annual one needs ``check_licences``; a monthly one has none (SPEC 3)."""
+    return check_licences(licences, minimum=members) if contract_type == ContractType.ANNUAL else None
+
+
+def check_start_on(subscription: Subscription, start_on: date, *, today: date) -> date:
+    """A paid start date from today to the last grace day (SPEC 5.2)."""
+    if not today <= start_on <= subscription.grace_last_day:
+        raise ValidationError(
+            {
+                "start_on": _("Choose a start date from %(first)s to %(last)s.")
+                % {"first": today.isoformat(), "last": subscription.grace_last_day.isoformat()}
+            },
+            code="date_out_of_range",
+        )
+    return start_on
+
+
+def check_upgrade_plan(subscription: Subscription, plan: Plan) -> Plan:
+    """An upgrade goes to an offered plan of a strictly higher tier (SPEC 5.4)."""
+    if plan.tier <= subscription.plan.tier:
+        raise ValidationError(
+            {"plan": _("Choose a plan of a higher tier than %(plan)s.") % {"plan": subscription.plan.name}},
+            code="not_higher_tier",
+        )
+    if not plan.is_active:
+        raise ValidationError({"plan": _("This plan is no longer offered.")}, code="plan_retired")
+    return plan
+
+
+def check_licence_increase(subscription: Subscription, licences: int) -> int:
+    """More licences than now (SPEC 3: reductions only at renewal), within ``check_licences``."""
+    current = subscription.licences
+    if isinstance(licences, bool) or not isinstance(licences, int) or licences <= current:
+        raise ValidationError(
+            {
+                "licences": _(
+                    "Enter more than the current %(licences)d licences. Licences can only be reduced at renewal."
+                )
+                % {"licences": current}
+            },
+            code="not_an_increase",
+        )
+    return check_licences(licences, minimum=current + 1)
+
+
 def ensure_term_running(subscription: Subscription, today: date) -> None:
     """Contract changes need a running term; past its end, the renewal job applies the renewal option first."""
     if subscription.term_end is not None and today > subscription.term_end:
@@ -194,18 +240,8 @@ def subscription_convert(
         raise ValidationError({"contract_type": _("Choose monthly or annual.")}, code="invalid_choice")
     if not plan.is_active:
         raise ValidationError({"plan": _("This plan is no longer offered.")}, code="plan_retired")
-    if not today <= start_on <= subscription.grace_last_day:
-        raise ValidationError(
-            {
-                "start_on": _("Choose a start date from %(first)s to %(last)s.")
-                % {"first": today.isoformat(), "last": subscription.grace_last_day.isoformat()}
-            },
-            code="date_out_of_range",
-        )
-    if contract_type == ContractType.ANNUAL:
-        licences = check_licences(licences, minimum=members_now(subscription))
-    else:
-        licences = None
+    check_start_on(subscription, start_on, today=today)
+    licences = check_contract_licences(contract_type, licences, members=members_now(subscription))
     terms = _terms_details(plan=plan, contract_type=contract_type, licences=licences, start_on=start_on)
     reservation = pending_reservation(subscription, Reservation.Kind.CONVERSION)
 
@@ -352,13 +388,7 @@ def subscription_upgrade(*, subscription: Subscription, plan: Plan, by: Actor, n
     subscription = lock_subscription(subscription)
     ensure_allowed(subscription, Action.UPGRADE)
     current_plan = subscription.plan
-    if plan.tier <= current_plan.tier:
-        raise ValidationError(
-            {"plan": _("Choose a plan of a higher tier than %(plan)s.") % {"plan": current_plan.name}},
-            code="not_higher_tier",
-        )
-    if not plan.is_active:
-        raise ValidationError({"plan": _("This plan is no longer offered.")}, code="plan_retired")
+    check_upgrade_plan(subscription, plan)
     today = kst_date(now)
     details = {"from_plan": current_plan.code, "to_plan": plan.code, "effective_on": today.isoformat()}
     if subscription.status == Status.ACTIVE:
@@ -407,17 +437,7 @@ def subscription_increase_licences(
     today = kst_date(now)
     ensure_term_running(subscription, today)
     current_licences = subscription.licences
-    if isinstance(licences, bool) or not isinstance(licences, int) or licences <= current_licences:
-        raise ValidationError(
-            {
-                "licences": _(
-                    "Enter more than the current %(licences)d licences. Licences can only be reduced at renewal."
-                )
-                % {"licences": current_licences}
-            },
-            code="not_an_increase",
-        )
-    check_licences(licences, minimum=current_licences + 1)
+    check_licence_increase(subscription, licences)
     current = open_segments([subscription.pk])
     segment = current[subscription.pk]
     # The running contract keeps the prices it was agreed at (SPEC 3); only the quantity changes.

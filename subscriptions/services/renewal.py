@@ -30,6 +30,16 @@ from .segments import Rate, start_segments
 logger = logging.getLogger(__name__)
 
 
+def renewal_licences_for(subscription: Subscription, option: str, licences: int | None, *, members: int) -> int | None:
+    """The licences of the next term (SPEC 5.3): for ``renew_annual`` only, the current ones of an annual contract
+    unless another count is given (lower is allowed, at least the members registered now)."""
+    if option != RenewalOption.RENEW_ANNUAL:
+        return None
+    if licences is None and subscription.contract_type == ContractType.ANNUAL:
+        licences = subscription.licences
+    return check_licences(licences, minimum=members)
+
+
 @transaction.atomic
 def subscription_set_renewal_option(
     *, subscription: Subscription, option: str, licences: int | None, by: Actor, now: datetime
@@ -47,13 +57,8 @@ def subscription_set_renewal_option(
     ensure_term_running(subscription, kst_date(now))
     if option not in RenewalOption.values:
         raise ValidationError({"option": _("Choose a renewal option.")}, code="invalid_choice")
-    renewal_licences = None
-    if option == RenewalOption.RENEW_ANNUAL:
-        if licences is None and subscription.contract_type == ContractType.ANNUAL:
-            licences = subscription.licences
-        licences = check_licences(licences, minimum=members_now(subscription))
-        if licences != subscription.licences:
-            renewal_licences = licences
+    licences = renewal_licences_for(subscription, option, licences, members=members_now(subscription))
+    renewal_licences = licences if licences is not None and licences != subscription.licences else None
     before = {"option": subscription.renewal_option, "licences": subscription.renewal_licences}
     after = {"option": option, "licences": renewal_licences}
     if before == after:
