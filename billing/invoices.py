@@ -7,7 +7,7 @@ them in bulk; the builder itself knows nothing of subscriptions, reservations or
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from fractions import Fraction
 
@@ -36,15 +36,8 @@ class BillableSegment:
 
     @classmethod
     def from_rate_segment(cls, segment: RateSegment) -> BillableSegment:
-        return cls(
-            plan_name=segment.plan.name,
-            contract_type=segment.contract_type,
-            unit_price=segment.unit_price,
-            list_unit_price=segment.list_unit_price,
-            quantity=segment.quantity,
-            starts_on=segment.starts_on,
-            ends_on=segment.ends_on,
-        )
+        copied = ("contract_type", "unit_price", "list_unit_price", "quantity", "starts_on", "ends_on")
+        return cls(plan_name=segment.plan.name, **{name: getattr(segment, name) for name in copied})
 
     def terms(self, *, members: int, until: date | None = None) -> SegmentTerms | None:
         """The pricing terms, with the monthly quantity filled in and the end clipped at ``until`` (exclusive).
@@ -78,6 +71,9 @@ class LineDraft:
     quantity: int | None = None
     days: int | None = None
     period_days: int | None = None
+
+    def as_fields(self) -> dict:
+        return {item.name: getattr(self, item.name) for item in fields(self)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,22 +109,8 @@ class InvoiceDraft:
         )
 
     def to_lines(self, invoice: Invoice) -> list[InvoiceLine]:
-        """The unsaved InvoiceLine rows of a stored ``invoice``."""
-        return [
-            InvoiceLine(
-                invoice=invoice,
-                kind=line.kind,
-                description=line.description,
-                plan_name=line.plan_name,
-                contract_type=line.contract_type,
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-                days=line.days,
-                period_days=line.period_days,
-                amount=line.amount,
-            )
-            for line in self.lines
-        ]
+        """The unsaved InvoiceLine rows of a stored ``invoice`` (a LineDraft has InvoiceLine's fields)."""
+        return [InvoiceLine(invoice=invoice, **line.as_fields()) for line in self.lines]
 
 
 def build_period_invoice(
@@ -169,19 +151,11 @@ def build_period_invoice(
         segment = billed[usage.segment_index]
         first_day = max(segment.starts_on, period.start)
         last_day = min(terms[usage.segment_index].ends_on or period.next_start, period.next_start) - ONE_DAY
+        # Stored text is language-neutral (plan name and ISO dates); pages translate the contract type.
+        description = f"{segment.plan_name} {first_day.isoformat()} – {last_day.isoformat()}"
+        rate = (segment.plan_name, segment.contract_type, usage.unit_price, usage.quantity)
         lines.append(
-            LineDraft(
-                kind=InvoiceLine.Kind.USAGE,
-                # Stored text is language-neutral (plan name and ISO dates); pages translate the contract type.
-                description=f"{segment.plan_name} {first_day.isoformat()} – {last_day.isoformat()}",
-                plan_name=segment.plan_name,
-                contract_type=segment.contract_type,
-                unit_price=usage.unit_price,
-                quantity=usage.quantity,
-                days=usage.days,
-                period_days=usage.period_days,
-                amount=usage.amount,
-            )
+            LineDraft(InvoiceLine.Kind.USAGE, description, usage.amount, *rate, usage.days, usage.period_days)
         )
     penalty_amount = penalty.amount if penalty is not None else 0
     if penalty_amount:

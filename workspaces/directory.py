@@ -18,7 +18,7 @@ from subscriptions.models import Status, Subscription
 from .models import Member, OrgUnit, WorkGroup, Workspace
 from .selectors import member_limit
 from .services import lock_open_workspace
-from .validators import validate_admin_id, validate_admin_password
+from .validators import field_errors, too_long, validate_admin_id, validate_admin_password
 
 logger = logging.getLogger(__name__)
 
@@ -72,26 +72,12 @@ def member_add(
     or a conversion choosing licences from the member count, cannot overshoot.
     """
     workspace, subscription = lock_open_workspace(workspace)
-    errors: dict[str, list[ValidationError]] = {}
-    for field_name, validator, value in (
-        ("login_id", validate_admin_id, login_id),
-        ("password", validate_admin_password, password),
-    ):
-        try:
-            validator(value)
-        except ValidationError as error:
-            errors[field_name] = error.error_list
+    errors = field_errors({"login_id": (validate_admin_id, login_id), "password": (validate_admin_password, password)})
     name = (name or "").strip()
     if not name:
-        errors["name"] = [ValidationError(_("Enter the member's name."), code="required")]
+        errors["name"] = ValidationError(_("Enter the member's name."), code="required")
     elif len(name) > MEMBER_NAME_MAX_LENGTH:
-        errors["name"] = [
-            ValidationError(
-                _("A name can have at most %(max)d characters."),
-                code="max_length",
-                params={"max": MEMBER_NAME_MAX_LENGTH},
-            )
-        ]
+        errors["name"] = too_long(_("A name can have at most %(max)d characters."), MEMBER_NAME_MAX_LENGTH)
     if errors:
         raise ValidationError(errors)
     org_unit = _unit_of(workspace, org_unit, field="org_unit")
@@ -143,13 +129,7 @@ def _clean_title(value: str, *, field: str, maximum: int, required_message) -> s
     if not value:
         raise ValidationError({field: ValidationError(required_message, code="required")})
     if len(value) > maximum:
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    _("A name can have at most %(max)d characters."), code="max_length", params={"max": maximum}
-                )
-            }
-        )
+        raise ValidationError({field: too_long(_("A name can have at most %(max)d characters."), maximum)})
     return value
 
 

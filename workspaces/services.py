@@ -28,6 +28,7 @@ from .selectors import OPEN_STATUSES, member_access_error
 from .validators import (
     clean_workspace_name,
     normalize_domain_name,
+    too_long,
     validate_admin_id,
     validate_admin_password,
 )
@@ -53,10 +54,8 @@ def _clean_company_name(value: str) -> str:
     if len(value) > COMPANY_NAME_MAX_LENGTH:
         raise ValidationError(
             {
-                "company_name": ValidationError(
-                    _("A company name can have at most %(max)d characters."),
-                    code="max_length",
-                    params={"max": COMPANY_NAME_MAX_LENGTH},
+                "company_name": too_long(
+                    _("A company name can have at most %(max)d characters."), COMPANY_NAME_MAX_LENGTH
                 )
             }
         )
@@ -219,15 +218,8 @@ def workspace_update_company(
     workspace, _subscription = lock_open_workspace(workspace)
     company_address = (company_address or "").strip()
     if len(company_address) > COMPANY_ADDRESS_MAX_LENGTH:
-        raise ValidationError(
-            {
-                "company_address": ValidationError(
-                    _("An address can have at most %(max)d characters."),
-                    code="max_length",
-                    params={"max": COMPANY_ADDRESS_MAX_LENGTH},
-                )
-            }
-        )
+        message = _("An address can have at most %(max)d characters.")
+        raise ValidationError({"company_address": too_long(message, COMPANY_ADDRESS_MAX_LENGTH)})
     workspace.company_name = _clean_company_name(company_name)
     workspace.company_phone = _clean_company_phone(company_phone)
     workspace.company_address = company_address

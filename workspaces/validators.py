@@ -184,6 +184,22 @@ def validate_domain_name(value: str) -> None:
     _validate_no_reserved_fragment(name, message=_("A domain name cannot contain “%(fragment)s”."))
 
 
+def too_long(message: str, maximum: int) -> ValidationError:
+    """The error of a text over ``maximum`` characters (``message`` names the %(max)d)."""
+    return ValidationError(message, code="max_length", params={"max": maximum})
+
+
+def field_errors(checks: dict) -> dict[str, ValidationError]:
+    """Run ``{field: (validator, value)}`` and return the errors by field (none when every value passes)."""
+    errors = {}
+    for field, (validator, value) in checks.items():
+        try:
+            validator(value)
+        except ValidationError as error:
+            errors[field] = error
+    return errors
+
+
 def clean_workspace_name(kind: str, value: str) -> str:
     """The group or domain name as stored, once every SPEC 5.1 rule holds: a group name as typed (uppercase is
     refused, never lowered), a domain name in its lowercase IDNA ASCII form.

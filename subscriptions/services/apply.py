@@ -18,6 +18,7 @@ from workspaces.services import workspace_create
 from workspaces.validators import (
     admin_account_id,
     clean_workspace_name,
+    field_errors,
     validate_admin_id,
     validate_admin_password,
 )
@@ -42,20 +43,17 @@ def _check_input(
 
     Returns the name in its stored form; raises one ValidationError keyed by field.
     """
-    errors: dict[str, ValidationError] = {}
+    errors = field_errors(
+        {
+            "admin_login_id": (validate_admin_id, admin_login_id),
+            "admin_password": (validate_admin_password, admin_password),
+        }
+    )
     stored_name = name
     try:
         stored_name = clean_workspace_name(kind, name)
     except ValidationError as error:
-        errors["name"] = error
-    for field, validator, value in (
-        ("admin_login_id", validate_admin_id, admin_login_id),
-        ("admin_password", validate_admin_password, admin_password),
-    ):
-        try:
-            validator(value)
-        except ValidationError as error:
-            errors[field] = error
+        errors = {"name": error, **errors}
     if not plan.is_active:
         errors["plan"] = ValidationError(_("This plan is no longer offered."), code="plan_unavailable")
     if region not in REGIONS or platform not in PLATFORMS:

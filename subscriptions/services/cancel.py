@@ -23,6 +23,7 @@ from ..models import Action, Reservation, Status, Subscription
 from .core import (
     Actor,
     change_status_many,
+    due_reservations,
     ensure_allowed,
     lock_subscription,
     pending_reservation,
@@ -276,14 +277,7 @@ def subscription_execute_reserved_cancellation_many(
     whatever the size of the chunk. Returns how many are ``terminated``.
     """
     today = kst_date(now)
-    reservations: dict[int, Reservation] = {}
-    for reservation in Reservation.objects.filter(
-        subscription_id__in=[subscription.pk for subscription in subscriptions],
-        kind=Reservation.Kind.CANCELLATION,
-        state=Reservation.State.PENDING,
-        effective_on__lte=today,
-    ).order_by("subscription_id", "id"):
-        reservations.setdefault(reservation.subscription_id, reservation)
+    reservations = due_reservations(subscriptions, Reservation.Kind.CANCELLATION, today=today)
     due = [subscription for subscription in subscriptions if subscription.pk in reservations]
     gone = [subscription for subscription in due if subscription.status == Status.TERMINATED]
     if gone:

@@ -12,34 +12,20 @@ from .purge import workspace_purge_many
 
 def suspend_expired_trials(subscriptions: list[Subscription], now: datetime, *, by: Actor) -> int:
     """Suspend the claimed trials (locked by the caller, due condition already re-checked under the lock)."""
-    suspended = change_status_many(
-        subscriptions,
-        Status.SUSPENDED,
-        kind="trial_expired",
-        by=by,
-        at=now,
-        details={
-            subscription.pk: {
-                "trial_last_day": subscription.trial_last_day.isoformat(),
-                "grace_last_day": subscription.grace_last_day.isoformat(),
-            }
-            for subscription in subscriptions
-        },
-    )
-    return len(suspended)
+    days = {
+        s.pk: {"trial_last_day": s.trial_last_day.isoformat(), "grace_last_day": s.grace_last_day.isoformat()}
+        for s in subscriptions
+    }
+    return len(change_status_many(subscriptions, Status.SUSPENDED, kind="trial_expired", by=by, at=now, details=days))
 
 
 def terminate_expired_grace(subscriptions: list[Subscription], now: datetime, *, by: Actor) -> int:
     """End the claimed suspended trials whose grace is over and purge their workspace data (SPEC 6)."""
+    days = {s.pk: {"grace_last_day": s.grace_last_day.isoformat()} for s in subscriptions}
+    # The rule's date, not the run's: a run catching up later still records the day the service ended.
+    ends = {s.pk: {"terminated_on": s.grace_last_day + ONE_DAY} for s in subscriptions}
     ended = change_status_many(
-        subscriptions,
-        Status.TERMINATED,
-        kind="grace_expired",
-        by=by,
-        at=now,
-        details={s.pk: {"grace_last_day": s.grace_last_day.isoformat()} for s in subscriptions},
-        # The rule's date, not the run's: a run catching up later still records the day the service ended.
-        fields={s.pk: {"terminated_on": s.grace_last_day + ONE_DAY} for s in subscriptions},
+        subscriptions, Status.TERMINATED, kind="grace_expired", by=by, at=now, details=days, fields=ends
     )
     workspace_purge_many(subscriptions=ended, now=now, by=by)
     return len(ended)

@@ -26,6 +26,7 @@ from .core import (
     Actor,
     allowed_actions,
     change_status_many,
+    due_reservations,
     ensure_allowed,
     lock_subscription,
     pending_reservation,
@@ -338,15 +339,7 @@ def subscription_activate_reserved_conversion_many(
     """
     today = kst_date(now)
     by_pk = {subscription.pk: subscription for subscription in subscriptions}
-    reservations = {
-        reservation.subscription_id: reservation
-        for reservation in Reservation.objects.filter(
-            subscription_id__in=list(by_pk),
-            kind=Reservation.Kind.CONVERSION,
-            state=Reservation.State.PENDING,
-            effective_on__lte=today,
-        ).select_related("plan")
-    }
+    reservations = due_reservations(subscriptions, Reservation.Kind.CONVERSION, today=today)
     ended = [pk for pk in reservations if by_pk[pk].status not in (Status.TRIAL, Status.SUSPENDED)]
     if ended:
         # The service ended (or was converted) before the date came: the reservation has nothing left to do.

@@ -104,73 +104,41 @@ def _roll_monthly_terms(subscriptions: Sequence[Subscription], *, today: date, c
     return changes
 
 
-def _renew_annual(subscriptions: Sequence[Subscription], *, by: Actor, now: datetime) -> None:
-    """A new 12-month annual term from the day after each term end, at the plan's catalog price of now; the
-    licences are the renewal count if one was set, else the current ones, never below the members (SPEC 3)."""
-    members = members_of(subscriptions)
+def _start_new_terms(subscriptions: Sequence[Subscription], *, option: str, by: Actor, now: datetime) -> None:
+    """A new term from the day after each term end (SPEC 5.3), at the plan's catalog price of now.
+
+    ``renew_annual``: 12 billing periods; the licences are the renewal count if one was set, else the current
+    ones, never below the members registered (an annual workspace cannot hold more, SPEC 3).
+    ``switch_to_monthly``: an annual contract continues monthly, a term of one billing period.
+    A new segment, the contract fields (one UPDATE, and on the objects) and one ``renewed`` event each.
+    """
+    annual = option == RenewalOption.RENEW_ANNUAL
+    contract_type = ContractType.ANNUAL if annual else ContractType.MONTHLY
+    members = members_of(subscriptions) if annual else {}
     starts, changes, details = {}, {}, {}
-    for subscription in subscriptions:
-        starts_on = subscription.term_end + ONE_DAY
-        term_start, term_end = term_from(subscription.paid_start, starts_on)
-        count = members[subscription.pk]
-        requested = subscription.renewal_licences or subscription.licences or count
-        # Never fewer licences than members registered: an annual workspace cannot hold more (SPEC 3).
-        licences = max(requested, count, 1)
-        rate = Rate.catalog(subscription.plan, ContractType.ANNUAL, licences)
-        starts[subscription.pk] = (starts_on, rate)
-        details[subscription.pk] = {
-            "option": RenewalOption.RENEW_ANNUAL,
-            "from_contract_type": subscription.contract_type,
-            "contract_type": ContractType.ANNUAL,
-            "licences": licences,
-            "unit_price": rate.unit_price,
-            "term_start": term_start.isoformat(),
-            "term_end": term_end.isoformat(),
+    for s in subscriptions:
+        starts_on = s.term_end + ONE_DAY
+        if annual:
+            term_start, term_end = term_from(s.paid_start, starts_on)
+            licences = max(s.renewal_licences or s.licences or members[s.pk], members[s.pk], 1)
+        else:
+            period = period_containing(s.paid_start, starts_on)
+            term_start, term_end, licences = period.start, period.end, None
+        rate = Rate.catalog(s.plan, contract_type, licences)
+        starts[s.pk] = (starts_on, rate)
+        terms = {"contract_type": contract_type, "licences": licences, "term_start": term_start, "term_end": term_end}
+        changes[s.pk] = {**terms, "renewal_licences": None}
+        details[s.pk] = {"option": option, "from_contract_type": s.contract_type, "unit_price": rate.unit_price}
+        details[s.pk] |= {
+            name: value.isoformat() if name.startswith("term") else value for name, value in terms.items()
         }
-        changes[subscription.pk] = {
-            "contract_type": ContractType.ANNUAL,
-            "licences": licences,
-            "renewal_licences": None,
-            "term_start": term_start,
-            "term_end": term_end,
-        }
-    _apply(subscriptions, starts=starts, changes=changes, details=details, by=by, now=now)
-
-
-def _switch_to_monthly(subscriptions: Sequence[Subscription], *, by: Actor, now: datetime) -> None:
-    """An annual contract continues monthly from the day after its term end: a monthly segment at the plan's
-    catalog price of now, a term of one billing period."""
-    starts, changes, details = {}, {}, {}
-    for subscription in subscriptions:
-        starts_on = subscription.term_end + ONE_DAY
-        period = period_containing(subscription.paid_start, starts_on)
-        rate = Rate.catalog(subscription.plan, ContractType.MONTHLY, None)
-        starts[subscription.pk] = (starts_on, rate)
-        details[subscription.pk] = {
-            "option": RenewalOption.SWITCH_TO_MONTHLY,
-            "from_contract_type": subscription.contract_type,
-            "contract_type": ContractType.MONTHLY,
-            "unit_price": rate.unit_price,
-            "term_start": period.start.isoformat(),
-            "term_end": period.end.isoformat(),
-        }
-        changes[subscription.pk] = {
-            "contract_type": ContractType.MONTHLY,
-            "licences": None,
-            "renewal_licences": None,
-            "term_start": period.start,
-            "term_end": period.end,
-        }
-    _apply(subscriptions, starts=starts, changes=changes, details=details, by=by, now=now)
-
-
-def _apply(subscriptions, *, starts, changes, details, by: Actor, now: datetime) -> None:
-    """The new segments, the contract fields (one UPDATE, and on the objects) and one ``renewed`` event each."""
+        if not annual:
+            del details[s.pk]["licences"]
     start_segments(starts)
     update_rows(Subscription, changes)
-    for subscription in subscriptions:
-        for name, value in changes[subscription.pk].items():
-            setattr(subscription, name, value)
+    for s in subscriptions:
+        for name, value in changes[s.pk].items():
+            setattr(s, name, value)
     record_events(subscriptions, "renewed", by=by, at=now, details=details)
 
 
@@ -215,10 +183,9 @@ def renew_at_term_end_many(
                 for s in by_option[RenewalOption.DO_NOT_RENEW]
             ]
             end_services(endings, kind="not_renewed", by=by, now=now)
-        if RenewalOption.RENEW_ANNUAL in by_option:
-            _renew_annual(by_option[RenewalOption.RENEW_ANNUAL], by=by, now=now)
-        if RenewalOption.SWITCH_TO_MONTHLY in by_option:
-            _switch_to_monthly(by_option[RenewalOption.SWITCH_TO_MONTHLY], by=by, now=now)
+        for option in (RenewalOption.RENEW_ANNUAL, RenewalOption.SWITCH_TO_MONTHLY):
+            if option in by_option:
+                _start_new_terms(by_option[option], option=option, by=by, now=now)
 
 
 @transaction.atomic
