@@ -78,6 +78,11 @@ def _add_service_error(form: Form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+def _acting(request: HttpRequest) -> dict:
+    """Who acts and when, as every service takes them: the signed-in customer, the clock read once."""
+    return {"by": customer_actor(request.user), "now": _now()}
+
+
 def _now() -> datetime:
     # The clock is read once, here at the edge; the services take it as an argument.
     return timezone.now()
@@ -197,13 +202,7 @@ def change_renewal(request: HttpRequest, public_id: str) -> HttpResponse:
             context["option_label"] = RenewalOption(form.cleaned_data["option"]).label
             return render(request, "subscriptions/actions/renewal_confirm.html", context)
         try:
-            subscription_set_renewal_option(
-                subscription=subscription,
-                option=form.cleaned_data["option"],
-                licences=form.cleaned_data["licences"],
-                by=customer_actor(request.user),
-                now=_now(),
-            )
+            subscription_set_renewal_option(subscription=subscription, **form.cleaned_data, **_acting(request))
         except ValidationError as error:
             _add_service_error(form, error)
         else:
@@ -297,12 +296,7 @@ def increase_licences(request: HttpRequest, public_id: str) -> HttpResponse:
     form = LicencesForm(request.POST if request.method == "POST" else None, subscription=subscription)
     if request.method == "POST" and form.is_valid():
         try:
-            subscription_increase_licences(
-                subscription=subscription,
-                licences=form.cleaned_data["licences"],
-                by=customer_actor(request.user),
-                now=_now(),
-            )
+            subscription_increase_licences(subscription=subscription, **form.cleaned_data, **_acting(request))
         except ValidationError as error:
             _add_service_error(form, error)
         else:

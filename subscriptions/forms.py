@@ -21,6 +21,8 @@ from workspaces.validators import (
 
 from .services.apply import name_taken_error
 
+# Names and IDs are taken as typed: no autocompletion, spelling or capitalization by the browser.
+AS_TYPED = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}
 # The field of step 3 that holds the name for each account type.
 NAME_FIELD = {AccountType.GROUP: "group_name", AccountType.DOMAIN: "domain_name"}
 
@@ -70,21 +72,21 @@ class EnterInformationForm(forms.Form):
         required=False,
         max_length=GROUP_NAME_MAX_LENGTH * 4,  # long enough for the length message to be the one shown
         help_text=_("2 to 22 lowercase letters, digits and hyphens (-); a hyphen cannot be first, last or doubled."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+        widget=forms.TextInput(attrs=AS_TYPED),
     )
     domain_name = forms.CharField(
         label=_("Domain name"),
         required=False,
         max_length=DOMAIN_NAME_MAX_LENGTH * 2,
         help_text=_("A domain name you own, such as example.com. Internationalized names are accepted."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+        widget=forms.TextInput(attrs=AS_TYPED),
     )
     admin_id = forms.CharField(
         label=_("Admin ID"),
         max_length=ADMIN_ID_MAX_LENGTH * 4,
         validators=[validate_admin_id],
         help_text=_("2 to 40 lowercase letters, digits, dots (.), hyphens (-) and underscores (_)."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+        widget=forms.TextInput(attrs=AS_TYPED),
     )
     # render_value: going back to this step keeps all input, the passwords too (SPEC 5.1).
     admin_password = forms.CharField(

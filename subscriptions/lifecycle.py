@@ -41,6 +41,26 @@ def _execute_cancellations(subscriptions: list[Subscription], now: datetime) -> 
     )
 
 
+def _suspend_trials(subscriptions: list[Subscription], now: datetime) -> int:
+    return suspend_expired_trials(subscriptions, now, by=job_actor(EXPIRE_TRIALS))
+
+
+def _end_grace(subscriptions: list[Subscription], now: datetime) -> int:
+    return terminate_expired_grace(subscriptions, now, by=job_actor(EXPIRE_TRIALS))
+
+
+def _describe_invoicing(s: Subscription, today: date) -> str:
+    return f"{s.name}: invoice period {s.next_period_index} (due {s.next_invoice_on})"
+
+
+def _describe_suspension(s: Subscription, today: date) -> str:
+    return f"{s.name}: trial ended {s.trial_last_day}, suspended until {s.grace_last_day}"
+
+
+def _describe_grace_expiry(s: Subscription, today: date) -> str:
+    return f"{s.name}: grace ended {s.grace_last_day}, terminate and purge"
+
+
 def _describe_conversion(subscription: Subscription, today: date) -> str:
     reservation = pending_reservation(subscription, Reservation.Kind.CONVERSION)
     return (
@@ -56,41 +76,21 @@ def _describe_cancellation(subscription: Subscription, today: date) -> str:
 JOBS: dict[str, list[Step]] = {
     ACTIVATE_CONVERSIONS: [
         Step(
-            name="activate_conversion",
-            due=lambda today: Subscription.objects.due_for_conversion(today),
-            process=_activate_conversions,
-            describe=_describe_conversion,
+            "activate_conversion", Subscription.objects.due_for_conversion, _activate_conversions, _describe_conversion
         )
     ],
-    RENEW: [
-        Step(
-            name="close_period",
-            due=lambda today: Subscription.objects.due_for_invoicing(today),
-            process=_renew,
-            describe=lambda s, today: f"{s.name}: invoice period {s.next_period_index} (due {s.next_invoice_on})",
-        )
-    ],
+    RENEW: [Step("close_period", Subscription.objects.due_for_invoicing, _renew, _describe_invoicing)],
     EXECUTE_CANCELLATIONS: [
         Step(
-            name="execute_cancellation",
-            due=lambda today: Subscription.objects.due_for_cancellation(today),
-            process=_execute_cancellations,
-            describe=_describe_cancellation,
+            "execute_cancellation",
+            Subscription.objects.due_for_cancellation,
+            _execute_cancellations,
+            _describe_cancellation,
         )
     ],
     EXPIRE_TRIALS: [
-        Step(
-            name="suspend_trial",
-            due=lambda today: Subscription.objects.due_for_trial_expiry(today),
-            process=lambda chunk, now: suspend_expired_trials(chunk, now, by=job_actor(EXPIRE_TRIALS)),
-            describe=lambda s, today: f"{s.name}: trial ended {s.trial_last_day}, suspended until {s.grace_last_day}",
-        ),
-        Step(
-            name="terminate_after_grace",
-            due=lambda today: Subscription.objects.due_for_grace_expiry(today),
-            process=lambda chunk, now: terminate_expired_grace(chunk, now, by=job_actor(EXPIRE_TRIALS)),
-            describe=lambda s, today: f"{s.name}: grace ended {s.grace_last_day}, terminate and purge",
-        ),
+        Step("suspend_trial", Subscription.objects.due_for_trial_expiry, _suspend_trials, _describe_suspension),
+        Step("terminate_after_grace", Subscription.objects.due_for_grace_expiry, _end_grace, _describe_grace_expiry),
     ],
     SEND_REMINDERS: reminder_steps(),
 }

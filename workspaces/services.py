@@ -287,13 +287,8 @@ def workspace_rename(*, workspace: Workspace, new_name: str, now: datetime) -> W
     subscription.name = new_name
     subscription.admin_account_id = f"{admin_login_id}@{new_name}" if admin_login_id else ""
     subscription.save(update_fields=["name", "admin_account_id"])
-    record_event(
-        subscription,
-        "workspace_renamed",
-        by=WORKSPACE_ADMIN,
-        at=now,
-        details={"from_name": old_name, "to_name": new_name},
-    )
+    renamed = {"from_name": old_name, "to_name": new_name}
+    record_event(subscription, "workspace_renamed", by=WORKSPACE_ADMIN, at=now, details=renamed)
     return workspace
 
 

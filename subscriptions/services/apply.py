@@ -37,7 +37,7 @@ def name_taken_error(kind: str) -> ValidationError:
 
 
 def _check_input(
-    *, plan: Plan, kind: str, name: str, admin_login_id: str, admin_password: str, region: str, platform: str
+    plan: Plan, kind: str, name: str, admin_login_id: str, admin_password: str, region: str, platform: str
 ) -> str:
     """Re-check every SPEC 5.1 rule the form checked (a service must be safe whoever calls it).
 
@@ -85,15 +85,7 @@ def subscription_apply(
     the loser gets ``ValidationError({"name": ...}, code="name_taken")`` and nothing of its application
     remains (the whole transaction rolls back when the error leaves this function).
     """
-    name = _check_input(
-        plan=plan,
-        kind=kind,
-        name=name,
-        admin_login_id=admin_login_id,
-        admin_password=admin_password,
-        region=region,
-        platform=platform,
-    )
+    name = _check_input(plan, kind, name, admin_login_id, admin_password, region, platform)
     if Workspace.objects.filter(name=name).exists():
         raise name_taken_error(kind)
     try:

@@ -25,6 +25,7 @@ from .core import (
     change_status_many,
     due_reservations,
     ensure_allowed,
+    lock_one,
     lock_subscription,
     pending_reservation,
     record_change,
@@ -258,9 +259,7 @@ def subscription_execute_reserved_cancellation(
 
     ``subscription_execute_reserved_cancellation_many`` on a batch of one; returns the locked, current row.
     """
-    subscription = lock_subscription(subscription)
-    subscription_execute_reserved_cancellation_many(subscriptions=[subscription], now=now, by=by)
-    return subscription
+    return lock_one(subscription, subscription_execute_reserved_cancellation_many, now=now, by=by)
 
 
 # A chunk's own transaction is the unit: atomic when called alone, no extra savepoint inside the job's chunk.

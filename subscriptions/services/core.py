@@ -25,6 +25,7 @@ __all__ = [
     "due_reservations",
     "ensure_allowed",
     "job_actor",
+    "lock_one",
     "lock_subscription",
     "pending_reservation",
     "pending_reservations",
@@ -53,6 +54,13 @@ def lock_subscription(subscription: Subscription | int) -> Subscription:
     """
     pk = subscription.pk if isinstance(subscription, Subscription) else subscription
     return Subscription.objects.select_for_update(of=("self",)).select_related("plan", "workspace").get(pk=pk)
+
+
+def lock_one(subscription: Subscription, step, *, now: datetime, by: Actor) -> Subscription:
+    """A job's set-based ``step`` on one subscription under its lock, the locked row returned (tests, the shell)."""
+    locked = lock_subscription(subscription)
+    step(subscriptions=[locked], now=now, by=by)
+    return locked
 
 
 def record_events(

@@ -28,6 +28,7 @@ from .core import (
     change_status_many,
     due_reservations,
     ensure_allowed,
+    lock_one,
     lock_subscription,
     pending_reservation,
     record_change,
@@ -317,9 +318,7 @@ def subscription_activate_reserved_conversion(*, subscription: Subscription, now
     ``subscription_activate_reserved_conversion_many`` on a batch of one; returns the locked, current row
     (``active`` once converted).
     """
-    subscription = lock_subscription(subscription)
-    subscription_activate_reserved_conversion_many(subscriptions=[subscription], now=now, by=by)
-    return subscription
+    return lock_one(subscription, subscription_activate_reserved_conversion_many, now=now, by=by)
 
 
 # A chunk's own transaction is the unit: atomic when called alone, no extra savepoint inside the job's chunk.

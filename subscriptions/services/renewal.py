@@ -22,7 +22,7 @@ from works_console.db import update_rows
 
 from ..models import Action, RenewalOption, Status, Subscription
 from .cancel import Ending, end_services
-from .core import Actor, ensure_allowed, lock_subscription, record_change, record_events
+from .core import Actor, ensure_allowed, lock_one, lock_subscription, record_change, record_events
 from .invoicing import issue_invoices, members_of, pending_cancellation_dates
 from .paid import check_licences, ensure_term_running, members_now
 from .segments import Rate, start_segments
@@ -66,13 +66,8 @@ def subscription_set_renewal_option(
     subscription.renewal_option = option
     subscription.renewal_licences = renewal_licences
     subscription.save(update_fields=["renewal_option", "renewal_licences"])
-    record_change(
-        subscription,
-        "renewal_option_changed",
-        by=by,
-        at=now,
-        details={"from": before, "to": after, "effective_on": (subscription.term_end + ONE_DAY).isoformat()},
-    )
+    change = {"from": before, "to": after, "effective_on": (subscription.term_end + ONE_DAY).isoformat()}
+    record_change(subscription, "renewal_option_changed", by=by, at=now, details=change)
     return subscription
 
 
@@ -192,9 +187,7 @@ def renew_at_term_end_many(
 def subscription_renew_at_term_end(*, subscription: Subscription, now: datetime, by: Actor) -> Subscription:
     """``renew_at_term_end_many`` on one subscription, under its lock; returns the locked, current row
     (``terminated`` after ``do_not_renew``)."""
-    subscription = lock_subscription(subscription)
-    renew_at_term_end_many(subscriptions=[subscription], now=now, by=by)
-    return subscription
+    return lock_one(subscription, renew_at_term_end_many, now=now, by=by)
 
 
 # A chunk's own transaction is the unit: atomic when called alone, no extra savepoint inside the job's chunk.
