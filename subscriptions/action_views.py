@@ -162,18 +162,22 @@ def convert(request: HttpRequest, public_id: str) -> HttpResponse:
     )
 
 
+def _withdraw(request: HttpRequest, public_id: str, service, done: str) -> HttpResponse:
+    """Withdraw a reserved conversion or cancellation (SPEC 5.2, 5.5): the service, then My Product."""
+    subscription = _subscription_for(request, public_id)
+    try:
+        service(subscription=subscription, **_acting(request))
+    except ValidationError as error:
+        return _refuse(request, " ".join(error.messages))
+    messages.success(request, done % {"name": subscription.name})
+    return redirect(MY_PRODUCT)
+
+
 @login_required
 @require_POST
 def withdraw_conversion(request: HttpRequest, public_id: str) -> HttpResponse:
-    subscription = _subscription_for(request, public_id)
-    try:
-        subscription_withdraw_conversion(subscription=subscription, by=customer_actor(request.user), now=_now())
-    except ValidationError as error:
-        return _refuse(request, " ".join(error.messages))
-    messages.success(
-        request, _("The reserved paid conversion of %(name)s is withdrawn.") % {"name": subscription.name}
-    )
-    return redirect(MY_PRODUCT)
+    done = _("The reserved paid conversion of %(name)s is withdrawn.")
+    return _withdraw(request, public_id, subscription_withdraw_conversion, done)
 
 
 # --- renewal option (SPEC 5.3): Save, then Confirm ---------------------------------------------------------------
@@ -431,10 +435,5 @@ def cancel_penalty(request: HttpRequest, public_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def withdraw_cancellation(request: HttpRequest, public_id: str) -> HttpResponse:
-    subscription = _subscription_for(request, public_id)
-    try:
-        subscription_withdraw_cancellation(subscription=subscription, by=customer_actor(request.user), now=_now())
-    except ValidationError as error:
-        return _refuse(request, " ".join(error.messages))
-    messages.success(request, _("The reserved cancellation of %(name)s is withdrawn.") % {"name": subscription.name})
-    return redirect(MY_PRODUCT)
+    done = _("The reserved cancellation of %(name)s is withdrawn.")
+    return _withdraw(request, public_id, subscription_withdraw_cancellation, done)

@@ -27,6 +27,13 @@ AS_TYPED = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "non
 NAME_FIELD = {AccountType.GROUP: "group_name", AccountType.DOMAIN: "domain_name"}
 
 
+def _name_field(label: str, max_length: int, help_text: str) -> forms.CharField:
+    """A group or domain name: optional here, only the one the account type chooses is required and checked."""
+    return forms.CharField(
+        label=label, required=False, max_length=max_length, help_text=help_text, widget=forms.TextInput(attrs=AS_TYPED)
+    )
+
+
 class PlanChoiceField(forms.ModelChoiceField):
     """Radios labelled with the plan's name only (SPEC 9: `Lite`, `Basic`, `Premium`)."""
 
@@ -67,19 +74,15 @@ class EnterInformationForm(forms.Form):
         error_messages={"required": _("Choose a group name or a domain name.")},
     )
     # Both name fields are optional here: only the one the account type chooses is required and checked.
-    group_name = forms.CharField(
-        label=_("Group name"),
-        required=False,
-        max_length=GROUP_NAME_MAX_LENGTH * 4,  # long enough for the length message to be the one shown
-        help_text=_("2 to 22 lowercase letters, digits and hyphens (-); a hyphen cannot be first, last or doubled."),
-        widget=forms.TextInput(attrs=AS_TYPED),
+    group_name = _name_field(
+        _("Group name"),
+        GROUP_NAME_MAX_LENGTH * 4,  # long enough for the length message to be the one shown
+        _("2 to 22 lowercase letters, digits and hyphens (-); a hyphen cannot be first, last or doubled."),
     )
-    domain_name = forms.CharField(
-        label=_("Domain name"),
-        required=False,
-        max_length=DOMAIN_NAME_MAX_LENGTH * 2,
-        help_text=_("A domain name you own, such as example.com. Internationalized names are accepted."),
-        widget=forms.TextInput(attrs=AS_TYPED),
+    domain_name = _name_field(
+        _("Domain name"),
+        DOMAIN_NAME_MAX_LENGTH * 2,
+        _("A domain name you own, such as example.com. Internationalized names are accepted."),
     )
     admin_id = forms.CharField(
         label=_("Admin ID"),

@@ -39,7 +39,7 @@ _IDNA_DOTS = ("\u3002", "\uff0e", "\uff61")
 _ACE_PREFIX = "xn--"
 
 
-def _validate_length(value: str, *, minimum: int, maximum: int, message: str) -> None:
+def _validate_length(value: str, minimum: int, maximum: int, message: str) -> None:
     if not minimum <= len(value) <= maximum:
         raise ValidationError(message, code="length", params={"min": minimum, "max": maximum, "length": len(value)})
 
@@ -55,12 +55,8 @@ def validate_group_name(value: str) -> None:
     a symbol is reported before uppercase because the characters message already says "lowercase", and
     the reserved check comes last because it only matters for a name that is otherwise valid.
     """
-    _validate_length(
-        value,
-        minimum=GROUP_NAME_MIN_LENGTH,
-        maximum=GROUP_NAME_MAX_LENGTH,
-        message=_("A group name must have %(min)d to %(max)d characters (it has %(length)d)."),
-    )
+    message = _("A group name must have %(min)d to %(max)d characters (it has %(length)d).")
+    _validate_length(value, GROUP_NAME_MIN_LENGTH, GROUP_NAME_MAX_LENGTH, message)
     if not set(value) <= _GROUP_NAME_CHARS | _UPPERCASE:
         raise ValidationError(
             _("A group name may contain only lowercase letters (a-z), digits (0-9) and hyphens (-)."),
@@ -223,12 +219,8 @@ def validate_admin_id(value: str) -> None:
     Checked in the order length, characters, uppercase; uppercase gets its own message and is never
     silently lowercased.
     """
-    _validate_length(
-        value,
-        minimum=ADMIN_ID_MIN_LENGTH,
-        maximum=ADMIN_ID_MAX_LENGTH,
-        message=_("An ID must have %(min)d to %(max)d characters (it has %(length)d)."),
-    )
+    message = _("An ID must have %(min)d to %(max)d characters (it has %(length)d).")
+    _validate_length(value, ADMIN_ID_MIN_LENGTH, ADMIN_ID_MAX_LENGTH, message)
     if not set(value) <= _ADMIN_ID_CHARS | _UPPERCASE:
         raise ValidationError(
             _(
@@ -268,12 +260,8 @@ def validate_admin_password(value: str) -> None:
     in the order length, characters, uppercase, letter_and_digit, repeated, sequential. Messages never echo
     the password or a part of it.
     """
-    _validate_length(
-        value,
-        minimum=ADMIN_PASSWORD_MIN_LENGTH,
-        maximum=ADMIN_PASSWORD_MAX_LENGTH,
-        message=_("The password must have %(min)d to %(max)d characters (it has %(length)d)."),
-    )
+    message = _("The password must have %(min)d to %(max)d characters (it has %(length)d).")
+    _validate_length(value, ADMIN_PASSWORD_MIN_LENGTH, ADMIN_PASSWORD_MAX_LENGTH, message)
     if not set(value) <= _ADMIN_PASSWORD_CHARS | _UPPERCASE:
         raise ValidationError(
             _("The password may contain only lowercase letters (a-z) and digits (0-9)."), code="characters"
