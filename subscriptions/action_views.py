@@ -139,20 +139,14 @@ def convert(request: HttpRequest, public_id: str) -> HttpResponse:
             _add_service_error(form, error)
         else:
             if result.status == Status.ACTIVE:
-                messages.success(
-                    request,
-                    _("%(name)s is now a paid %(plan)s subscription.")
-                    % {"name": result.name, "plan": result.plan.name},
-                )
+                done = _("%(name)s is now a paid %(plan)s subscription.")
             else:
-                messages.success(
-                    request,
-                    _(
-                        "The paid conversion of %(name)s is reserved for %(date)s."
-                        " You can change or withdraw it until then."
-                    )
-                    % {"name": result.name, "date": data["start_on"].isoformat()},
+                done = _(
+                    "The paid conversion of %(name)s is reserved for %(date)s."
+                    " You can change or withdraw it until then."
                 )
+            params = {"name": result.name, "plan": result.plan.name, "date": data["start_on"].isoformat()}
+            messages.success(request, done % params)
             return redirect(MY_PRODUCT)
     plans = list(Plan.objects.filter(is_active=True).order_by("tier"))
     return render(
@@ -389,17 +383,10 @@ def cancel(request: HttpRequest, public_id: str) -> HttpResponse:
                 _add_service_error(form, error)
             else:
                 if result.status == Status.TERMINATED:
-                    messages.success(
-                        request,
-                        _("%(name)s is cancelled: the service has stopped and its data is deleted.")
-                        % {"name": subscription.name},
-                    )
+                    done = _("%(name)s is cancelled: the service has stopped and its data is deleted.")
                 else:
-                    messages.success(
-                        request,
-                        _("The cancellation of %(name)s is reserved for %(date)s. You can withdraw it until then.")
-                        % {"name": subscription.name, "date": on.isoformat()},
-                    )
+                    done = _("The cancellation of %(name)s is reserved for %(date)s. You can withdraw it until then.")
+                messages.success(request, done % {"name": subscription.name, "date": on.isoformat()})
                 return redirect(MY_PRODUCT)
         shown_date = form.cleaned_data.get("cancellation_date") if hasattr(form, "cleaned_data") else None
         if shown_date is None:

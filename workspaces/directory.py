@@ -97,14 +97,10 @@ def member_add(
         raise taken
     try:
         with transaction.atomic():
-            return Member.objects.create(
-                workspace=workspace,
-                login_id=login_id,
-                name=name,
-                password=make_password(password),
-                org_unit=org_unit,
-                created_at=now,
-            )
+            member = Member(workspace=workspace, login_id=login_id, name=name, org_unit=org_unit, created_at=now)
+            member.password = make_password(password)
+            member.save(force_insert=True)
+            return member
     except IntegrityError as error:  # the unique constraint, should a concurrent insert slip past the check
         raise taken from error
 

@@ -20,14 +20,13 @@ from billing.pricing import PenaltyBreakdown, SegmentTerms, early_termination_pe
 from works_console.dates import kst_date
 
 from ..models import Action, Reservation, Status, Subscription
+from ..rules import ensure_allowed, pending_reservation
 from .core import (
     Actor,
     change_status_many,
     due_reservations,
-    ensure_allowed,
     lock_one,
     lock_subscription,
-    pending_reservation,
     record_change,
     withdraw_reservation,
 )

@@ -78,21 +78,16 @@ def record_events(
     the subscription's current state on both sides (a reservation or contract change, not a transition).
     """
     actor, user = by
+    common = {"kind": kind, "actor": actor, "actor_user": user, "at": at}
     events = []
     for subscription in subscriptions:
         from_status, to_status = (statuses or {}).get(subscription.pk, (subscription.status, subscription.status))
-        events.append(
-            LifecycleEvent(
-                subscription_id=subscription.pk,
-                kind=kind,
-                from_status=from_status,
-                to_status=to_status,
-                actor=actor,
-                actor_user=user,
-                at=at,
-                details=(details or {}).get(subscription.pk) or {},
-            )
-        )
+        row = {
+            "from_status": from_status,
+            "to_status": to_status,
+            "details": (details or {}).get(subscription.pk) or {},
+        }
+        events.append(LifecycleEvent(subscription_id=subscription.pk, **common, **row))
     return LifecycleEvent.objects.bulk_create(events) if events else []
 
 

@@ -22,15 +22,13 @@ from works_console.dates import kst_date
 from workspaces.selectors import member_count
 
 from ..models import Action, Reservation, Status, Subscription
+from ..rules import allowed_actions, ensure_allowed, pending_reservation
 from .core import (
     Actor,
-    allowed_actions,
     change_status_many,
     due_reservations,
-    ensure_allowed,
     lock_one,
     lock_subscription,
-    pending_reservation,
     record_change,
     record_events,
     withdraw_reservation,
