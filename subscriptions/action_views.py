@@ -78,6 +78,17 @@ def _add_service_error(form: Form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+def _save(request: HttpRequest, form: Form, service, subscription: Subscription, done: str) -> HttpResponse | None:
+    """The service on the form's data: back to My Product with ``done``, or None with its error on the form."""
+    try:
+        service(subscription=subscription, **form.cleaned_data, **_acting(request))
+    except ValidationError as error:
+        _add_service_error(form, error)
+        return None
+    messages.success(request, done)
+    return redirect(MY_PRODUCT)
+
+
 def _acting(request: HttpRequest) -> dict:
     """Who acts and when, as every service takes them: the signed-in customer, the clock read once."""
     return {"by": customer_actor(request.user), "now": _now()}
@@ -199,17 +210,10 @@ def change_renewal(request: HttpRequest, public_id: str) -> HttpResponse:
         if "confirm" not in request.POST:
             context["option_label"] = RenewalOption(form.cleaned_data["option"]).label
             return render(request, "subscriptions/actions/renewal_confirm.html", context)
-        try:
-            subscription_set_renewal_option(subscription=subscription, **form.cleaned_data, **_acting(request))
-        except ValidationError as error:
-            _add_service_error(form, error)
-        else:
-            messages.success(
-                request,
-                _("The renewal option of %(name)s is now: %(option)s.")
-                % {"name": subscription.name, "option": RenewalOption(form.cleaned_data["option"]).label},
-            )
-            return redirect(MY_PRODUCT)
+        option = RenewalOption(form.cleaned_data["option"]).label
+        done = _("The renewal option of %(name)s is now: %(option)s.") % {"name": subscription.name, "option": option}
+        if saved := _save(request, form, subscription_set_renewal_option, subscription, done):
+            return saved
     return render(request, "subscriptions/actions/renewal.html", context)
 
 
@@ -293,17 +297,9 @@ def increase_licences(request: HttpRequest, public_id: str) -> HttpResponse:
         return _refuse(request, _("Licences can be increased for active annual contracts only."))
     form = LicencesForm(request.POST if request.method == "POST" else None, subscription=subscription)
     if request.method == "POST" and form.is_valid():
-        try:
-            subscription_increase_licences(subscription=subscription, **form.cleaned_data, **_acting(request))
-        except ValidationError as error:
-            _add_service_error(form, error)
-        else:
-            messages.success(
-                request,
-                _("%(name)s now has %(licences)d licences.")
-                % {"name": subscription.name, "licences": form.cleaned_data["licences"]},
-            )
-            return redirect(MY_PRODUCT)
+        done = _("%(name)s now has %(licences)d licences.") % {"name": subscription.name, **form.cleaned_data}
+        if saved := _save(request, form, subscription_increase_licences, subscription, done):
+            return saved
     return render(request, "subscriptions/actions/licences.html", {"subscription": subscription, "form": form})
 
 

@@ -6,6 +6,9 @@ buttons, the action pages and the services all ask ``allowed_actions`` / ``ensur
 server never disagree.
 """
 
+from collections.abc import Sequence
+from datetime import date
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -43,6 +46,18 @@ def pending_reservations(subscription: Subscription) -> dict[str, Reservation]:
 def pending_reservation(subscription: Subscription, kind: str) -> Reservation | None:
     """The pending reservation of one kind, if any (SPEC 4: at most one of each)."""
     return pending_reservations(subscription).get(kind)
+
+
+def due_reservations(subscriptions: Sequence[Subscription], kind: str, *, today: date) -> dict[int, Reservation]:
+    """The pending reservations of ``kind`` due by ``today`` (KST) of the subscriptions, by subscription id, with
+    their plans, in one query: what a job re-reads under the row locks (SPEC 4: at most one each)."""
+    rows = Reservation.objects.filter(
+        subscription_id__in=[subscription.pk for subscription in subscriptions],
+        kind=kind,
+        state=Reservation.State.PENDING,
+        effective_on__lte=today,
+    )
+    return {row.subscription_id: row for row in rows.select_related("plan").order_by("-id")}
 
 
 def allowed_actions(subscription: Subscription, *, pending: dict[str, Reservation] | None = None) -> frozenset[str]:

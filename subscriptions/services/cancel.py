@@ -20,16 +20,8 @@ from billing.pricing import PenaltyBreakdown, SegmentTerms, early_termination_pe
 from works_console.dates import kst_date
 
 from ..models import Action, Reservation, Status, Subscription
-from ..rules import ensure_allowed, pending_reservation
-from .core import (
-    Actor,
-    change_status_many,
-    due_reservations,
-    lock_one,
-    lock_subscription,
-    record_change,
-    withdraw_reservation,
-)
+from ..rules import due_reservations, ensure_allowed, pending_reservation
+from .core import Actor, change_status_many, lock_one, lock_subscription, record_change, withdraw_reservation
 from .invoicing import issue_invoices
 from .purge import workspace_purge_many
 from .segments import stop_segments

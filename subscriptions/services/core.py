@@ -5,7 +5,7 @@ and writes the transition events with ``record_events``, for a job's chunk or a 
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,7 +22,6 @@ __all__ = [
     "allowed_actions",
     "change_status_many",
     "customer_actor",
-    "due_reservations",
     "ensure_allowed",
     "job_actor",
     "lock_one",
@@ -67,10 +66,10 @@ def record_events(
     subscriptions: Iterable[Subscription],
     kind: str,
     *,
-    by: Actor,
-    at: datetime,
     details: Mapping[int, dict] | None = None,
     statuses: Mapping[int, tuple[str, str]] | None = None,
+    by: Actor,
+    at: datetime,
 ) -> list[LifecycleEvent]:
     """One ``kind`` event per subscription, in one INSERT (SPEC 4: in the same transaction as the change).
 
@@ -150,18 +149,6 @@ def change_status_many(
             setattr(subscription, name, value)
     record_events(subscriptions, kind, by=by, at=at, details=details, statuses=statuses)
     return list(subscriptions)
-
-
-def due_reservations(subscriptions: Sequence[Subscription], kind: str, *, today: date) -> dict[int, Reservation]:
-    """The pending reservations of ``kind`` due by ``today`` (KST) of the subscriptions, by subscription id, with
-    their plans, in one query: what a job re-reads under the row locks (SPEC 4: at most one each)."""
-    rows = Reservation.objects.filter(
-        subscription_id__in=[subscription.pk for subscription in subscriptions],
-        kind=kind,
-        state=Reservation.State.PENDING,
-        effective_on__lte=today,
-    )
-    return {row.subscription_id: row for row in rows.select_related("plan").order_by("-id")}
 
 
 # Withdrawing a reservation (SPEC 5.2, 5.5): the action it needs, the event, the detail naming its date, and the

@@ -22,11 +22,10 @@ from works_console.dates import kst_date
 from workspaces.selectors import member_count
 
 from ..models import Action, Reservation, Status, Subscription
-from ..rules import allowed_actions, ensure_allowed, pending_reservation
+from ..rules import allowed_actions, due_reservations, ensure_allowed, pending_reservation
 from .core import (
     Actor,
     change_status_many,
-    due_reservations,
     lock_one,
     lock_subscription,
     record_change,
