@@ -78,14 +78,15 @@ def _add_service_error(form: Form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def _save(request: HttpRequest, form: Form, service, subscription: Subscription, done: str) -> HttpResponse | None:
-    """The service on the form's data: back to My Product with ``done``, or None with its error on the form."""
+def _save(request: HttpRequest, form: Form, call, done) -> HttpResponse | None:
+    """Run ``call`` (a service on the form's data): back to My Product with ``done`` (or ``done(result)``), or
+    None with the service's error at the field it names."""
     try:
-        service(subscription=subscription, **form.cleaned_data, **_acting(request))
+        result = call()
     except ValidationError as error:
         _add_service_error(form, error)
         return None
-    messages.success(request, done)
+    messages.success(request, done(result) if callable(done) else done)
     return redirect(MY_PRODUCT)
 
 
@@ -135,30 +136,20 @@ def convert(request: HttpRequest, public_id: str) -> HttpResponse:
         initial=initial,
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            result = subscription_convert(
-                subscription=subscription,
-                plan=data["plan"],
-                contract_type=data["contract_type"],
-                licences=data["licences"],
-                start_on=data["start_on"],
-                by=customer_actor(request.user),
-                now=now,
-            )
-        except ValidationError as error:
-            _add_service_error(form, error)
-        else:
-            if result.status == Status.ACTIVE:
-                done = _("%(name)s is now a paid %(plan)s subscription.")
-            else:
-                done = _(
-                    "The paid conversion of %(name)s is reserved for %(date)s."
-                    " You can change or withdraw it until then."
-                )
-            params = {"name": result.name, "plan": result.plan.name, "date": data["start_on"].isoformat()}
-            messages.success(request, done % params)
-            return redirect(MY_PRODUCT)
+        data, by = form.cleaned_data, customer_actor(request.user)
+        converted = _("%(name)s is now a paid %(plan)s subscription.")
+        reserved = _(
+            "The paid conversion of %(name)s is reserved for %(date)s. You can change or withdraw it until then."
+        )
+        said = {"name": subscription.name, "plan": data["plan"].name, "date": data["start_on"].isoformat()}
+        saved = _save(
+            request,
+            form,
+            lambda: subscription_convert(subscription=subscription, **data, by=by, now=now),
+            lambda result: (converted if result.status == Status.ACTIVE else reserved) % said,
+        )
+        if saved:
+            return saved
     plans = list(Plan.objects.filter(is_active=True).order_by("tier"))
     return render(
         request,
@@ -212,7 +203,10 @@ def change_renewal(request: HttpRequest, public_id: str) -> HttpResponse:
             return render(request, "subscriptions/actions/renewal_confirm.html", context)
         option = RenewalOption(form.cleaned_data["option"]).label
         done = _("The renewal option of %(name)s is now: %(option)s.") % {"name": subscription.name, "option": option}
-        if saved := _save(request, form, subscription_set_renewal_option, subscription, done):
+        data, acting = form.cleaned_data, _acting(request)
+        if saved := _save(
+            request, form, lambda: subscription_set_renewal_option(subscription=subscription, **data, **acting), done
+        ):
             return saved
     return render(request, "subscriptions/actions/renewal.html", context)
 
@@ -298,7 +292,10 @@ def increase_licences(request: HttpRequest, public_id: str) -> HttpResponse:
     form = LicencesForm(request.POST if request.method == "POST" else None, subscription=subscription)
     if request.method == "POST" and form.is_valid():
         done = _("%(name)s now has %(licences)d licences.") % {"name": subscription.name, **form.cleaned_data}
-        if saved := _save(request, form, subscription_increase_licences, subscription, done):
+        data, acting = form.cleaned_data, _acting(request)
+        if saved := _save(
+            request, form, lambda: subscription_increase_licences(subscription=subscription, **data, **acting), done
+        ):
             return saved
     return render(request, "subscriptions/actions/licences.html", {"subscription": subscription, "form": form})
 
@@ -370,20 +367,18 @@ def cancel(request: HttpRequest, public_id: str) -> HttpResponse:
     elif request.method == "POST":
         form = CancelForm(request.POST, **form_kwargs)
         if form.is_valid():
-            on = form.cleaned_data["cancellation_date"]
-            try:
-                result = subscription_cancel(
-                    subscription=subscription, on=on, by=customer_actor(request.user), now=now
-                )
-            except ValidationError as error:
-                _add_service_error(form, error)
-            else:
-                if result.status == Status.TERMINATED:
-                    done = _("%(name)s is cancelled: the service has stopped and its data is deleted.")
-                else:
-                    done = _("The cancellation of %(name)s is reserved for %(date)s. You can withdraw it until then.")
-                messages.success(request, done % {"name": subscription.name, "date": on.isoformat()})
-                return redirect(MY_PRODUCT)
+            on, by = form.cleaned_data["cancellation_date"], customer_actor(request.user)
+            ended = _("%(name)s is cancelled: the service has stopped and its data is deleted.")
+            reserved = _("The cancellation of %(name)s is reserved for %(date)s. You can withdraw it until then.")
+            said = {"name": subscription.name, "date": on.isoformat()}
+            saved = _save(
+                request,
+                form,
+                lambda: subscription_cancel(subscription=subscription, on=on, by=by, now=now),
+                lambda result: (ended if result.status == Status.TERMINATED else reserved) % said,
+            )
+            if saved:
+                return saved
         shown_date = form.cleaned_data.get("cancellation_date") if hasattr(form, "cleaned_data") else None
         if shown_date is None:
             shown_date = _parse_iso(request.POST.get("cancellation_date", ""))
