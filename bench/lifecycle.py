@@ -388,9 +388,9 @@ WITH claimed AS (
 SELECT id, workspace_id FROM terminated
 """
 
-# The purge of subscriptions.services.purge.workspace_purge_many in one statement: the workspace with its members, groups,
-# units and Django admin history; the subscription's personal fields; personal keys of its events' details and
-# the events' link to a person; one `purged` event each.
+# The purge of subscriptions.services.purge.workspace_purge_many in one statement: the workspace with its
+# members, groups, units and Django admin history; the subscription's personal fields; personal keys of its
+# events' details and the events' link to a person; one `purged` event each.
 PURGE_CHUNK = f"""
 WITH pair AS (
     SELECT * FROM unnest(%(ids)s::bigint[], %(wids)s::bigint[]) AS p (subscription_id, workspace_id)

@@ -120,7 +120,8 @@ class Subscription(models.Model):
     # The next billing period to invoice; every period before it has its invoice (SPEC 6 renewals).
     next_period_index = models.PositiveIntegerField(default=0)
     # The KST date from which that period's invoice is due (its end + 1 day), so that the renewal job finds due
-    # subscriptions with SQL. Kept in step with next_period_index by subscriptions.services.invoicing; null when not paid.
+    # subscriptions with SQL. Kept in step with next_period_index by subscriptions.services.invoicing; null when not
+    # paid.
     next_invoice_on = models.DateField(null=True, blank=True, db_index=True)
     terminated_on = models.DateField(_("terminated on (KST)"), null=True, blank=True)
     purged_at = models.DateTimeField(null=True, blank=True)
