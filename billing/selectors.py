@@ -1,11 +1,11 @@
-"""Read-only billing queries: the customer's invoices, the credit balance, the members billed (SPEC 3).
+"""Read-only billing queries: the customer's invoices, the credit balance (SPEC 3).
 
 Every query here is bounded: the invoice list costs the same number of queries for 1 or 1,000 invoices.
 """
 
-from django.db.models import QuerySet
-
-from workspaces.models import Member
+from django.contrib.auth import get_user_model
+from django.db.models import BigIntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from .models import CustomerCredit, Invoice
 
@@ -50,16 +50,25 @@ def credit_balance(*, customer_id: int) -> int:
     return CustomerCredit.objects.balance_for(customer_id)
 
 
-def billed_members() -> QuerySet[Member]:
-    """The members a monthly contract is billed on (SPEC 3), for every workspace: filter by workspace."""
-    return Member.objects.all()
+def credit_balance_of(customer) -> Coalesce:
+    """The credit balance of ``customer`` (an ``OuterRef`` to a customer id) as a subquery expression, 0 without
+    any credit rows: for one query over many customers or many subscriptions."""
+    total = (
+        CustomerCredit.objects.filter(customer_id=customer)
+        .order_by()
+        .values("customer_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total), Value(0), output_field=BigIntegerField())
 
 
-def workspace_member_count(*, workspace_id: int | None) -> int:
-    """Members registered in the workspace now, the admin account included (SPEC 3: monthly quantity).
-
-    A purged workspace (null) has no members left to bill.
-    """
-    if workspace_id is None:
-        return 0
-    return billed_members().filter(workspace_id=workspace_id).count()
+def credit_balances(customer_ids) -> dict[int, int]:
+    """The credit balances of these customers, read without a lock (a preview, a dashboard), in one query."""
+    rows = (
+        get_user_model()
+        .objects.filter(pk__in=customer_ids)
+        .annotate(balance=credit_balance_of(OuterRef("pk")))
+        .values_list("pk", "balance")
+    )
+    return dict(rows)

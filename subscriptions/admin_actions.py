@@ -21,8 +21,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from billing.models import ContractType
 from billing.money import format_won
-from billing.selectors import workspace_member_count
 from works_console.dates import kst_date
 
 from .action_views import _add_service_error, _cancel_allowed, _parse_iso, _penalty_context
@@ -34,9 +34,9 @@ from .admin_forms import (
     ResendReminderForm,
     WithdrawReservationForm,
 )
-from .models import Action, ContractType, Reservation, Status, Subscription
+from .models import Action, Reservation, Status, Subscription
+from .rules import operator_actions, pending_reservations
 from .services.cancel import cancellation_date_range
-from .services.core import allowed_actions, pending_reservations
 from .services.operator import (
     operator_actor,
     operator_cancel,
@@ -45,6 +45,7 @@ from .services.operator import (
     reminder_resend_many,
     subscription_waive_penalty,
 )
+from .services.paid import members_now
 from .services.trial import subscription_extend_trial
 
 CHANGE_PERMISSION = "subscriptions.change_subscription"
@@ -77,7 +78,7 @@ def _extend(form: Form, subscription: Subscription, by: tuple, now: datetime) ->
 
 
 def _convert_form(data, *, subscription: Subscription, today: date, pending: dict) -> Form:
-    members = workspace_member_count(workspace_id=subscription.workspace_id)
+    members = members_now(subscription)
     reservation = pending.get(Reservation.Kind.CONVERSION)
     initial = {
         "plan": reservation.plan_id if reservation else subscription.plan_id,
@@ -154,14 +155,16 @@ ACTIONS: dict[str, OperatorAction] = {
         OperatorAction(
             slug="extend-trial",
             label=gettext_lazy("Extend trial"),
-            offered=lambda subscription, pending: subscription.status == Status.TRIAL,
+            offered=lambda subscription, pending: (
+                Action.EXTEND_TRIAL in operator_actions(subscription, pending=pending)
+            ),
             form=lambda data, **kw: ExtendTrialForm(data, subscription=kw["subscription"], today=kw["today"]),
             perform=_extend,
         ),
         OperatorAction(
             slug="convert",
             label=gettext_lazy("Convert on behalf"),
-            offered=lambda subscription, pending: Action.CONVERT in allowed_actions(subscription, pending=pending),
+            offered=lambda subscription, pending: Action.CONVERT in operator_actions(subscription, pending=pending),
             form=_convert_form,
             perform=_convert,
         ),
@@ -175,7 +178,9 @@ ACTIONS: dict[str, OperatorAction] = {
         OperatorAction(
             slug="waive-penalty",
             label=gettext_lazy("Waive penalty"),
-            offered=lambda subscription, pending: subscription.status == Status.TERMINATED,
+            offered=lambda subscription, pending: (
+                Action.WAIVE_PENALTY in operator_actions(subscription, pending=pending)
+            ),
             form=lambda data, **kw: ReasonForm(data, subscription=kw["subscription"], today=kw["today"]),
             perform=_waive,
         ),

@@ -3,7 +3,7 @@
 - subscriptions by state (one aggregate);
 - what falls due in the next 7 days (KST): conversions and cancellations (one query over reservations, with the
   penalty of each cancellation), trial ends, grace ends and term ends (one query), invoices with their expected
-  totals (one query, with the members billed and the credit balance as subqueries), and the rate segments those
+  totals (one query, with the members billed and the credit balance as subqueries) and the rate segments those
   amounts need (one query);
 - the last run of each job with its counts, errors and failed items (one query).
 Each list shows its first DASHBOARD_ROWS rows (a window function numbers them) and the total.
@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import (
-    BigIntegerField,
     Case,
     CharField,
     Count,
@@ -23,19 +22,20 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
-    Sum,
     Value,
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import RowNumber
 
-from billing.models import ContractType, CustomerCredit, RateSegment
+from billing.invoices import BillableSegment, InvoiceDraft, build_period_invoice
+from billing.models import ContractType, RateSegment
 from billing.periods import period_bounds
 from billing.pricing import PenaltyBreakdown
-from billing.selectors import billed_members
-from billing.services import BillableSegment, InvoiceDraft, build_period_invoice, vat_rate
+from billing.selectors import credit_balance_of
+from billing.services import vat_rate
 from works_console.dates import kst_date
+from workspaces.selectors import member_count_of
 
 from .lifecycle import JOBS
 from .models import JobRun, Reservation, Status, Subscription
@@ -153,21 +153,6 @@ def dashboard(*, now: datetime) -> Dashboard:
         names=["trial", "grace", "term"],
     )
 
-    members = (
-        billed_members()
-        .filter(workspace_id=OuterRef("workspace_id"))
-        .order_by()
-        .values("workspace_id")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    credit = (
-        CustomerCredit.objects.filter(customer_id=OuterRef("customer_id"))
-        .order_by()
-        .values("customer_id")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
     cancellation_on = Reservation.objects.filter(
         subscription_id=OuterRef("pk"), kind=Reservation.Kind.CANCELLATION, state=Reservation.State.PENDING
     ).values("effective_on")[:1]
@@ -175,8 +160,8 @@ def dashboard(*, now: datetime) -> Dashboard:
         _numbered(
             Subscription.objects.filter(status=Status.ACTIVE, next_invoice_on__lte=until)
             .annotate(
-                members=Coalesce(Subquery(members), Value(0)),
-                credit=Coalesce(Subquery(credit), Value(0), output_field=BigIntegerField()),
+                credit=credit_balance_of(OuterRef("customer_id")),
+                members=member_count_of(OuterRef("workspace_id")),
                 cancellation_on=Subquery(cancellation_on),
                 everyone=Value("invoice"),
             )

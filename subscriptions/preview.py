@@ -8,25 +8,27 @@ the due rows of each job step in keyset chunks (as the jobs find them, without c
 - cancellations: the penalty (``cancel.cancellation_penalty``) and the final invoices;
 - trial expiry: suspensions (with the grace) and terminations;
 - reminders: each e-mail a run would send.
-The invoices come from ``billing.services.invoice_preview_many``: the planning and credit code of the jobs'
-own invoicing, so the amounts shown are the amounts the real run issues. Nothing is written: no job run, no row.
+The invoices come from ``services.invoicing.preview_invoices``: the same facts and billing's same walk over the
+periods (``invoice_plan_many``) and spending of credit as the jobs' own invoicing, so the amounts shown are the
+amounts the real run issues. Nothing is written: no job run, no row.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from billing.invoices import InvoiceDraft
 from billing.models import ContractType, Invoice, RateSegment
 from billing.money import format_won
-from billing.periods import ONE_DAY, period_bounds, period_index_containing
-from billing.services import InvoiceDraft, invoice_preview_many, workspace_member_counts
-from works_console.dates import kst_date
+from billing.periods import period_containing, term_from
+from works_console.dates import ONE_DAY, kst_date
 
 from .lifecycle import ACTIVATE_CONVERSIONS, EXECUTE_CANCELLATIONS, EXPIRE_TRIALS, JOBS, RENEW, SEND_REMINDERS
 from .models import RenewalOption, Reservation, Status, Subscription
 from .services.cancel import cancellation_penalty, penalty_applies
+from .services.invoicing import members_of, preview_invoices
 from .services.jobs import DEFAULT_CHUNK_SIZE, Step
-from .services.paid import _annual_term_from, _paid_contract, _reserved_terms, rolls_monthly_term
+from .services.paid import _paid_contract, _reserved_terms
 
 
 @dataclass
@@ -120,12 +122,10 @@ def _pending(subscriptions: list[Subscription], kind: str, today: date) -> dict[
 
 def _conversions(rows: list[Subscription], today: date, now: datetime) -> Iterator[PreviewItem]:
     reservations = _pending(rows, Reservation.Kind.CONVERSION, today)
-    annual = {
-        row.workspace_id
-        for row in rows
-        if row.pk in reservations and reservations[row.pk].contract_type == ContractType.ANNUAL and row.workspace_id
-    }
-    members = workspace_member_counts(annual) if annual else {}
+    annual = [
+        row for row in rows if row.pk in reservations and reservations[row.pk].contract_type == ContractType.ANNUAL
+    ]
+    members = members_of(annual) if annual else {}
     for row in rows:
         reservation = reservations.get(row.pk)
         if reservation is None:
@@ -133,7 +133,7 @@ def _conversions(rows: list[Subscription], today: date, now: datetime) -> Iterat
         if row.status not in (Status.TRIAL, Status.SUSPENDED):
             yield PreviewItem("activate_conversion", row.pk, row.name, "reservation withdrawn: the service ended")
             continue
-        count = members.get(row.workspace_id, 0) if reservation.contract_type == ContractType.ANNUAL else 0
+        count = members.get(row.pk, 0)
         licences, _details = _reserved_terms(reservation, members=count)
         contract = _paid_contract(
             plan=reservation.plan,
@@ -157,14 +157,14 @@ def _renewal(subscription: Subscription, today: date) -> str:
     if subscription.term_end >= today:
         return "close ended periods"
     starts_on = subscription.term_end + ONE_DAY
-    if rolls_monthly_term(subscription, today):
-        period = period_bounds(subscription.paid_start, period_index_containing(subscription.paid_start, today))
-        return f"monthly term rolls to {period.start} – {period.end}"
     option = subscription.effective_renewal_option
+    if option == RenewalOption.SWITCH_TO_MONTHLY and subscription.contract_type == ContractType.MONTHLY:
+        period = period_containing(subscription.paid_start, today)
+        return f"monthly term rolls to {period.start} – {period.end}"
     if option == RenewalOption.DO_NOT_RENEW:
         return f"not renewed: the service ends on {starts_on}, purge"
     if option == RenewalOption.RENEW_ANNUAL:
-        term_start, term_end = _annual_term_from(subscription.paid_start, starts_on)
+        term_start, term_end = term_from(subscription.paid_start, starts_on)
         return (
             f"renews as annual {subscription.plan.name} at {format_won(subscription.plan.annual_unit_price)} per"
             f" licence, term {term_start} – {term_end}"
@@ -175,7 +175,7 @@ def _renewal(subscription: Subscription, today: date) -> str:
 
 def _renewals(rows: list[Subscription], today: date, now: datetime) -> Iterator[PreviewItem]:
     invoices: dict[int, list[InvoiceDraft]] = {}
-    for previewed in invoice_preview_many(subscriptions=rows, now=now):
+    for previewed in preview_invoices(rows, now=now):
         invoices.setdefault(previewed.subscription_id, []).append(previewed.draft)
     for row in rows:
         ends = row.term_end < today and row.effective_renewal_option == RenewalOption.DO_NOT_RENEW
@@ -204,7 +204,7 @@ def _cancellations(rows: list[Subscription], today: date, now: datetime) -> Iter
     invoices: dict[int, list[InvoiceDraft]] = {}
     active = [row for row in due if row.status == Status.ACTIVE]
     if active:
-        for previewed in invoice_preview_many(subscriptions=active, now=now, finals=finals):
+        for previewed in preview_invoices(active, now=now, finals=finals):
             invoices.setdefault(previewed.subscription_id, []).append(previewed.draft)
     for row in due:
         on = reservations[row.pk].effective_on

@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 
 from billing.credit_notes import credit_note_waive_penalty
 from billing.models import CreditNote, Invoice, InvoiceLine, Plan
-from subscriptions.models import JobRun, LifecycleEvent, ReminderSent, Reservation, Subscription
+from subscriptions.models import Action, JobRun, LifecycleEvent, ReminderSent, Reservation, Subscription
 from works_console.dates import kst_date
 from works_console.logging import job_run_context
 
 from .cancel import subscription_cancel, subscription_withdraw_cancellation
-from .core import Actor, lock_subscription, record_event
+from .core import Actor, ensure_allowed, lock_subscription, record_change, record_events
 from .paid import subscription_convert, subscription_withdraw_conversion
 from .trial import check_reason
 
@@ -100,23 +100,21 @@ def subscription_waive_penalty(*, subscription: Subscription, reason: str, by: A
     """
     reason = check_reason(reason)
     subscription = lock_subscription(subscription)
+    no_penalty = _("This subscription has no invoiced early-termination penalty to waive.")
+    ensure_allowed(subscription, Action.WAIVE_PENALTY, message=no_penalty, operator=True)
     invoice = (
         Invoice.objects.filter(subscription=subscription, is_final=True, lines__kind=InvoiceLine.Kind.PENALTY)
         .order_by("-period_index")
         .first()
     )
     if invoice is None:
-        raise ValidationError(
-            _("This subscription has no invoiced early-termination penalty to waive."), code="no_penalty"
-        )
+        raise ValidationError(no_penalty, code="no_penalty")
     note = credit_note_waive_penalty(invoice=invoice, reason=reason, by_user=by[1], now=now)
-    record_event(
+    record_change(
         subscription,
         "penalty_waived",
         by=by,
         at=now,
-        from_status=subscription.status,
-        to_status=subscription.status,
         details={
             "invoice": invoice.public_id,
             "credit_note": note.public_id,
@@ -160,24 +158,21 @@ def reminder_resend_many(*, reminders: list[ReminderSent], reason: str, by: Acto
         if reminder is None or row is None:
             raise ValidationError(_("This reminder can no longer be sent."), code="unknown_reminder")
         rows.append((reminder, row))
-    actor, user = by
-    LifecycleEvent.objects.bulk_create(
-        LifecycleEvent(
-            subscription_id=sent.subscription_id,
-            kind="reminder_resent",
-            from_status=subscriptions[sent.subscription_id].status,
-            to_status=subscriptions[sent.subscription_id].status,
-            actor=actor,
-            actor_user=user,
-            at=now,
-            details={
+    # One reminder per subscription in a call (a resend, or the latest of each in bulk): one event each.
+    record_events(
+        [subscriptions[sent.subscription_id] for sent in reminders],
+        "reminder_resent",
+        by=by,
+        at=now,
+        details={
+            sent.subscription_id: {
                 "reminder": sent.kind,
                 "key": sent.key,
                 "first_sent_at": sent.sent_at.isoformat(),
                 "reason": reason,
-            },
-        )
-        for sent in reminders
+            }
+            for sent in reminders
+        },
     )
     transaction.on_commit(
         lambda: send_mass_mail(
@@ -242,19 +237,15 @@ def job_run_retry_failed(*, job_run: JobRun, reason: str, by: Actor, now: dateti
         run.finished_at = timezone.now()
         run.processed, run.skipped, run.errors, run.error_details = processed, skipped, len(errors), errors[:100]
         run.save(update_fields=["finished_at", "processed", "skipped", "errors", "error_details"])
-        actor, user = by
-        LifecycleEvent.objects.bulk_create(
-            LifecycleEvent(
-                subscription_id=subscription_id,
-                kind="job_items_retried",
-                actor=actor,
-                actor_user=user,
-                at=now,
-                details={"job": job_run.job, "job_run": job_run.pk, "retry_run": run.pk, "reason": reason},
-            )
-            for subscription_id in sorted(
-                Subscription.objects.filter(pk__in=subscription_ids).values_list("pk", flat=True)
-            )
+        retried = list(Subscription.objects.filter(pk__in=subscription_ids).only("pk", "status").order_by("pk"))
+        details = {"job": job_run.job, "job_run": job_run.pk, "retry_run": run.pk, "reason": reason}
+        record_events(
+            retried,
+            "job_items_retried",
+            by=by,
+            at=now,
+            details={subscription.pk: details for subscription in retried},
+            statuses={subscription.pk: ("", "") for subscription in retried},
         )
         logger.info("job run %s: retried %d failed items", job_run.pk, len(job_run.error_details))
     return run

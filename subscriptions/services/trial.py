@@ -1,15 +1,16 @@
 """Trial extension by an operator (SPEC 11): the last trial day and the grace move together, by 1-30 days."""
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from ..models import LifecycleEvent, Status, Subscription
-from .core import Actor
+from ..models import Action, Subscription
+from ..rules import operator_only_actions
+from .core import Actor, record_events
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def subscription_extend_trial_many(
     reason = check_reason(reason)
     ids = sorted({subscription.pk for subscription in subscriptions})
     locked = list(Subscription.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk"))
-    refused = [subscription.name for subscription in locked if subscription.status != Status.TRIAL]
+    refused = [s.name for s in locked if Action.EXTEND_TRIAL not in operator_only_actions(s)]
     if refused:
         raise ValidationError(
             _("Only a trial can be extended; not in trial: %(names)s.") % {"names": ", ".join(refused)},
@@ -64,31 +65,20 @@ def subscription_extend_trial_many(
     Subscription.objects.filter(pk__in=ids).update(
         trial_last_day=F("trial_last_day") + delta, grace_last_day=F("grace_last_day") + delta
     )
-    actor, user = by
-    LifecycleEvent.objects.bulk_create(
-        LifecycleEvent(
-            subscription_id=subscription.pk,
-            kind="trial_extended",
-            from_status=subscription.status,
-            to_status=subscription.status,
-            actor=actor,
-            actor_user=user,
-            at=now,
-            details={
-                "days": days,
-                "trial_last_day": {
-                    "from": subscription.trial_last_day.isoformat(),
-                    "to": (subscription.trial_last_day + delta).isoformat(),
-                },
-                "grace_last_day": {
-                    "from": subscription.grace_last_day.isoformat(),
-                    "to": (subscription.grace_last_day + delta).isoformat(),
-                },
-                "reason": reason,
-            },
-        )
-        for subscription in locked
-    )
+
+    def moved(day: date) -> dict:
+        return {"from": day.isoformat(), "to": (day + delta).isoformat()}
+
+    details = {
+        s.pk: {
+            "days": days,
+            "trial_last_day": moved(s.trial_last_day),
+            "grace_last_day": moved(s.grace_last_day),
+            "reason": reason,
+        }
+        for s in locked
+    }
+    record_events(locked, "trial_extended", by=by, at=now, details=details)
     for subscription in locked:
         subscription.trial_last_day += delta
         subscription.grace_last_day += delta
