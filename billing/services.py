@@ -294,6 +294,15 @@ class PreviewedInvoice:
     draft: InvoiceDraft
 
 
+@dataclass
+class PreviewLedger:
+    """What a preview has issued so far, for the jobs after it in the same preview: a real run's renewal job
+    issues a period and spends credit before the cancellation job runs."""
+
+    issued: set[tuple[int, int]] = field(default_factory=set)  # (subscription id, period index)
+    credit_spent: dict[int, int] = field(default_factory=dict)  # customer id -> KRW
+
+
 def invoice_preview_many(
     *,
     subscriptions: Sequence,
@@ -301,21 +310,33 @@ def invoice_preview_many(
     members: Mapping[int, int],
     cancellations: Mapping[int, date] | None = None,
     finals: Mapping[int, tuple[date, PenaltyBreakdown | None]] | None = None,
+    ledger: PreviewLedger | None = None,
 ) -> list[PreviewedInvoice]:
     """The invoices ``invoice_issue_many`` would issue with these arguments, by the same walk
     (``invoice_plan_many``) and the same spending of credit, read without a lock, writing nothing (SPEC 11:
-    the dry-run preview). In a bounded number of queries."""
+    the dry-run preview). In a bounded number of queries.
+
+    ``ledger`` carries what the preview's earlier calls issued: those periods count as issued (as the walk
+    treats an invoice found), and the credit they spent is gone; the call adds its own to it.
+    """
+    ledger = ledger if ledger is not None else PreviewLedger()
     _result, planned = invoice_plan_many(
         subscriptions=subscriptions, now=now, members=members, cancellations=cancellations, finals=finals
     )
+    planned = [item for item in planned if (item.subscription.pk, item.period.index) not in ledger.issued]
     if not planned:
         return []
     owing = {item.subscription.customer_id for item in planned if item.probe.totals.subtotal > 0}
     balances = credit_balances(owing) if owing else {}
-    return [
-        PreviewedInvoice(subscription_id=item.subscription.pk, draft=draft)
-        for item, draft in _spend_credit(planned, balances=balances, vat_rate=vat_rate())
-    ]
+    for customer_id in balances:
+        balances[customer_id] -= ledger.credit_spent.get(customer_id, 0)
+    previewed = []
+    for item, draft in _spend_credit(planned, balances=balances, vat_rate=vat_rate()):
+        ledger.issued.add((item.subscription.pk, item.period.index))
+        customer_id = item.subscription.customer_id
+        ledger.credit_spent[customer_id] = ledger.credit_spent.get(customer_id, 0) + draft.totals.credit_applied
+        previewed.append(PreviewedInvoice(subscription_id=item.subscription.pk, draft=draft))
+    return previewed
 
 
 def _store(planned: list[_Planned], *, issued_on: date, vat_rate: Fraction) -> list[Invoice]:

@@ -21,6 +21,7 @@ from billing.invoices import InvoiceDraft
 from billing.models import ContractType, Invoice, RateSegment
 from billing.money import format_won
 from billing.periods import period_containing, term_from
+from billing.services import PreviewLedger
 from works_console.dates import ONE_DAY, kst_date
 
 from .lifecycle import ACTIVATE_CONVERSIONS, EXECUTE_CANCELLATIONS, EXPIRE_TRIALS, JOBS, RENEW, SEND_REMINDERS
@@ -120,7 +121,7 @@ def _pending(subscriptions: list[Subscription], kind: str, today: date) -> dict[
     return {row.subscription_id: row for row in rows.order_by("-id")}
 
 
-def _conversions(rows: list[Subscription], today: date, now: datetime) -> Iterator[PreviewItem]:
+def _conversions(rows: list[Subscription], today: date, now: datetime, ledger: PreviewLedger) -> Iterator[PreviewItem]:
     reservations = _pending(rows, Reservation.Kind.CONVERSION, today)
     annual = [
         row for row in rows if row.pk in reservations and reservations[row.pk].contract_type == ContractType.ANNUAL
@@ -173,9 +174,9 @@ def _renewal(subscription: Subscription, today: date) -> str:
     return f"switches to monthly {subscription.plan.name} at {price} per user from {starts_on}"
 
 
-def _renewals(rows: list[Subscription], today: date, now: datetime) -> Iterator[PreviewItem]:
+def _renewals(rows: list[Subscription], today: date, now: datetime, ledger: PreviewLedger) -> Iterator[PreviewItem]:
     invoices: dict[int, list[InvoiceDraft]] = {}
-    for previewed in preview_invoices(rows, now=now):
+    for previewed in preview_invoices(rows, now=now, ledger=ledger):
         invoices.setdefault(previewed.subscription_id, []).append(previewed.draft)
     for row in rows:
         ends = row.term_end < today and row.effective_renewal_option == RenewalOption.DO_NOT_RENEW
@@ -184,7 +185,9 @@ def _renewals(rows: list[Subscription], today: date, now: datetime) -> Iterator[
         )
 
 
-def _cancellations(rows: list[Subscription], today: date, now: datetime) -> Iterator[PreviewItem]:
+def _cancellations(
+    rows: list[Subscription], today: date, now: datetime, ledger: PreviewLedger
+) -> Iterator[PreviewItem]:
     reservations = _pending(rows, Reservation.Kind.CANCELLATION, today)
     due = [row for row in rows if row.pk in reservations and row.status != Status.TERMINATED]
     annual = [row.pk for row in due if penalty_applies(row)]
@@ -204,7 +207,7 @@ def _cancellations(rows: list[Subscription], today: date, now: datetime) -> Iter
     invoices: dict[int, list[InvoiceDraft]] = {}
     active = [row for row in due if row.status == Status.ACTIVE]
     if active:
-        for previewed in preview_invoices(active, now=now, finals=finals):
+        for previewed in preview_invoices(active, now=now, finals=finals, ledger=ledger):
             invoices.setdefault(previewed.subscription_id, []).append(previewed.draft)
     for row in due:
         on = reservations[row.pk].effective_on
@@ -220,7 +223,7 @@ def _cancellations(rows: list[Subscription], today: date, now: datetime) -> Iter
 
 
 def _trial_expiry(step: Step):
-    def describe(rows: list[Subscription], today: date, now: datetime) -> Iterator[PreviewItem]:
+    def describe(rows: list[Subscription], today: date, now: datetime, ledger: PreviewLedger) -> Iterator[PreviewItem]:
         for row in rows:
             summary = step.describe(row, today).split(": ", 1)[-1]
             yield PreviewItem(step.name, row.pk, row.name, summary, ends=row.status == Status.SUSPENDED)
@@ -229,7 +232,7 @@ def _trial_expiry(step: Step):
 
 
 def _reminders(step: Step):
-    def describe(rows: list, today: date, now: datetime) -> Iterator[PreviewItem]:
+    def describe(rows: list, today: date, now: datetime, ledger: PreviewLedger) -> Iterator[PreviewItem]:
         for row in rows:
             subscription_id = row.subscription_id if isinstance(row, Invoice) else row.pk
             name = row.subscription.name if isinstance(row, Invoice) else row.name
@@ -265,18 +268,20 @@ def preview_lifecycle(
 
     ``limit`` caps the items kept per job for display; the totals count every item. Reads only. As in a real
     run, a service that a job stops (a cancellation, a grace period over, "Do not renew") is left alone by the
-    jobs after it: no reminder of a cancellation that has just been carried out.
+    jobs after it (no reminder of a cancellation that has just been carried out), and a period the renewal job
+    invoices is not invoiced again by the cancellation job, which finds the credit that is left.
     """
     today = kst_date(now)
     previews = []
     ended: set[int] = set()
+    ledger = PreviewLedger()  # the invoices and credit of the jobs before, as a real run leaves them
     for job in jobs or list(JOBS):
         preview = JobPreview(job=job)
         ending: set[int] = set()
         for step in JOBS[job]:
             describe = _describers(job, step)
             for rows in _due_chunks(step, today, chunk_size):
-                for item in describe(rows, today, now):
+                for item in describe(rows, today, now, ledger):
                     if item.subscription_id in ended:
                         continue
                     preview.add(item, limit=limit)

@@ -11,7 +11,13 @@ from typing import Any
 
 from billing.periods import period_bounds
 from billing.pricing import PenaltyBreakdown
-from billing.services import IssuedInvoices, PreviewedInvoice, invoice_issue_many, invoice_preview_many
+from billing.services import (
+    IssuedInvoices,
+    PreviewedInvoice,
+    PreviewLedger,
+    invoice_issue_many,
+    invoice_preview_many,
+)
 from workspaces.selectors import member_counts
 
 from ..models import Reservation, Subscription
@@ -62,11 +68,13 @@ def preview_invoices(
     *,
     now: datetime,
     finals: Mapping[int, tuple[date, PenaltyBreakdown | None]] | None = None,
+    ledger: PreviewLedger | None = None,
 ) -> list[PreviewedInvoice]:
     """The invoices ``issue_invoices`` would issue for these subscriptions as of ``now``, with the same facts
-    and billing's same walk, read without a lock and writing nothing (SPEC 11: the dry-run preview)."""
+    and billing's same walk, read without a lock and writing nothing (SPEC 11: the dry-run preview); ``ledger``
+    carries what the preview's earlier jobs issued."""
     paid, facts = _billing_facts(subscriptions, finals=finals or {}, cancellations=None)
-    return invoice_preview_many(subscriptions=paid, now=now, **facts) if paid else []
+    return invoice_preview_many(subscriptions=paid, now=now, ledger=ledger, **facts) if paid else []
 
 
 def issue_invoices(

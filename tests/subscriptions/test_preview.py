@@ -87,6 +87,11 @@ def invoice_facts(drafts_or_invoices) -> list[tuple]:
 
 
 def test_the_previews_amounts_are_the_invoices_the_real_run_then_issues(business):
+    # Its periods 0 and 1 are invoiced by the renewal job, settled by credit, before the cancellation job bills
+    # the final invoice with what credit is left (none): each invoice once, the credit spent once.
+    closing = ActiveSubscriptionFactory(name="closing")
+    ReservationFactory(subscription=closing, effective_on=date(2027, 3, 1))
+    CreditGrantFactory(customer=closing.customer, amount=60_000)
     with time_machine.travel(BEFORE, tick=False):
         preview = preview_lifecycle(now=AT)
     previewed = sorted(
@@ -122,8 +127,13 @@ def test_the_previews_amounts_are_the_invoices_the_real_run_then_issues(business
         )
         for invoice in Invoice.objects.all()
     )
-    assert len(previewed) == 5
+    assert len(previewed) == 8
     assert previewed == issued
+    assert [facts[-1] for facts in previewed if facts[0] == closing.pk] == [
+        (50_000, 50_000, 0, 0),
+        (50_000, 10_000, 4_000, 44_000),
+        (75_000, 0, 7_500, 82_500),
+    ]
     sent = sorted(ReminderSent.objects.exclude(kind="invoice_issued").values_list("subscription_id", "kind"))
     assert previewed_reminders == sent
 
