@@ -12,7 +12,7 @@ from datetime import date, datetime
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -213,30 +213,25 @@ def offered_actions(subscription: Subscription) -> list[OperatorAction]:
 def action_view(model_admin, request: HttpRequest, object_id: str, slug: str) -> HttpResponse:
     ensure_operator(request)
     action = ACTIONS.get(slug)
+    if action is None:
+        raise Http404
     subscription = get_object_or_404(
         Subscription.objects.select_related("plan", "workspace", "customer"), pk=object_id
     )
-    if action is None:
-        raise PermissionDenied
     change_url = reverse("admin:subscriptions_subscription_change", args=[subscription.pk])
     now = timezone.now()  # the clock, read once at the edge
-    today = kst_date(now)
-    pending = pending_reservations(subscription)
-    kwargs = {"subscription": subscription, "today": today, "pending": pending}
+    kwargs = {"subscription": subscription, "today": kst_date(now), "pending": pending_reservations(subscription)}
+    data = request.POST if request.method == "POST" else None
     context: dict = {}
     if action.slug == "cancel":
-        # "Show penalty" sends the form by GET: the page shows the penalty for the date typed.
-        shown_date = _parse_iso(request.GET.get("cancellation_date", "")) if request.method == "GET" else None
-        if request.method == "POST":
-            shown_date = _parse_iso(request.POST.get("cancellation_date", ""))
+        # "Show penalty" sends the form by GET: the page shows the penalty for the date typed (SPEC 5.5).
+        shown_date = _parse_iso((data or request.GET).get("cancellation_date", ""))
         shown = {"cancellation_date": shown_date, "reason": request.GET.get("reason", "")} if shown_date else None
-        form = action.form(request.POST if request.method == "POST" else None, shown=shown, **kwargs)
-        first, last = form.first, form.last
-        context.update(
-            _penalty_context(subscription, shown_date or form.initial["cancellation_date"], first=first, last=last)
-        )
+        form = action.form(data, shown=shown, **kwargs)
+        on = shown_date or form.initial["cancellation_date"]
+        context.update(_penalty_context(subscription, on, first=form.first, last=form.last))
     else:
-        form = action.form(request.POST if request.method == "POST" else None, **kwargs)
+        form = action.form(data, **kwargs)
     if request.method == "POST" and form.is_valid():
         try:
             message = action.perform(form, subscription, operator_actor(request.user), now)
