@@ -411,3 +411,51 @@ def test_the_subscription_page_lists_its_invoices_with_amounts_in_won(admin_clie
 
     assert invoice.public_id in html
     assert "₩3,960" in html
+
+
+@time_machine.travel(kst(2026, 12, 20), tick=False)
+def test_cancel_on_behalf_on_a_later_date_reserves_it_with_the_reason(admin_client, admin_user):
+    admin_client.force_login(admin_user)  # a session of the travelled-to day
+    trial = TrialSubscriptionFactory()
+
+    response = admin_client.post(act_url(trial, "cancel"), {"cancellation_date": "2026-12-28", "reason": "Moving"})
+
+    assert response.status_code == 302
+    assert list(trial.reservations.values_list("kind", "state", "effective_on")) == [
+        ("cancellation", "pending", date(2026, 12, 28))
+    ]
+    assert operator_events(trial) == [("cancellation_reserved", admin_user.email, "Moving")]
+
+
+@time_machine.travel(kst(2026, 12, 27), tick=False)
+def test_bulk_resend_sends_each_subscriptions_latest_reminder(
+    admin_client, admin_user, django_capture_on_commit_callbacks
+):
+    admin_client.force_login(admin_user)  # a session of the travelled-to day
+    trials = [TrialSubscriptionFactory(), TrialSubscriptionFactory()]
+    for trial in trials:
+        ReminderSent.objects.create(
+            subscription=trial, kind="trial_ends_in_7_days", key="2026-12-30", sent_at=kst(2026, 12, 23, 9)
+        )
+        ReminderSent.objects.create(
+            subscription=trial, kind="trial_ends_in_3_days", key="2026-12-30", sent_at=kst(2026, 12, 27, 9)
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:subscriptions_subscription_changelist"),
+            {
+                "action": "resend_reminders",
+                "_selected_action": [trial.pk for trial in trials],
+                "confirm": "yes",
+                "reason": "Mail outage",
+            },
+        )
+
+    assert response.status_code == 302
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(trial.customer.email for trial in trials)
+    events = LifecycleEvent.objects.filter(kind="reminder_resent").order_by("subscription_id")
+    assert [(event.details["reminder"], event.details["reason"]) for event in events] == [
+        ("trial_ends_in_3_days", "Mail outage"),
+        ("trial_ends_in_3_days", "Mail outage"),
+    ]
