@@ -15,17 +15,24 @@ from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.models import ContractType, Plan
 from billing.periods import ONE_DAY
 from billing.selectors import workspace_member_count
+from works_console.confirm import Confirmation, is_confirmed
 from works_console.dates import kst_date
+from workspaces.decorators import current_member, works_logout
+from workspaces.selectors import member_access_error
 
+from . import confirmations
 from .action_forms import (
     CancelForm,
     ConvertForm,
@@ -76,6 +83,11 @@ def _add_service_error(form: Form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+def _confirm(request: HttpRequest, confirmation: Confirmation) -> HttpResponse:
+    """The confirmation page of a one-click action posted without ``confirmed=1`` (works_console/confirm.py)."""
+    return confirmation.page(request, template="confirm.html", back_url=reverse(MY_PRODUCT))
 
 
 def _now() -> datetime:
@@ -165,6 +177,8 @@ def convert(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def withdraw_conversion(request: HttpRequest, public_id: str) -> HttpResponse:
     subscription = _subscription_for(request, public_id)
+    if not is_confirmed(request):
+        return _confirm(request, confirmations.withdraw_conversion(subscription))
     try:
         subscription_withdraw_conversion(subscription=subscription, by=customer_actor(request.user), now=_now())
     except ValidationError as error:
@@ -444,9 +458,33 @@ def cancel_penalty(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def withdraw_cancellation(request: HttpRequest, public_id: str) -> HttpResponse:
     subscription = _subscription_for(request, public_id)
+    if not is_confirmed(request):
+        return _confirm(request, confirmations.withdraw_cancellation(subscription))
     try:
         subscription_withdraw_cancellation(subscription=subscription, by=customer_actor(request.user), now=_now())
     except ValidationError as error:
         return _refuse(request, " ".join(error.messages))
     messages.success(request, _("The reserved cancellation of %(name)s is withdrawn.") % {"name": subscription.name})
     return redirect(MY_PRODUCT)
+
+
+# --- NAVER WORKS Admin of this card (SPEC 7.1) ----------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_GET
+def open_admin(request: HttpRequest, public_id: str) -> HttpResponse:
+    """`Go to NAVER WORKS Admin` on a card opens that card's workspace, never the one of another card.
+
+    Its admin home when the open admin session belongs to it; otherwise the login page with the card's
+    `Account ID` pre-filled, after ending an admin session of another workspace.
+    """
+    subscription = _subscription_for(request, public_id)
+    if subscription.workspace is None or Action.ADMIN_LOGIN not in allowed_actions(subscription):
+        return _refuse(request)
+    member = current_member(request)
+    if member is not None and member.workspace_id == subscription.workspace_id and member_access_error(member) is None:
+        return redirect("workspaces:home")
+    works_logout(request)
+    return redirect(f"{reverse('workspaces:login')}?{urlencode({'account_id': subscription.admin_account_id})}")

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -24,10 +25,12 @@ from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 
 from subscriptions.models import Subscription
+from works_console.confirm import is_confirmed
 
-from . import services
+from . import confirmations, services
 from .decorators import current_member, works_login, works_logout, works_member_required
 from .forms import (
+    ACCOUNT_ID_MAX_LENGTH,
     CompanyForm,
     GroupMemberForm,
     MemberAddForm,
@@ -38,6 +41,7 @@ from .forms import (
 )
 from .models import AccountType, Member, OrgUnit, WorkGroup, Workspace
 from .selectors import admin_overview, member_access_error
+from .validators import unicode_name
 
 # --- Login (SPEC 7.1) -----------------------------------------------------------------------------------------
 
@@ -90,7 +94,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if member is not None and member_access_error(member) is None:
         return redirect("workspaces:home")
     if request.method != "POST":
-        return render(request, "workspaces/login.html", {"form": WorksLoginForm()})
+        # `Go to NAVER WORKS Admin` (open_workspace) pre-fills the card's account ID.
+        account_id = request.GET.get("account_id", "")[:ACCOUNT_ID_MAX_LENGTH]
+        form = WorksLoginForm(initial={"account_id": unicode_name(account_id)} if account_id else None)
+        return render(request, "workspaces/login.html", {"form": form})
 
     form = WorksLoginForm(request.POST)
     account_id = _normalized_account_id(request)
@@ -217,6 +224,18 @@ def member_add(request: HttpRequest) -> HttpResponse:
     return _render_home(request, member_form=form)
 
 
+def _confirm(request: HttpRequest, confirmation, *, fields: dict[str, str] | None = None) -> HttpResponse:
+    """The confirmation page of a destructive action posted without ``confirmed=1`` (works_console/confirm.py)."""
+    member: Member = request.works_member
+    return confirmation.page(
+        request,
+        template="workspaces/confirm.html",
+        back_url=reverse("workspaces:home"),
+        fields=fields,
+        context={"member": member, "workspace": member.workspace},
+    )
+
+
 def _run(request: HttpRequest, action, success_message: str) -> HttpResponse:
     """Run a service that has no form; a refusal becomes an error message on the home page."""
     try:
@@ -235,6 +254,8 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
     target = get_object_or_404(
         Member.objects.select_related("workspace"), pk=member_id, workspace=request.works_member.workspace
     )
+    if not is_confirmed(request):
+        return _confirm(request, confirmations.member_remove(target))
     return _run(
         request,
         lambda: services.member_remove(member=target, now=timezone.now()),
@@ -264,6 +285,8 @@ def unit_remove(request: HttpRequest, unit_id: int) -> HttpResponse:
     unit = get_object_or_404(
         OrgUnit.objects.select_related("workspace"), pk=unit_id, workspace=request.works_member.workspace
     )
+    if not is_confirmed(request):
+        return _confirm(request, confirmations.unit_remove(unit))
     return _run(
         request, lambda: services.org_unit_remove(org_unit=unit), _("Unit “%(name)s” removed.") % {"name": unit.name}
     )
@@ -295,6 +318,8 @@ def _group(request: HttpRequest, group_id: int) -> WorkGroup:
 @works_member_required
 def group_remove(request: HttpRequest, group_id: int) -> HttpResponse:
     group = _group(request, group_id)
+    if not is_confirmed(request):
+        return _confirm(request, confirmations.group_remove(group))
     return _run(
         request,
         lambda: services.work_group_remove(work_group=group),
@@ -338,6 +363,10 @@ def group_member_remove(request: HttpRequest, group_id: int, member_id: int) -> 
 def rename(request: HttpRequest) -> HttpResponse:
     workspace = request.works_member.workspace
     form = RenameForm(request.POST)
+    if form.is_valid() and not is_confirmed(request):
+        return _confirm(
+            request, confirmations.rename(), fields={form.add_prefix("new_name"): form.cleaned_data["new_name"]}
+        )
     if form.is_valid():
         try:
             renamed = services.workspace_rename(

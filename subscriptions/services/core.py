@@ -1,12 +1,13 @@
 """What every subscription service shares: the lock, the transition table, the event log (SPEC 4, 6)."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from billing.models import ContractType
+from billing.models import ContractType, Plan
 from subscriptions.models import (
     ALLOWED,
     TRANSITIONS,
@@ -88,14 +89,31 @@ def pending_reservation(subscription: Subscription, kind: str) -> Reservation | 
     return pending_reservations(subscription).get(kind)
 
 
-def allowed_actions(subscription: Subscription, *, pending: dict[str, Reservation] | None = None) -> frozenset[str]:
-    """The customer actions valid now: the state's table (ALLOWED) narrowed by the reservations (SPEC 5).
+def top_offered_tier() -> int | None:
+    """The highest tier of the plans offered now (None when none is): an upgrade needs a plan above its own."""
+    return Plan.objects.filter(is_active=True).aggregate(top=Max("tier"))["top"]
 
-    Views, templates (which buttons show) and services (what is accepted) all ask this one function.
+
+def allowed_actions(
+    subscription: Subscription,
+    *,
+    pending: dict[str, Reservation] | None = None,
+    top_tier: int | None | Literal["unknown"] = "unknown",
+) -> frozenset[str]:
+    """The customer actions valid now: the state's table (ALLOWED) narrowed by the reservations (SPEC 5) and by
+    the catalog: no `Upgrade` without an offered plan of a higher tier (issue 12).
+
+    Views, templates (which buttons show) and services (what is accepted) all ask this one function. A page
+    showing many subscriptions passes `top_tier` (top_offered_tier()) once instead of one query per row.
     """
     if pending is None:
         pending = pending_reservations(subscription)
     actions = set(ALLOWED[subscription.status])
+    if Action.UPGRADE in actions:
+        if top_tier == "unknown":
+            top_tier = top_offered_tier()
+        if top_tier is None or top_tier <= subscription.plan.tier:
+            actions.discard(Action.UPGRADE)
     if Action.CHANGE_RENEWAL in actions and subscription.contract_type == ContractType.ANNUAL:
         # SPEC 3: annual licences can be increased at any time of a running term (reduced only at renewal).
         actions.add(Action.ADD_LICENCES)
