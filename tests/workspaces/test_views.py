@@ -691,7 +691,7 @@ def test_a_unicode_domain_shows_in_unicode_with_the_ascii_form_for_dns(works_log
 
     assert "Publish this TXT record at 例え.jp with your DNS provider, then verify." in html
     assert '<code class="txt-value" data-dns-name>xn--r8jz45g.jp</code>' in html
-    assert '<span class="workspace-name text-truncate">· 例え.jp</span>' in html
+    assert '<span class="workspace-name text-truncate d-none d-sm-inline">· 例え.jp</span>' in html
     assert "admin@例え.jp" in html
 
 
