@@ -202,7 +202,7 @@ def subscription_card(subscription: Subscription, *, today: date, top_tier: int 
         days_left = None
     return SubscriptionCard(
         subscription=subscription,
-        actions=allowed_actions(subscription, pending=pending, top_tier=top_tier),
+        actions=allowed_actions(subscription, pending=pending, top_tier=top_tier, today=today),
         conversion=conversion,
         cancellation=cancellation,
         timeline=subscription_timeline(subscription, conversion=conversion, cancellation=cancellation, today=today),

@@ -1,6 +1,6 @@
 """What every subscription service shares: the lock, the transition table, the event log (SPEC 4, 6)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
@@ -99,9 +99,12 @@ def allowed_actions(
     *,
     pending: dict[str, Reservation] | None = None,
     top_tier: int | None | Literal["unknown"] = "unknown",
+    today: date | None = None,
 ) -> frozenset[str]:
-    """The customer actions valid now: the state's table (ALLOWED) narrowed by the reservations (SPEC 5) and by
-    the catalog: no `Upgrade` without an offered plan of a higher tier (issue 12).
+    """The customer actions valid now: the state's table (ALLOWED) narrowed by the reservations (SPEC 5), by
+    the catalog (no `Upgrade` without an offered plan of a higher tier) and, given `today` (KST), by the term:
+    once it has ended and until the renewal job has applied its renewal option, no contract change can be
+    saved, so none is offered (issue 12).
 
     Views, templates (which buttons show) and services (what is accepted) all ask this one function. A page
     showing many subscriptions passes `top_tier` (top_offered_tier()) once instead of one query per row.
@@ -114,6 +117,8 @@ def allowed_actions(
             top_tier = top_offered_tier()
         if top_tier is None or top_tier <= subscription.plan.tier:
             actions.discard(Action.UPGRADE)
+    if today is not None and subscription.term_end is not None and today > subscription.term_end:
+        actions -= {Action.CHANGE_RENEWAL, Action.UPGRADE, Action.ADD_LICENCES}
     if Action.CHANGE_RENEWAL in actions and subscription.contract_type == ContractType.ANNUAL:
         # SPEC 3: annual licences can be increased at any time of a running term (reduced only at renewal).
         actions.add(Action.ADD_LICENCES)

@@ -185,6 +185,14 @@ def test_a_domain_card_labels_the_name_as_a_domain(customer, customer_client):
             id="active-premium-no-higher-tier",
         ),
         pytest.param(
+            # The term ended yesterday and the renewal job has not run yet: no contract change can be saved.
+            lambda customer: ActiveSubscriptionFactory(
+                customer=customer, applied_on=date(2025, 11, 20), paid_start=date(2025, 12, 2)
+            ),
+            ["Go to NAVER WORKS Admin", "Export data", "Cancel subscription"],
+            id="active-term-ended-awaiting-renewal",
+        ),
+        pytest.param(
             lambda customer: TrialSubscriptionFactory(customer=customer, plan_code="premium"),
             ["Convert to paid", "Go to NAVER WORKS Admin", "Export data", "Cancel subscription"],
             id="trial-premium-no-higher-tier",
