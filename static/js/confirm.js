@@ -25,31 +25,26 @@
         </div>
       </div>`;
     document.body.append(element);
+    // Confirming posts at once (not after the fade-out: a hide asked during the fade-in would be ignored).
     element.querySelector("[data-confirm-ok]").addEventListener("click", () => {
+      if (!pending || confirmed) return;
       confirmed = true;
-      bootstrap.Modal.getInstance(element).hide();
+      const { form, submitter } = pending;
+      const hidden = (name, value) => {
+        const input = document.createElement("input");
+        input.type = "hidden";
+        input.name = name;
+        input.value = value;
+        form.append(input);
+      };
+      hidden("confirmed", "1");
+      if (submitter && submitter.name) hidden(submitter.name, submitter.value);
+      form.submit();
     });
     element.addEventListener("shown.bs.modal", () => element.querySelector("[data-confirm-ok]").focus());
     element.addEventListener("hidden.bs.modal", () => {
-      const { form, submitter } = pending;
-      pending = null;
-      if (confirmed) {
-        const input = document.createElement("input");
-        input.type = "hidden";
-        input.name = "confirmed";
-        input.value = "1";
-        form.append(input);
-        if (submitter && submitter.name) {
-          const named = document.createElement("input");
-          named.type = "hidden";
-          named.name = submitter.name;
-          named.value = submitter.value;
-          form.append(named);
-        }
-        form.submit();
-      } else if (submitter) {
-        submitter.focus();
-      }
+      if (!confirmed && pending && pending.submitter) pending.submitter.focus();
+      if (!confirmed) pending = null;
     });
     return element;
   };
