@@ -31,6 +31,7 @@ from works_console.confirm import Confirmation, is_confirmed
 from works_console.dates import kst_date
 from workspaces.decorators import current_member, works_logout
 from workspaces.selectors import member_access_error
+from workspaces.validators import unicode_name
 
 from . import confirmations
 from .action_forms import (
@@ -184,7 +185,8 @@ def withdraw_conversion(request: HttpRequest, public_id: str) -> HttpResponse:
     except ValidationError as error:
         return _refuse(request, " ".join(error.messages))
     messages.success(
-        request, _("The reserved paid conversion of %(name)s is withdrawn.") % {"name": subscription.name}
+        request,
+        _("The reserved paid conversion of %(name)s is withdrawn.") % {"name": unicode_name(subscription.name)},
     )
     return redirect(MY_PRODUCT)
 
@@ -228,7 +230,10 @@ def change_renewal(request: HttpRequest, public_id: str) -> HttpResponse:
             messages.success(
                 request,
                 _("The renewal option of %(name)s is now: %(option)s.")
-                % {"name": subscription.name, "option": RenewalOption(form.cleaned_data["option"]).label},
+                % {
+                    "name": unicode_name(subscription.name),
+                    "option": RenewalOption(form.cleaned_data["option"]).label,
+                },
             )
             return redirect(MY_PRODUCT)
     return render(request, "subscriptions/actions/renewal.html", context)
@@ -298,7 +303,8 @@ class UpgradeWizard(SessionWizard):
             return _refuse(self.request, " ".join(error.messages))
         messages.success(
             self.request,
-            _("%(name)s is upgraded to %(plan)s from today.") % {"name": self.subscription.name, "plan": plan.name},
+            _("%(name)s is upgraded to %(plan)s from today.")
+            % {"name": unicode_name(self.subscription.name), "plan": plan.name},
         )
         return redirect(MY_PRODUCT)
 
@@ -327,7 +333,7 @@ def increase_licences(request: HttpRequest, public_id: str) -> HttpResponse:
             messages.success(
                 request,
                 _("%(name)s now has %(licences)d licences.")
-                % {"name": subscription.name, "licences": form.cleaned_data["licences"]},
+                % {"name": unicode_name(subscription.name), "licences": form.cleaned_data["licences"]},
             )
             return redirect(MY_PRODUCT)
     return render(request, "subscriptions/actions/licences.html", {"subscription": subscription, "form": form})
@@ -414,13 +420,13 @@ def cancel(request: HttpRequest, public_id: str) -> HttpResponse:
                     messages.success(
                         request,
                         _("%(name)s is cancelled: the service has stopped and its data is deleted.")
-                        % {"name": subscription.name},
+                        % {"name": unicode_name(subscription.name)},
                     )
                 else:
                     messages.success(
                         request,
                         _("The cancellation of %(name)s is reserved for %(date)s. You can withdraw it until then.")
-                        % {"name": subscription.name, "date": on.isoformat()},
+                        % {"name": unicode_name(subscription.name), "date": on.isoformat()},
                     )
                 return redirect(MY_PRODUCT)
         shown_date = form.cleaned_data.get("cancellation_date") if hasattr(form, "cleaned_data") else None
@@ -464,7 +470,9 @@ def withdraw_cancellation(request: HttpRequest, public_id: str) -> HttpResponse:
         subscription_withdraw_cancellation(subscription=subscription, by=customer_actor(request.user), now=_now())
     except ValidationError as error:
         return _refuse(request, " ".join(error.messages))
-    messages.success(request, _("The reserved cancellation of %(name)s is withdrawn.") % {"name": subscription.name})
+    messages.success(
+        request, _("The reserved cancellation of %(name)s is withdrawn.") % {"name": unicode_name(subscription.name)}
+    )
     return redirect(MY_PRODUCT)
 
 

@@ -219,7 +219,9 @@ def member_add(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("Member %(account_id)s added.") % {"account_id": member.account_id})
+            messages.success(
+                request, _("Member %(account_id)s added.") % {"account_id": unicode_name(member.account_id)}
+            )
             return redirect("workspaces:home")
     return _render_home(request, member_form=form)
 
@@ -259,7 +261,7 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
     return _run(
         request,
         lambda: services.member_remove(member=target, now=timezone.now()),
-        _("Member %(account_id)s removed.") % {"account_id": target.account_id},
+        _("Member %(account_id)s removed.") % {"account_id": unicode_name(target.account_id)},
     )
 
 
@@ -339,7 +341,7 @@ def group_member_add(request: HttpRequest, group_id: int) -> HttpResponse:
     return _run(
         request,
         lambda: services.work_group_add_member(work_group=group, member=target),
-        _("%(account_id)s added to “%(name)s”.") % {"account_id": target.account_id, "name": group.name},
+        _("%(account_id)s added to “%(name)s”.") % {"account_id": unicode_name(target.account_id), "name": group.name},
     )
 
 
@@ -351,7 +353,8 @@ def group_member_remove(request: HttpRequest, group_id: int, member_id: int) -> 
     return _run(
         request,
         lambda: services.work_group_remove_member(work_group=group, member=target),
-        _("%(account_id)s removed from “%(name)s”.") % {"account_id": target.account_id, "name": group.name},
+        _("%(account_id)s removed from “%(name)s”.")
+        % {"account_id": unicode_name(target.account_id), "name": group.name},
     )
 
 
@@ -391,7 +394,8 @@ def verify_domain(request: HttpRequest) -> HttpResponse:
     return _run(
         request,
         lambda: services.workspace_verify_domain(workspace=workspace, now=timezone.now()),
-        _("The domain %(domain)s is verified. Every member can log in now.") % {"domain": workspace.name},
+        _("The domain %(domain)s is verified. Every member can log in now.")
+        % {"domain": unicode_name(workspace.name)},
     )
 
 
@@ -424,7 +428,7 @@ def customer_export(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.error(
             request,
             _("The data of %(name)s has been deleted for good; there is nothing left to export.")
-            % {"name": subscription.name},
+            % {"name": unicode_name(subscription.name)},
         )
         return redirect("subscriptions:my-product")
     return _export_response(subscription.workspace)

@@ -24,7 +24,7 @@ from tests.subscriptions.factories import (
     TrialSubscriptionFactory,
     plan,
 )
-from tests.workspaces.factories import ADMIN_PASSWORD, MemberFactory
+from tests.workspaces.factories import ADMIN_PASSWORD, DomainWorkspaceFactory, MemberFactory
 from workspaces.decorators import SESSION_WORKSPACE_KEY
 
 pytestmark = pytest.mark.django_db
@@ -728,3 +728,17 @@ def test_go_to_admin_of_another_customers_subscription_is_a_404(at):
     response = client.get(url("open-admin", TrialSubscriptionFactory(customer=UserFactory())))
 
     assert response.status_code == 404
+
+
+def test_messages_name_a_unicode_domain_as_people_write_it(at, customer):
+    client = at(2026, 12, 10)
+    domain = TrialSubscriptionFactory(customer=customer, workspace=DomainWorkspaceFactory(name="xn--r8jz45g.jp"))
+    Reservation.objects.create(
+        subscription=domain, kind=Reservation.Kind.CANCELLATION, effective_on=date(2026, 12, 20)
+    )
+
+    confirm = client.post(url("withdraw-cancellation", domain)).content.decode()
+    response = client.post(url("withdraw-cancellation", domain), {"confirmed": "1"})
+
+    assert "Withdraw the reserved cancellation of 例え.jp?" in confirm
+    assert messages_of(response) == ["The reserved cancellation of 例え.jp is withdrawn."]
