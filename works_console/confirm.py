@@ -21,33 +21,6 @@ def is_confirmed(request: HttpRequest) -> bool:
     return request.POST.get(CONFIRMED) == "1"
 
 
-def confirmation_page(
-    request: HttpRequest,
-    *,
-    template: str,
-    title: str,
-    message: str,
-    button: str,
-    back_url: str,
-    fields: dict[str, str] | None = None,
-    context: dict | None = None,
-) -> HttpResponse:
-    """The no-JavaScript confirmation: posts the same fields to the same URL, with ``confirmed=1``."""
-    return render(
-        request,
-        template,
-        {
-            "confirm_title": title,
-            "confirm_message": message,
-            "confirm_button": button,
-            "confirm_action": request.path,
-            "confirm_fields": sorted((fields or {}).items()),
-            "confirm_back_url": back_url,
-            **(context or {}),
-        },
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class Confirmation:
     """The question a destructive action asks: one text for the modal and for the no-JavaScript page."""
@@ -75,13 +48,17 @@ class Confirmation:
         fields: dict[str, str] | None = None,
         context: dict | None = None,
     ) -> HttpResponse:
-        return confirmation_page(
+        """The no-JavaScript confirmation: posts the same fields to the same URL, with ``confirmed=1``."""
+        return render(
             request,
-            template=template,
-            title=self.title,
-            message=self.message,
-            button=self.button,
-            back_url=back_url,
-            fields=fields,
-            context=context,
+            template,
+            {
+                "confirm_title": self.title,
+                "confirm_message": self.message,
+                "confirm_button": self.button,
+                "confirm_action": request.path,
+                "confirm_fields": sorted((fields or {}).items()),
+                "confirm_back_url": back_url,
+                **(context or {}),
+            },
         )
