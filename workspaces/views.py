@@ -25,10 +25,12 @@ from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 
 from subscriptions.models import Subscription
+from subscriptions.services.rename import subscription_rename_workspace
 from works_console.confirm import is_confirmed
 
-from . import confirmations, services
+from . import confirmations, directory, services
 from .decorators import current_member, works_login, works_logout, works_member_required
+from .export import workspace_export_data
 from .forms import (
     ACCOUNT_ID_MAX_LENGTH,
     CompanyForm,
@@ -94,7 +96,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if member is not None and member_access_error(member) is None:
         return redirect("workspaces:home")
     if request.method != "POST":
-        # `Go to NAVER WORKS Admin` (open_workspace) pre-fills the card's account ID.
+        # `Go to NAVER WORKS Admin` (subscriptions.action_views.open_admin) pre-fills the card's account ID.
         account_id = request.GET.get("account_id", "")[:ACCOUNT_ID_MAX_LENGTH]
         form = WorksLoginForm(initial={"account_id": unicode_name(account_id)} if account_id else None)
         return render(request, "workspaces/login.html", {"form": form})
@@ -213,17 +215,30 @@ def company_setup(request: HttpRequest) -> HttpResponse:
 def member_add(request: HttpRequest) -> HttpResponse:
     workspace = request.works_member.workspace
     form = MemberAddForm(request.POST, workspace=workspace)
+    added = _("Member %(account_id)s added.")
+    return _add(request, form, directory.member_add, added, "member_form", workspace=workspace, now=timezone.now())
+
+
+def _add(request: HttpRequest, form, add, done: str, shown_as: str, **arguments) -> HttpResponse:
+    """An add form of the home page: ``add`` on its data, then home with ``done`` (its %(name)s or %(account_id)s
+    filled in from what was added); a refusal is shown at the field it names, on the home page again."""
     if form.is_valid():
         try:
-            member = services.member_add(workspace=workspace, now=timezone.now(), **form.cleaned_data)
+            created = add(**arguments, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request, _("Member %(account_id)s added.") % {"account_id": unicode_name(member.account_id)}
-            )
+            said = {"name": created.name, "account_id": unicode_name(getattr(created, "account_id", ""))}
+            messages.success(request, done % said)
             return redirect("workspaces:home")
-    return _render_home(request, member_form=form)
+    return _render_home(request, **{shown_as: form})
+
+
+def _own(request: HttpRequest, model, pk: int):
+    """A member, unit or group of the signed-in member's workspace, or 404."""
+    return get_object_or_404(
+        model.objects.select_related("workspace"), pk=pk, workspace=request.works_member.workspace
+    )
 
 
 def _confirm(request: HttpRequest, confirmation, *, fields: dict[str, str] | None = None) -> HttpResponse:
@@ -253,16 +268,11 @@ def _run(request: HttpRequest, action, success_message: str) -> HttpResponse:
 @require_POST
 @works_member_required
 def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
-    target = get_object_or_404(
-        Member.objects.select_related("workspace"), pk=member_id, workspace=request.works_member.workspace
-    )
+    target = _own(request, Member, member_id)
     if not is_confirmed(request):
         return _confirm(request, confirmations.member_remove(target))
-    return _run(
-        request,
-        lambda: services.member_remove(member=target, now=timezone.now()),
-        _("Member %(account_id)s removed.") % {"account_id": unicode_name(target.account_id)},
-    )
+    done = _("Member %(account_id)s removed.") % {"account_id": unicode_name(target.account_id)}
+    return _run(request, lambda: directory.member_remove(member=target, now=timezone.now()), done)
 
 
 @require_POST
@@ -270,28 +280,17 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
 def unit_add(request: HttpRequest) -> HttpResponse:
     workspace = request.works_member.workspace
     form = OrgUnitAddForm(request.POST, workspace=workspace)
-    if form.is_valid():
-        try:
-            unit = services.org_unit_add(workspace=workspace, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Unit “%(name)s” added.") % {"name": unit.name})
-            return redirect("workspaces:home")
-    return _render_home(request, unit_form=form)
+    return _add(request, form, directory.org_unit_add, _("Unit “%(name)s” added."), "unit_form", workspace=workspace)
 
 
 @require_POST
 @works_member_required
 def unit_remove(request: HttpRequest, unit_id: int) -> HttpResponse:
-    unit = get_object_or_404(
-        OrgUnit.objects.select_related("workspace"), pk=unit_id, workspace=request.works_member.workspace
-    )
+    unit = _own(request, OrgUnit, unit_id)
     if not is_confirmed(request):
         return _confirm(request, confirmations.unit_remove(unit))
-    return _run(
-        request, lambda: services.org_unit_remove(org_unit=unit), _("Unit “%(name)s” removed.") % {"name": unit.name}
-    )
+    done = _("Unit “%(name)s” removed.") % {"name": unit.name}
+    return _run(request, lambda: directory.org_unit_remove(org_unit=unit), done)
 
 
 @require_POST
@@ -299,21 +298,12 @@ def unit_remove(request: HttpRequest, unit_id: int) -> HttpResponse:
 def group_add(request: HttpRequest) -> HttpResponse:
     workspace = request.works_member.workspace
     form = WorkGroupAddForm(request.POST)
-    if form.is_valid():
-        try:
-            group = services.work_group_add(workspace=workspace, name=form.cleaned_data["name"])
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Group “%(name)s” added.") % {"name": group.name})
-            return redirect("workspaces:home")
-    return _render_home(request, group_form=form)
+    added = _("Group “%(name)s” added.")
+    return _add(request, form, directory.work_group_add, added, "group_form", workspace=workspace)
 
 
 def _group(request: HttpRequest, group_id: int) -> WorkGroup:
-    return get_object_or_404(
-        WorkGroup.objects.select_related("workspace"), pk=group_id, workspace=request.works_member.workspace
-    )
+    return _own(request, WorkGroup, group_id)
 
 
 @require_POST
@@ -322,11 +312,8 @@ def group_remove(request: HttpRequest, group_id: int) -> HttpResponse:
     group = _group(request, group_id)
     if not is_confirmed(request):
         return _confirm(request, confirmations.group_remove(group))
-    return _run(
-        request,
-        lambda: services.work_group_remove(work_group=group),
-        _("Group “%(name)s” removed.") % {"name": group.name},
-    )
+    done = _("Group “%(name)s” removed.") % {"name": group.name}
+    return _run(request, lambda: directory.work_group_remove(work_group=group), done)
 
 
 @require_POST
@@ -338,11 +325,11 @@ def group_member_add(request: HttpRequest, group_id: int) -> HttpResponse:
         messages.error(request, _("Choose a member to add to the group “%(name)s”.") % {"name": group.name})
         return redirect("workspaces:home")
     target = form.cleaned_data["member"]
-    return _run(
-        request,
-        lambda: services.work_group_add_member(work_group=group, member=target),
-        _("%(account_id)s added to “%(name)s”.") % {"account_id": unicode_name(target.account_id), "name": group.name},
-    )
+    done = _("%(account_id)s added to “%(name)s”.") % {
+        "account_id": unicode_name(target.account_id),
+        "name": group.name,
+    }
+    return _run(request, lambda: directory.work_group_add_member(work_group=group, member=target), done)
 
 
 @require_POST
@@ -350,12 +337,11 @@ def group_member_add(request: HttpRequest, group_id: int) -> HttpResponse:
 def group_member_remove(request: HttpRequest, group_id: int, member_id: int) -> HttpResponse:
     group = _group(request, group_id)
     target = get_object_or_404(Member.objects.select_related("workspace"), pk=member_id, workspace=group.workspace)
-    return _run(
-        request,
-        lambda: services.work_group_remove_member(work_group=group, member=target),
-        _("%(account_id)s removed from “%(name)s”.")
-        % {"account_id": unicode_name(target.account_id), "name": group.name},
-    )
+    done = _("%(account_id)s removed from “%(name)s”.") % {
+        "account_id": unicode_name(target.account_id),
+        "name": group.name,
+    }
+    return _run(request, lambda: directory.work_group_remove_member(work_group=group, member=target), done)
 
 
 # --- Group name, domain, export (SPEC 7.2, 7.3) ---------------------------------------------------------------
@@ -367,12 +353,11 @@ def rename(request: HttpRequest) -> HttpResponse:
     workspace = request.works_member.workspace
     form = RenameForm(request.POST)
     if form.is_valid() and not is_confirmed(request):
-        return _confirm(
-            request, confirmations.rename(), fields={form.add_prefix("new_name"): form.cleaned_data["new_name"]}
-        )
+        new_name = {form.add_prefix("new_name"): form.cleaned_data["new_name"]}
+        return _confirm(request, confirmations.rename(), fields=new_name)
     if form.is_valid():
         try:
-            renamed = services.workspace_rename(
+            renamed = subscription_rename_workspace(
                 workspace=workspace, new_name=form.cleaned_data["new_name"], now=timezone.now()
             )
         except ValidationError as error:
@@ -391,16 +376,14 @@ def rename(request: HttpRequest) -> HttpResponse:
 @works_member_required
 def verify_domain(request: HttpRequest) -> HttpResponse:
     workspace = request.works_member.workspace
-    return _run(
-        request,
-        lambda: services.workspace_verify_domain(workspace=workspace, now=timezone.now()),
-        _("The domain %(domain)s is verified. Every member can log in now.")
-        % {"domain": unicode_name(workspace.name)},
-    )
+    done = _("The domain %(domain)s is verified. Every member can log in now.") % {
+        "domain": unicode_name(workspace.name)
+    }
+    return _run(request, lambda: services.workspace_verify_domain(workspace=workspace, now=timezone.now()), done)
 
 
 def _export_response(workspace: Workspace) -> HttpResponse:
-    data = services.workspace_export_data(workspace=workspace, now=timezone.now())
+    data = workspace_export_data(workspace=workspace, now=timezone.now())
     response = HttpResponse(
         json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
         content_type="application/json; charset=utf-8",
@@ -428,7 +411,7 @@ def customer_export(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.error(
             request,
             _("The data of %(name)s has been deleted for good; there is nothing left to export.")
-            % {"name": unicode_name(subscription.name)},
+            % {"name": subscription.name},
         )
         return redirect("subscriptions:my-product")
     return _export_response(subscription.workspace)
