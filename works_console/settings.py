@@ -117,6 +117,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# Password reset (SPEC 8): the link works once and for one hour; requests are throttled like the login, per
+# address asked about and per client (django-ratelimit, in the shared cache).
+PASSWORD_RESET_TIMEOUT = 3600
+PASSWORD_RESET_RATE_PER_EMAIL = env.str("PASSWORD_RESET_RATE_PER_EMAIL", default="5/15m")
+PASSWORD_RESET_RATE_PER_CLIENT = env.str("PASSWORD_RESET_RATE_PER_CLIENT", default="20/15m")
 
 # SPEC 2: English by default, Japanese and Korean shipped; calendar dates are KST, instants UTC.
 LANGUAGE_CODE = "en"
