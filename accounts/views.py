@@ -79,7 +79,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 # --- password reset (SPEC 8) ---------------------------------------------------------------------------------
 
-PASSWORD_RESET_GROUP = "accounts.password_reset"
+RESET_RATELIMIT_GROUP = "accounts.password_reset"
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -97,7 +97,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         email = (request.POST.get("email") or "").strip().lower()
         limited_by_email = is_ratelimited(
             request,
-            group=PASSWORD_RESET_GROUP,
+            group=RESET_RATELIMIT_GROUP,
             key=lambda _group, _request: f"email:{email}",
             rate=settings.PASSWORD_RESET_RATE_PER_EMAIL,
             method="POST",
@@ -105,7 +105,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         )
         limited_by_client = is_ratelimited(
             request,
-            group=PASSWORD_RESET_GROUP,
+            group=RESET_RATELIMIT_GROUP,
             key="ip",
             rate=settings.PASSWORD_RESET_RATE_PER_CLIENT,
             method="POST",
