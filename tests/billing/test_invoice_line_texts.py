@@ -1,0 +1,99 @@
+"""Invoice line texts in the reader's language, rendered from the stored facts (issue 12 point 6)."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from billing.models import InvoiceLine
+from tests.subscriptions.factories import InvoiceFactory, plan
+
+pytestmark = pytest.mark.django_db
+
+
+def usage_line(invoice, **facts) -> InvoiceLine:
+    basic = plan("basic")
+    return InvoiceLine.objects.create(
+        invoice=invoice,
+        kind=InvoiceLine.Kind.USAGE,
+        plan=basic,
+        plan_name="Basic",
+        contract_type="annual",
+        unit_price=5_000,
+        quantity=10,
+        days=31,
+        period_days=31,
+        starts_on=date(2026, 12, 10),
+        ends_on=date(2027, 1, 9),
+        amount=50_000,
+        **facts,
+    )
+
+
+def penalty_line(invoice) -> InvoiceLine:
+    return InvoiceLine.objects.create(
+        invoice=invoice,
+        kind=InvoiceLine.Kind.PENALTY,
+        starts_on=date(2026, 12, 10),
+        ends_on=date(2027, 12, 9),
+        cancellation_date=date(2027, 3, 1),
+        amount=123_456,
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "usage", "penalty"),
+    [
+        pytest.param(
+            "en",
+            "Basic, 2026-12-10 – 2027-01-09",
+            "Cancelled on 2027-03-01, before the end of the annual term 2026-12-10 – 2027-12-09",
+            id="en",
+        ),
+        pytest.param(
+            "ja",
+            "ベーシック、2026-12-10～2027-01-09",
+            "年間契約期間（2026-12-10～2027-12-09）の終了前、2027-03-01に解約",
+            id="ja",
+        ),
+        pytest.param(
+            "ko",
+            "Basic, 2026-12-10 ~ 2027-01-09",
+            "연간 계약 기간(2026-12-10 ~ 2027-12-09) 종료 전 2027-03-01에 해지",
+            id="ko",
+        ),
+    ],
+)
+def test_line_texts_follow_the_readers_language(language, usage, penalty):
+    basic = plan("basic")
+    basic.name_ja = "ベーシック"
+    basic.save(update_fields=["name_ja"])
+    invoice = InvoiceFactory()
+
+    with translation.override(language):
+        assert usage_line(invoice).text == usage
+        assert penalty_line(invoice).text == penalty
+
+
+def test_a_line_without_facts_shows_its_stored_description():
+    line = InvoiceLine(kind=InvoiceLine.Kind.ADJUSTMENT, description="Goodwill credit", amount=-1_000)
+
+    with translation.override("ja"):
+        assert line.text == "Goodwill credit"
+
+
+def test_the_invoice_page_in_japanese_has_no_english_line_text(customer, customer_client, django_assert_num_queries):
+    invoice = InvoiceFactory(subscription__customer=customer)
+    usage_line(invoice)
+    penalty_line(invoice)
+    url = reverse("billing:invoice-detail", args=[invoice.public_id])
+
+    # The lines' plans come with the lines: the same queries as before the facts were stored.
+    with django_assert_num_queries(4):
+        html = customer_client.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+
+    assert "Basic、2026-12-10～2027-01-09" in html
+    assert "年間契約期間（2026-12-10～2027-12-09）の終了前、2027-03-01に解約" in html
+    assert "Cancelled on" not in html
+    assert "Early termination" not in html
