@@ -1,8 +1,10 @@
 """Invoice line texts in the reader's language, rendered from the stored facts (issue 12 point 6)."""
 
+import importlib
 from datetime import date
 
 import pytest
+from django.apps import apps as django_apps
 from django.urls import reverse
 from django.utils import translation
 
@@ -97,3 +99,33 @@ def test_the_invoice_page_in_japanese_has_no_english_line_text(customer, custome
     assert "年間契約期間（2026-12-10～2027-12-09）の終了前、2027-03-01に解約" in html
     assert "Cancelled on" not in html
     assert "Early termination" not in html
+
+
+def test_lines_stored_before_the_facts_get_them_back_from_their_descriptions():
+    backfill = importlib.import_module("billing.migrations.0007_invoice_line_facts_from_descriptions").backfill
+    invoice = InvoiceFactory()
+    usage = InvoiceLine.objects.create(
+        invoice=invoice, kind="usage", description="Basic 2026-12-15 – 2027-01-14", plan_name="Basic", amount=1
+    )
+    penalty = InvoiceLine.objects.create(
+        invoice=invoice,
+        kind="penalty",
+        description="Early termination on 2027-03-01 (term 2026-12-10 – 2027-12-09)",
+        amount=2,
+    )
+    other = InvoiceLine.objects.create(invoice=invoice, kind="adjustment", description="Goodwill", amount=-1)
+
+    backfill(django_apps, None)
+
+    usage.refresh_from_db()
+    penalty.refresh_from_db()
+    other.refresh_from_db()
+    assert (usage.plan, usage.starts_on, usage.ends_on) == (plan("basic"), date(2026, 12, 15), date(2027, 1, 14))
+    assert (penalty.cancellation_date, penalty.starts_on, penalty.ends_on) == (
+        date(2027, 3, 1),
+        date(2026, 12, 10),
+        date(2027, 12, 9),
+    )
+    assert (other.starts_on, other.plan_id) == (None, None)
+    with translation.override("ja"):
+        assert penalty.text == "年間契約期間（2026-12-10～2027-12-09）の終了前、2027-03-01に解約"
