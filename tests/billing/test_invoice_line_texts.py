@@ -5,10 +5,14 @@ from datetime import date
 
 import pytest
 from django.apps import apps as django_apps
+from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
 from billing.models import InvoiceLine
+from subscriptions.services.cancel import subscription_cancel
+from subscriptions.services.core import customer_actor
+from tests.billing.factories import ActiveSubscriptionFactory, kst
 from tests.subscriptions.factories import InvoiceFactory, plan
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +133,35 @@ def test_lines_stored_before_the_facts_get_them_back_from_their_descriptions():
     assert (other.starts_on, other.plan_id) == (None, None)
     with translation.override("ja"):
         assert penalty.text == "年間契約期間（2026-12-10～2027-12-09）の終了前、2027-03-01に解約"
+
+
+def test_a_final_invoice_stores_facts_and_reads_in_each_customers_language(customer):
+    active = ActiveSubscriptionFactory(customer=customer)
+    # Cancelled from a Japanese page: what is stored does not depend on the language of the request.
+    with translation.override("ja"):
+        subscription_cancel(subscription=active, on=date(2027, 3, 1), by=customer_actor(customer), now=kst(2027, 3, 1))
+
+    final = active.invoices.get(is_final=True)
+    usage, penalty = final.lines.order_by("id")
+    assert (usage.plan, usage.plan_name, usage.starts_on, usage.ends_on) == (
+        plan("basic"),
+        "Basic",
+        date(2027, 2, 15),
+        date(2027, 2, 28),
+    )
+    assert (penalty.cancellation_date, penalty.starts_on, penalty.ends_on) == (
+        date(2027, 3, 1),
+        date(2026, 12, 15),
+        date(2027, 12, 14),
+    )
+    client = Client()
+    client.force_login(customer)
+    url = reverse("billing:invoice-detail", args=[final.public_id])
+    for language, usage_text, penalty_text in [
+        ("en", "Basic, 2027-02-15 – 2027-02-28", "Cancelled on 2027-03-01, before the end of the annual term"),
+        ("ja", "Basic、2027-02-15～2027-02-28", "年間契約期間（2026-12-15～2027-12-14）の終了前、2027-03-01に解約"),
+        ("ko", "Basic, 2027-02-15 ~ 2027-02-28", "연간 계약 기간(2026-12-15 ~ 2027-12-14) 종료 전 2027-03-01에 해지"),
+    ]:
+        html = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert usage_text in html
+        assert penalty_text in html
