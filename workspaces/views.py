@@ -24,6 +24,7 @@ from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 
 from subscriptions.models import Subscription
+from subscriptions.services.rename import subscription_rename_workspace
 
 from . import directory, services
 from .decorators import current_member, works_login, works_logout, works_member_required
@@ -327,7 +328,7 @@ def rename(request: HttpRequest) -> HttpResponse:
     form = RenameForm(request.POST)
     if form.is_valid():
         try:
-            renamed = services.workspace_rename(
+            renamed = subscription_rename_workspace(
                 workspace=workspace, new_name=form.cleaned_data["new_name"], now=timezone.now()
             )
         except ValidationError as error:
