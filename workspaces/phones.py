@@ -35,24 +35,30 @@ def country_name(country: str, language: str | None) -> str:
 
 def parse_phone_in_country(number: str, country: str) -> PhoneNumber:
     """The number as dialled in ``country`` (a leading `+` dials abroad), valid in that country, or a
-    ValidationError naming the country and an example of its numbers."""
+    ValidationError: a number of another country names both countries; an invalid one shows an example."""
+    language = translation.get_language()
     try:
         phone = PhoneNumber.from_string(number, region=country)
     except phonenumbers.NumberParseException:
         phone = None
-    if phone is None or not phonenumbers.is_valid_number_for_region(phone, country):
-        example = phonenumbers.example_number(country)
+    if phone is not None and phonenumbers.is_valid_number_for_region(phone, country):
+        return phone
+    own_country = phonenumbers.region_code_for_number(phone) if phone is not None and phone.is_valid() else None
+    if own_country and own_country != country:
         raise ValidationError(
-            _("Enter a valid phone number of %(country)s, such as %(example)s."),
-            code="invalid_phone",
-            params={
-                "country": country_name(country, translation.get_language()),
-                "example": phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
-                if example
-                else "",
-            },
+            _("This is a number of %(own)s. Choose %(own)s as the country, or enter a number of %(country)s."),
+            code="phone_of_another_country",
+            params={"own": country_name(own_country, language), "country": country_name(country, language)},
         )
-    return phone
+    example = phonenumbers.example_number(country)
+    raise ValidationError(
+        _("Enter a valid phone number of %(country)s, such as %(example)s."),
+        code="invalid_phone",
+        params={
+            "country": country_name(country, language),
+            "example": phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL) if example else "",
+        },
+    )
 
 
 class CompanyPhoneFormMixin(forms.Form):

@@ -32,7 +32,6 @@ def test_a_number_is_parsed_in_its_chosen_country(number, country, e164):
 @pytest.mark.parametrize(
     ("number", "country"),
     [
-        pytest.param("+82 2-1234-5678", "JP", id="another-countrys-number"),
         pytest.param("02-1234-5678", "JP", id="not-a-japanese-number"),
         pytest.param("12", "KR", id="too-short"),
         pytest.param("not a phone", "KR", id="letters"),
@@ -43,6 +42,16 @@ def test_a_number_not_valid_in_its_country_is_refused(number, country):
         parse_phone_in_country(number, country)
 
     assert excinfo.value.code == "invalid_phone"
+
+
+def test_a_number_of_another_country_is_refused_naming_both_countries():
+    with pytest.raises(ValidationError) as excinfo:
+        parse_phone_in_country("+82 2-1234-5678", "JP")
+
+    assert excinfo.value.code == "phone_of_another_country"
+    assert excinfo.value.messages == [
+        "This is a number of South Korea. Choose South Korea as the country, or enter a number of Japan."
+    ]
 
 
 def test_the_refusal_names_the_country_in_the_ui_language():
