@@ -4,10 +4,10 @@ Every query here is bounded: the invoice list costs the same number of queries f
 """
 
 from django.contrib.auth import get_user_model
-from django.db.models import BigIntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import BigIntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from .models import CustomerCredit, Invoice
+from .models import CustomerCredit, Invoice, InvoiceLine
 
 INVOICES_PER_PAGE = 50
 
@@ -40,7 +40,7 @@ def invoice_for_customer(*, customer, public_id: str) -> Invoice | None:
     return (
         Invoice.objects.filter(customer=customer, public_id=public_id)
         .select_related("subscription")
-        .prefetch_related("lines")
+        .prefetch_related(Prefetch("lines", queryset=InvoiceLine.objects.select_related("plan")))
         .first()
     )
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0003_seed_plan_catalog'),
+        ('billing', '0007_invoice_line_facts_from_descriptions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
