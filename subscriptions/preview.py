@@ -301,6 +301,11 @@ def _invoice_lines(draft: InvoiceDraft) -> Iterator[str]:
                 f"  {line.kind} {line.description}: {line.quantity} x {format_won(line.unit_price)}"
                 f" x {line.days}/{line.period_days} days = {format_won(line.amount)}"
             )
+        elif line.kind == "penalty":
+            yield (
+                f"  penalty Early termination on {line.cancellation_date} (term {line.starts_on} – {line.ends_on}):"
+                f" {format_won(line.amount)}"
+            )
         else:
             yield f"  {line.kind} {line.description}: {format_won(line.amount)}"
     totals = draft.totals

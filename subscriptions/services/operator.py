@@ -133,7 +133,7 @@ def reminder_resend_many(*, reminders: list[ReminderSent], reason: str, by: Acto
     Each resend writes a ``reminder_resent`` event; the ReminderSent row stays as it was (the reminder was sent,
     at that time), so the job never counts a resend as its own. Returns how many mails leave.
     """
-    from django.core.mail import get_connection, send_mass_mail
+    from django.core.mail import get_connection
 
     from .reminders import REMINDERS, _message
 
@@ -174,10 +174,9 @@ def reminder_resend_many(*, reminders: list[ReminderSent], reason: str, by: Acto
             for sent in reminders
         },
     )
+    # After commit, as the job sends them: the same messages (multipart, in the customer's language).
     transaction.on_commit(
-        lambda: send_mass_mail(
-            [_message(reminder, row) for reminder, row in rows], fail_silently=False, connection=get_connection()
-        )
+        lambda: get_connection(fail_silently=False).send_messages([_message(reminder, row) for reminder, row in rows])
     )
     logger.info("resent %d reminders", len(rows))
     return len(rows)
