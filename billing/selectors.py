@@ -57,4 +57,4 @@ def workspace_member_count(*, workspace_id: int | None) -> int:
     """
     if workspace_id is None:
         return 0
-    return Member.objects.filter(workspace_id=workspace_id).count()
+    return Member.objects.live().filter(workspace_id=workspace_id).count()

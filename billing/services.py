@@ -525,7 +525,8 @@ def workspace_member_counts(workspace_ids: set[int]) -> dict[int, int]:
     ``billing.selectors.workspace_member_count`` for many workspaces; a workspace without members is absent.
     """
     rows = (
-        Member.objects.filter(workspace_id__in=workspace_ids)
+        Member.objects.live()
+        .filter(workspace_id__in=workspace_ids)
         .order_by()
         .values("workspace_id")
         .annotate(count=Count("pk"))

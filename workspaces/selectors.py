@@ -3,11 +3,13 @@
 Nothing here writes. Queries are bounded per page: they do not grow with the number of members, units or groups.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import ContractType
@@ -64,10 +66,26 @@ def session_member(*, member_id: int | None, workspace_id: int | None) -> Member
     if not member_id or not workspace_id:
         return None
     return (
-        Member.objects.select_related("workspace", "workspace__subscription", "workspace__subscription__plan")
+        Member.objects.live()
+        .select_related("workspace", "workspace__subscription", "workspace__subscription__plan")
         .filter(pk=member_id, workspace_id=workspace_id)
         .first()
     )
+
+
+def member_counts_at(*, workspace_ids: Iterable[int], at: datetime) -> dict[int, int]:
+    """The members registered at the instant `at` in each workspace: created before it and not removed by then,
+    the admin account included (SPEC 3: the quantity of a monthly period is this count at its end instant,
+    whenever the job runs). One aggregate query; a workspace with no such member is absent (count 0)."""
+    rows = (
+        Member.objects.filter(workspace_id__in=list(workspace_ids), created_at__lt=at)
+        .filter(Q(removed_at__isnull=True) | Q(removed_at__gt=at))
+        .order_by()
+        .values("workspace_id")
+        .annotate(count=Count("pk"))
+        .values_list("workspace_id", "count")
+    )
+    return dict(rows)
 
 
 def member_limit(*, subscription: Subscription | None) -> int | None:
@@ -132,14 +150,17 @@ def admin_overview(*, workspace: Workspace) -> AdminOverview:
     """Everything the admin home shows, in a fixed number of queries."""
     subscription = workspace_subscription(workspace)
     members = list(
-        workspace.members.select_related("workspace").prefetch_related(
-            Prefetch("work_groups", queryset=WorkGroup.objects.order_by("name"))
-        )
+        workspace.members.live()
+        .select_related("workspace")
+        .prefetch_related(Prefetch("work_groups", queryset=WorkGroup.objects.order_by("name")))
     )
     rows = org_unit_rows(list(workspace.org_units.all()))
     groups = list(
         workspace.work_groups.prefetch_related(
-            Prefetch("members", queryset=Member.objects.select_related("workspace").order_by("-is_admin", "login_id"))
+            Prefetch(
+                "members",
+                queryset=Member.objects.live().select_related("workspace").order_by("-is_admin", "login_id"),
+            )
         )
     )
     unit_paths = {row.unit.pk: " / ".join(row.path) for row in rows}

@@ -164,7 +164,8 @@ def admin_authenticate(*, account_id: str, password: str, now: datetime) -> Memb
     if parsed is not None:
         login_id, name = parsed
         member = (
-            Member.objects.select_related("workspace", "workspace__subscription")
+            Member.objects.live()
+            .select_related("workspace", "workspace__subscription")
             .filter(workspace__name=name, login_id=login_id)
             .first()
         )
@@ -319,7 +320,7 @@ def member_add(
         raise ValidationError(errors)
     org_unit = _unit_of(workspace, org_unit, field="org_unit")
     limit = member_limit(subscription=subscription)
-    if limit is not None and workspace.members.count() >= limit:
+    if limit is not None and workspace.members.live().count() >= limit:
         raise _member_limit_error(subscription=subscription, limit=limit)
     taken = ValidationError(
         {
@@ -330,7 +331,7 @@ def member_add(
             )
         }
     )
-    if workspace.members.filter(login_id=login_id).exists():
+    if workspace.members.live().filter(login_id=login_id).exists():
         raise taken
     try:
         with transaction.atomic():
@@ -348,13 +349,18 @@ def member_add(
 
 @transaction.atomic
 def member_remove(*, member: Member, now: datetime) -> None:
-    """Remove a member; the admin account is never removed (it is how the workspace is administered)."""
+    """Remove a member; the admin account is never removed (it is how the workspace is administered).
+
+    The row stays, with `removed_at = now`, until the purge deletes it (SPEC 3): the member can no longer log in,
+    leaves its groups, and no longer counts, except for a monthly period that closed before `now`.
+    """
     _lock_open_workspace(member.workspace)
     if member.is_admin:
         raise ValidationError(_("The admin account cannot be removed."), code="admin_not_removable")
-    deleted, _by_model = Member.objects.filter(pk=member.pk, is_admin=False).delete()
-    if not deleted:
+    removed = Member.objects.live().filter(pk=member.pk, is_admin=False).update(removed_at=now)
+    if not removed:
         raise ValidationError(_("This member has already been removed."), code="member_gone")
+    WorkGroup.members.through.objects.filter(member_id=member.pk).delete()
     logger.info("removed member %d of workspace %d", member.pk, member.workspace_id)
 
 
@@ -514,7 +520,7 @@ def workspace_rename(*, workspace: Workspace, new_name: str, now: datetime) -> W
             workspace.save(update_fields=["name", "name_changed_at"])
     except IntegrityError as error:  # another workspace took the name between the check and the write
         raise taken from error
-    admin_login_id = workspace.members.filter(is_admin=True).values_list("login_id", flat=True).first()
+    admin_login_id = workspace.members.live().filter(is_admin=True).values_list("login_id", flat=True).first()
     subscription.name = new_name
     subscription.admin_account_id = f"{admin_login_id}@{new_name}" if admin_login_id else ""
     subscription.save(update_fields=["name", "admin_account_id"])
@@ -802,7 +808,8 @@ def workspace_export_data(*, workspace: Workspace, now: datetime | None = None) 
         return [{"name": unit.name, "children": tree(unit.pk)} for unit in children.get(parent_id, [])]
 
     members = list(
-        Member.objects.filter(workspace_id=workspace.pk)
+        Member.objects.live()
+        .filter(workspace_id=workspace.pk)
         .order_by("-is_admin", "login_id")
         .prefetch_related("work_groups")
     )

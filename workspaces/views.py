@@ -233,7 +233,7 @@ def _run(request: HttpRequest, action, success_message: str) -> HttpResponse:
 @works_member_required
 def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
     target = get_object_or_404(
-        Member.objects.select_related("workspace"), pk=member_id, workspace=request.works_member.workspace
+        Member.objects.live().select_related("workspace"), pk=member_id, workspace=request.works_member.workspace
     )
     return _run(
         request,
@@ -322,7 +322,9 @@ def group_member_add(request: HttpRequest, group_id: int) -> HttpResponse:
 @works_member_required
 def group_member_remove(request: HttpRequest, group_id: int, member_id: int) -> HttpResponse:
     group = _group(request, group_id)
-    target = get_object_or_404(Member.objects.select_related("workspace"), pk=member_id, workspace=group.workspace)
+    target = get_object_or_404(
+        Member.objects.live().select_related("workspace"), pk=member_id, workspace=group.workspace
+    )
     return _run(
         request,
         lambda: services.work_group_remove_member(work_group=group, member=target),
