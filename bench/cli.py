@@ -8,13 +8,29 @@ import time
 import traceback
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/works_bench"
-FULL = {"subscriptions": 100_000, "grace": 10_000, "chunk_size": None, "clients": 8, "requests": 400, "duration": 30}
-QUICK = {"subscriptions": 300, "grace": 150, "chunk_size": 100, "clients": 2, "requests": 20, "duration": 5}
+FULL = {
+    "subscriptions": 100_000,
+    "grace": 10_000,
+    "cancellations": 20_000,
+    "chunk_size": None,
+    "clients": 8,
+    "requests": 400,
+    "duration": 30,
+}
+QUICK = {
+    "subscriptions": 300,
+    "grace": 150,
+    "cancellations": 150,
+    "chunk_size": 100,
+    "clients": 2,
+    "requests": 20,
+    "duration": 5,
+}
 # Hard bounds, so that a typo cannot start an endless run.
 MAX_ROWS = 2_000_000
 MAX_CLIENTS = 64
 MAX_REQUESTS = 10_000
-JOB_NAMES = ("expire_trials", "send_reminders", "grace_expiry")
+JOB_NAMES = ("expire_trials", "send_reminders", "grace_expiry", "activation", "cancellation", "renewal")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -24,6 +40,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--grace-subscriptions", type=int, help="suspended trials to terminate and purge (default 10,000)"
     )
+    parser.add_argument("--cancellations", type=int, help="reserved cancellations to execute (default 20,000)")
     parser.add_argument("--chunk-size", type=int, help="rows per chunk (default: the jobs' DEFAULT_CHUNK_SIZE)")
     parser.add_argument("--only", choices=["lifecycle", "pages"], help="run one part only")
     parser.add_argument(
@@ -50,6 +67,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     defaults = QUICK if args.quick else FULL
     args.subscriptions = defaults["subscriptions"] if args.subscriptions is None else args.subscriptions
     args.grace_subscriptions = defaults["grace"] if args.grace_subscriptions is None else args.grace_subscriptions
+    args.cancellations = defaults["cancellations"] if args.cancellations is None else args.cancellations
     args.chunk_size = args.chunk_size or defaults["chunk_size"]
     args.clients = args.clients or defaults["clients"]
     args.requests = args.requests or defaults["requests"]
@@ -59,6 +77,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for name, value, high in (
         ("--subscriptions", args.subscriptions, MAX_ROWS),
         ("--grace-subscriptions", args.grace_subscriptions, MAX_ROWS),
+        ("--cancellations", args.cancellations, MAX_ROWS),
         ("--clients", args.clients, MAX_CLIENTS),
         ("--requests", args.requests, MAX_REQUESTS),
         ("--customer-subscriptions", args.customer_subscriptions, 1_000),
@@ -101,6 +120,9 @@ def lifecycle_section(args: argparse.Namespace, chunk_size: int, server_version:
         "expire_trials": args.subscriptions,
         "send_reminders": args.subscriptions,
         "grace_expiry": args.grace_subscriptions,
+        "activation": args.subscriptions,
+        "cancellation": args.cancellations,
+        "renewal": args.subscriptions,
     }
     results = lifecycle.run_all(
         sizes={name: rows for name, rows in sizes.items() if name in args.jobs},
