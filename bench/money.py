@@ -57,7 +57,10 @@ SELECT md5(coalesce((SELECT string_agg(concat_ws('|', id, status, plan_id, paid_
                                                  l.period_days, l.amount), ','
                                        ORDER BY i.subscription_id, i.period_index, l.id)
                      FROM {LINE} l JOIN {INV} i ON i.id = l.invoice_id), ''))
-    || md5(coalesce((SELECT string_agg(concat_ws('|', c.customer_id, c.amount, c.reason, i.subscription_id,
+    || md5(coalesce((SELECT string_agg(concat_ws('|', c.customer_id, c.amount,
+                                                 CASE WHEN i.id IS NULL THEN c.reason
+                                                      ELSE (c.reason = 'Applied to invoice ' || i.public_id)::text
+                                                 END, i.subscription_id,
                                                  i.period_index), ','
                                        ORDER BY c.customer_id, i.subscription_id, i.period_index, c.amount)
                      FROM {CREDIT} c LEFT JOIN {INV} i ON i.id = c.invoice_id), ''))
@@ -710,3 +713,323 @@ def bench_cancellation(n: int, options: lifecycle.Options) -> lifecycle.JobResul
 MEMBERS_AT = "now"
 
 MONEY_BENCHMARKS["cancellation"] = bench_cancellation
+
+
+# --- renewal: period close and invoicing ----------------------------------------------------------------------
+
+CREDIT_GRANT = 20_000
+
+
+def _renewal_kind(i: int) -> tuple[str, str, bool]:
+    """(contract type, renewal option at a term end or '', two rate segments) of subscription i."""
+    if i % 100 in (2, 12, 22):
+        return "annual", {2: "renew_annual", 12: "switch_to_monthly", 22: "do_not_renew"}[i % 100], False
+    return ("annual" if i % 2 == 0 else "monthly"), "", i % 20 in (3, 4)
+
+
+def load_renewals(n: int, *, today: date, now: datetime) -> None:
+    """N active subscriptions whose billing period ended yesterday (KST), the issue-9 mix: monthly and annual in
+    turn; one in ten with two rate segments (an upgrade 10 days into the period); one in ten belonging to a
+    customer with 20,000 KRW of credit; 1% each of annual terms ending yesterday with "Renew as annual",
+    "Switch to monthly" and "Do not renew"; a monthly workspace in ten with 3 members."""
+    from dateutil.relativedelta import relativedelta
+
+    from billing.periods import period_bounds, term_bounds
+
+    plans = {plan.code: plan for plan in Plan.objects.filter(code__in=PLANS)}
+    data.load_customers(n, now)
+    _load_workspaces(n, now=now, extra_members={i: 2 for i in range(1, n + 1) if i % 10 == 7})
+    starts = {
+        "annual": today - relativedelta(months=5),
+        "monthly": today - relativedelta(months=3),
+        "term_end": today - relativedelta(months=12),
+    }
+    template = data._subscription_template(status=Status.ACTIVE, applied_on=today, now=now)
+
+    def facts(i: int) -> dict:
+        contract_type, option, two = _renewal_kind(i)
+        anchor = starts["term_end" if option else contract_type]
+        index = 11 if option else (4 if contract_type == "annual" else 2)
+        plan = plans["premium" if two else PLANS[i % 3]]
+        return {
+            "contract_type": contract_type,
+            "option": option,
+            "two": two,
+            "anchor": anchor,
+            "index": index,
+            "plan": plan,
+            "period": period_bounds(anchor, index),
+        }
+
+    def subscriptions() -> Iterator[dict]:
+        for i in range(1, n + 1):
+            f = facts(i)
+            annual = f["contract_type"] == "annual"
+            term = term_bounds(f["anchor"], 0) if annual else (f["period"].start, f["period"].end)
+            applied_on = f["anchor"] - timedelta(days=20)
+            yield {
+                "id": i,
+                "public_id": secrets.token_urlsafe(12),
+                "customer_id": customer_of(i),
+                "workspace_id": i,
+                "name": f"bench-{i}",
+                "admin_account_id": f"admin@bench-{i}",
+                "plan_id": f["plan"].pk,
+                "applied_on": applied_on,
+                "trial_last_day": applied_on + timedelta(days=29),
+                "grace_last_day": applied_on + timedelta(days=59),
+                "paid_start": f["anchor"],
+                "contract_type": f["contract_type"],
+                "licences": 5 if annual else None,
+                "term_start": term[0],
+                "term_end": term[1],
+                "renewal_option": f["option"],
+                "next_period_index": f["index"],
+                "next_invoice_on": f["period"].next_start,
+            }
+
+    copy_rows(Subscription, template, subscriptions())
+    segment = template_row(
+        RateSegment,
+        subscription_id=1,
+        plan=plans["basic"],
+        contract_type="annual",
+        unit_price=1,
+        list_unit_price=1,
+        starts_on=today,
+    )
+
+    def segments() -> Iterator[dict]:
+        segment_id = 0
+        for i in range(1, n + 1):
+            f = facts(i)
+            annual = f["contract_type"] == "annual"
+            parts = [(plans["basic"], f["anchor"], f["period"].start + timedelta(days=10)), (f["plan"], None, None)]
+            if not f["two"]:
+                parts = [(f["plan"], f["anchor"], None)]
+            for number, (plan, starts_on, ends_on) in enumerate(parts):
+                segment_id += 1
+                yield {
+                    "id": segment_id,
+                    "subscription_id": i,
+                    "plan_id": plan.pk,
+                    "contract_type": f["contract_type"],
+                    "unit_price": plan.annual_unit_price if annual else plan.monthly_unit_price,
+                    "list_unit_price": plan.monthly_unit_price,
+                    "quantity": 5 if annual else None,
+                    "starts_on": starts_on if number == 0 else parts[0][2],
+                    "ends_on": ends_on,
+                }
+
+    copy_rows(RateSegment, segment, segments())
+    credit = template_row(CustomerCredit, customer_id=1, amount=CREDIT_GRANT, reason="Bench goodwill", created_at=now)
+    copy_rows(
+        CustomerCredit,
+        credit,
+        ({"id": c, "customer_id": c} for c in range(1, customer_of(n) + 1) if c % 10 == 0),
+    )
+    reset_sequences(User, Workspace, Member, Subscription, RateSegment, CustomerCredit)
+
+
+CLAIM_RENEWALS = f"""
+WITH claimed AS (
+    SELECT s.id FROM {SUB} s
+    WHERE s.id > %(last)s AND s.status = 'active' AND s.next_invoice_on <= %(today)s
+    ORDER BY s.id LIMIT %(limit)s
+    FOR UPDATE OF s SKIP LOCKED
+)
+SELECT s.id, s.contract_type, s.renewal_option, s.term_end, s.workspace_id FROM claimed c JOIN {SUB} s ON s.id = c.id
+ORDER BY s.id
+"""
+
+# "Renew as annual" and "Switch to monthly" at a term's end (subscriptions.services.paid._renew_annual and
+# _continue_monthly): the open segment ends on the new term's first day, a new one opens at the catalog price.
+RENEW_TERMS = f"""
+WITH input AS (
+    SELECT * FROM unnest(%(ids)s::bigint[]) AS t (id)
+), sub AS (
+    SELECT s.id, s.plan_id, s.paid_start, s.contract_type AS from_contract_type, s.renewal_option, s.licences,
+           s.renewal_licences, s.term_end + 1 AS starts_on, s.workspace_id, p.annual_unit_price, p.monthly_unit_price
+    FROM input i JOIN {SUB} s ON s.id = i.id JOIN {PLAN} p ON p.id = s.plan_id
+), terms AS (
+    SELECT sub.*, {_period_index("sub.paid_start", "sub.starts_on")} AS k,
+           (SELECT count(*) FROM {MEM} m WHERE m.workspace_id = sub.workspace_id AND m.removed_at IS NULL) AS members
+    FROM sub
+), renewed AS (
+    SELECT t.*, t.renewal_option = 'renew_annual' AS annual,
+           CASE WHEN t.renewal_option = 'renew_annual'
+                THEN greatest(coalesce(t.renewal_licences, t.licences, t.members), t.members, 1) END AS new_licences,
+           CASE WHEN t.renewal_option = 'renew_annual' THEN t.annual_unit_price ELSE t.monthly_unit_price END
+               AS unit_price,
+           {_period_start("t.paid_start", "t.k")} AS term_start,
+           CASE WHEN t.renewal_option = 'renew_annual' THEN {_period_start("t.paid_start", "t.k + 12")} - 1
+                ELSE {_period_start("t.paid_start", "t.k + 1")} - 1 END AS term_end
+    FROM terms t
+), opened AS (
+    INSERT INTO {SEG} (subscription_id, plan_id, contract_type, unit_price, list_unit_price, quantity, starts_on,
+                       ends_on, created_at)
+    SELECT id, plan_id, CASE WHEN annual THEN 'annual' ELSE 'monthly' END, unit_price, monthly_unit_price,
+           new_licences, starts_on, NULL, %(now)s
+    FROM renewed
+), changed AS (
+    UPDATE {SUB} s SET contract_type = CASE WHEN r.annual THEN 'annual' ELSE 'monthly' END,
+        licences = r.new_licences, renewal_licences = NULL, term_start = r.term_start, term_end = r.term_end
+    FROM renewed r WHERE s.id = r.id
+)
+INSERT INTO {EVT} (subscription_id, kind, from_status, to_status, actor, actor_user_id, at, details)
+SELECT id, 'renewed', 'active', 'active', %(actor)s, NULL, %(now)s,
+       jsonb_build_object('option', renewal_option, 'from_contract_type', from_contract_type,
+                          'contract_type', CASE WHEN annual THEN 'annual' ELSE 'monthly' END,
+                          'unit_price', unit_price, 'term_start', to_char(term_start, 'YYYY-MM-DD'),
+                          'term_end', to_char(term_end, 'YYYY-MM-DD'))
+       || CASE WHEN annual THEN jsonb_build_object('licences', new_licences) ELSE '{{}}'::jsonb END
+FROM renewed ORDER BY id
+"""
+
+# Before RENEW_TERMS, in a statement of its own: the one-open-segment constraint is checked row by row.
+CLOSE_TERM_SEGMENTS = f"""
+UPDATE {SEG} g SET ends_on = s.term_end + 1 FROM {SUB} s
+WHERE s.id = ANY(%(ids)s::bigint[]) AND g.subscription_id = s.id AND g.ends_on IS NULL AND g.starts_on <= s.term_end
+"""
+
+# Every ended period of the chunk (from next_period_index while it ended before today), invoiced in one go.
+PERIOD_INVOICES = f"""
+WITH input AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(ords)s::int[]) AS t (id, ord)
+), billed AS (
+    SELECT s.id, s.customer_id, s.workspace_id, i.ord, p.k, p.p_start, p.p_next, p.p_next AS until,
+           false AS is_final, 0::bigint AS penalty, s.term_start, s.term_end, NULL::date AS c
+    FROM input i JOIN {SUB} s ON s.id = i.id
+    CROSS JOIN LATERAL (
+        SELECT kk AS k, {_period_start("s.paid_start", "kk")} AS p_start, {_period_start("s.paid_start", "kk + 1")}
+               AS p_next
+        FROM generate_series(s.next_period_index, s.next_period_index + 240) kk
+        WHERE {_period_start("s.paid_start", "kk + 1")} <= %(today)s
+    ) p
+)
+""" + invoices_sql(
+    returning="SELECT b.id, max(b.k) FROM billed b JOIN invoices i ON i.subscription_id = b.id GROUP BY b.id"
+)
+
+# next_period_index and next_invoice_on after the invoices, and the monthly terms that roll (one UPDATE).
+ADVANCE = f"""
+WITH input AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(next_index)s::int[], %(rolls)s::bool[]) AS t (id, next_index, rolls)
+)
+UPDATE {SUB} s SET next_period_index = i.next_index,
+    next_invoice_on = {_period_start("s.paid_start", "i.next_index + 1")},
+    term_start = CASE WHEN i.rolls THEN {_period_start("s.paid_start", "i.next_index")} ELSE s.term_start END,
+    term_end = CASE WHEN i.rolls THEN {_period_start("s.paid_start", "i.next_index + 1")} - 1 ELSE s.term_end END
+FROM input i WHERE s.id = i.id
+"""
+
+# "Do not renew": the service ends the day after the term (cancel.end_service with no penalty and nothing left
+# to bill after the last period): segments close, terminated, not_renewed event; the purge follows.
+NOT_RENEWED = f"""
+WITH input AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(next_index)s::int[]) AS t (id, next_index)
+), sub AS (
+    SELECT s.id, s.term_end, s.term_end + 1 AS ends_on FROM input i JOIN {SUB} s ON s.id = i.id
+), dropped AS (
+    DELETE FROM {SEG} g USING sub WHERE g.subscription_id = sub.id AND g.starts_on >= sub.ends_on
+), closed AS (
+    UPDATE {SEG} g SET ends_on = sub.ends_on FROM sub
+    WHERE g.subscription_id = sub.id AND g.starts_on < sub.ends_on AND (g.ends_on IS NULL OR g.ends_on > sub.ends_on)
+), withdrawn AS (
+    UPDATE {RES} r SET state = 'withdrawn', resolved_at = %(now)s FROM sub
+    WHERE r.subscription_id = sub.id AND r.state = 'pending'
+), ended AS (
+    UPDATE {SUB} s SET status = 'terminated', terminated_on = sub.ends_on, next_invoice_on = NULL,
+        next_period_index = i.next_index
+    FROM sub JOIN input i ON i.id = sub.id WHERE s.id = sub.id
+)
+INSERT INTO {EVT} (subscription_id, kind, from_status, to_status, actor, actor_user_id, at, details)
+SELECT id, 'not_renewed', 'active', 'terminated', %(actor)s, NULL, %(now)s,
+       jsonb_build_object('term_end', to_char(term_end, 'YYYY-MM-DD'), 'final_invoice', NULL)
+FROM sub ORDER BY id
+"""
+
+
+def _verify_renewed(n: int, today: date, job_run=None) -> lifecycle.Check:
+    invoices, advanced, renewed, ended, credited, two_lines = lifecycle._fetch_one(
+        f"""
+        SELECT (SELECT count(*) FROM {INV} WHERE issued_on = %(today)s AND NOT is_final),
+               count(*) FILTER (WHERE status = 'active' AND next_invoice_on > %(today)s),
+               (SELECT count(*) FROM {EVT} WHERE kind = 'renewed'),
+               count(*) FILTER (WHERE status = 'terminated' AND purged_at IS NOT NULL),
+               (SELECT count(DISTINCT customer_id) FROM {CREDIT} WHERE amount < 0),
+               (SELECT count(*) FROM (SELECT invoice_id FROM {LINE} GROUP BY invoice_id HAVING count(*) = 2) x)
+        FROM {SUB}
+        """,
+        {"today": today},
+    )
+    kinds = [_renewal_kind(i) for i in range(1, n + 1)]
+    not_renewed = sum(option == "do_not_renew" for _c, option, _two in kinds)
+    return lifecycle._expect(
+        {
+            "period invoices": (invoices, n),
+            "active and due no more": (advanced, n - not_renewed),
+            "renewed terms": (
+                renewed,
+                sum(option in ("renew_annual", "switch_to_monthly") for _c, option, _t in kinds),
+            ),
+            "not renewed, purged": (ended, not_renewed),
+            "invoices with two usage lines": (two_lines, sum(two for _c, _o, two in kinds)),
+            "customers whose credit paid": (credited, customer_of(n) // 10),
+        }
+        | lifecycle._job_run_pairs(job_run, n)
+    )
+
+
+def bench_renewal(n: int, options: lifecycle.Options) -> lifecycle.JobResult:
+    now = timezone.now()
+    today = kst_date(now)
+    steps = lifecycle._step(RENEW, "close_period")
+
+    _prepare(load_renewals, n, today, now)
+    orm, job_run, profile = lifecycle._orm_run(RENEW, steps, now, options)
+    orm.check, orm.fingerprint = _verify_renewed(n, today, job_run), _fingerprint()
+
+    _prepare(load_renewals, n, today, now)
+    params = _money_params(now, options.chunk_size, MEMBERS_AT) | _purge_params()
+    params["actor"] = job_actor(RENEW)[0]
+
+    def chunk(cursor, last_id: int) -> list[int]:
+        cursor.execute(CLAIM_RENEWALS, params | {"last": last_id})
+        claimed = cursor.fetchall()
+        if not claimed:
+            return []
+        ended = [row for row in claimed if row[3] < today]
+        renewing = [row[0] for row in ended if row[2] in ("renew_annual", "switch_to_monthly") and row[1] == "annual"]
+        not_renewed = [row for row in ended if row[2] == "do_not_renew"]
+        rolls = {row[0] for row in ended if row[1] == "monthly" and row[2] in ("", "switch_to_monthly")}
+        if renewing:
+            cursor.execute(CLOSE_TERM_SEGMENTS, params | {"ids": renewing})
+            cursor.execute(RENEW_TERMS, params | {"ids": renewing})
+        # The per-row renewals ("Do not renew") issue their invoices before the chunk's: credit goes in that order.
+        order = {row[0]: (0 if row in not_renewed else 1, index) for index, row in enumerate(claimed)}
+        ids = sorted(order, key=order.get)
+        cursor.execute(PERIOD_INVOICES, params | {"ids": ids, "ords": list(range(len(ids)))})
+        last_period = dict(cursor.fetchall())
+        advancing = [pk for pk in ids if pk in last_period and pk not in {row[0] for row in not_renewed}]
+        cursor.execute(
+            ADVANCE,
+            params
+            | {
+                "ids": advancing,
+                "next_index": [last_period[pk] + 1 for pk in advancing],
+                "rolls": [pk in rolls for pk in advancing],
+            },
+        )
+        if not_renewed:
+            gone = [row[0] for row in not_renewed]
+            cursor.execute(NOT_RENEWED, params | {"ids": gone, "next_index": [last_period[pk] + 1 for pk in gone]})
+            _purge(cursor, params, gone, [row[4] for row in not_renewed])
+        return [row[0] for row in claimed]
+
+    raw = lifecycle._raw_run(n, options.chunk_size, chunk)
+    raw.check, raw.fingerprint = _verify_renewed(n, today), _fingerprint()
+    return lifecycle.JobResult("renew_subscriptions: close + invoice", n, orm, raw, profile)
+
+
+MONEY_BENCHMARKS["renewal"] = bench_renewal
