@@ -6,6 +6,7 @@ import platform
 import sys
 import time
 import traceback
+from pathlib import Path
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/works_bench"
 FULL = {
@@ -63,6 +64,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--drop-database", action="store_true", help="drop the benchmark database at the end")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of each job (slower)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        metavar="N",
+        help="only: trial expiry and renewal over N due subscriptions, job side, peak RSS at 10k/100k/1M",
+    )
+    parser.add_argument(
+        "--fan-out-workers",
+        metavar="1,2,4",
+        help="only: one renewal run of --subscriptions due, fanned out over each number of real Celery workers",
+    )
+    parser.add_argument(
+        "--broker-url",
+        default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/12"),
+        help="the Redis database of the --fan-out-workers run (default: BENCH_BROKER_URL or redis DB 12)",
+    )
     args = parser.parse_args(argv)
     defaults = QUICK if args.quick else FULL
     args.subscriptions = defaults["subscriptions"] if args.subscriptions is None else args.subscriptions
@@ -86,6 +104,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"{name} must be between 0 and {high:,}")
     if args.chunk_size is not None and not 1 <= args.chunk_size <= 100_000:
         parser.error("--chunk-size must be between 1 and 100,000")
+    if args.scale is not None and not 1 <= args.scale <= MAX_ROWS:
+        parser.error(f"--scale must be between 1 and {MAX_ROWS:,}")
+    if args.fan_out_workers is not None:
+        try:
+            args.fan_out_workers = [int(count) for count in args.fan_out_workers.split(",")]
+        except ValueError:
+            parser.error("--fan-out-workers takes worker counts separated by commas, e.g. 1,2,4")
+        if not all(1 <= count <= 16 for count in args.fan_out_workers):
+            parser.error("--fan-out-workers: each count between 1 and 16")
     args.jobs = [name.strip() for name in args.jobs.split(",") if name.strip()]
     unknown = set(args.jobs) - set(JOB_NAMES)
     if unknown:
@@ -93,13 +120,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def configure_django(database_url: str) -> None:
+def configure_django(database_url: str, broker_url: str = "redis://127.0.0.1:6379/12") -> None:
     """In-process settings: the bench database, debug defaults (no secret key needed), local Redis."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "works_console.settings"
     os.environ["DATABASE_URL"] = database_url
     os.environ["DJANGO_DEBUG"] = "true"
     os.environ["CACHE_URL"] = "rediscache://127.0.0.1:6379/11"
-    os.environ["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/12"
+    os.environ["CELERY_BROKER_URL"] = broker_url
     os.environ["EMAIL_BACKEND"] = "bench.mail.CountingBackend"
     os.environ["LOG_LEVEL"] = "WARNING"
 
@@ -112,7 +139,7 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def lifecycle_section(args: argparse.Namespace, chunk_size: int, server_version: str) -> tuple[str, bool]:
+def lifecycle_section(args: argparse.Namespace, chunk_size: int, server_version: str) -> tuple[str, bool, list]:
     from bench import lifecycle, report
 
     log("bench: lifecycle jobs")
@@ -145,7 +172,41 @@ def lifecycle_section(args: argparse.Namespace, chunk_size: int, server_version:
             text.append(f"FAIL {result.job}: the job and the raw SQL did not leave the same rows")
         if result.profile:
             text += ["", f"cProfile of the job {result.job} (top 15 by own time):", result.profile]
-    return "\n".join(text), all(result.ok for result in results)
+    return "\n".join(text), all(result.ok for result in results), results
+
+
+def scale_section(args: argparse.Namespace, chunk_size: int) -> str:
+    from bench import scale
+
+    text = []
+    if args.scale is not None:
+        log(f"bench: scale, {args.scale:,} due subscriptions per job")
+        results = scale.run_scale(args.scale, chunk_size=chunk_size, log=log)
+        text += [
+            f"Month-end at scale: {args.scale:,} due subscriptions per job, job side only (run_steps in one "
+            f"process, chunks of {chunk_size:,}); peak RSS = the process's resident high-water mark since the job "
+            "started",
+            "",
+            scale.scale_table(results),
+        ]
+    if args.fan_out_workers is not None:
+        log(f"bench: fan-out of one renewal run over {args.fan_out_workers} workers")
+        results = scale.run_fan_out(
+            args.subscriptions,
+            counts=args.fan_out_workers,
+            chunk_size=chunk_size,
+            broker_url=args.broker_url,
+            log=log,
+        )
+        text += [
+            *([""] if text else []),
+            f"One renewal run of {args.subscriptions:,} due subscriptions fanned out as chunk messages of "
+            f"{chunk_size:,} over real Celery worker processes (solo pool) on {args.broker_url}, from the planning "
+            "to the run's end",
+            "",
+            scale.fan_out_table(results),
+        ]
+    return "\n".join(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
     created = db.ensure_database(args.database_url)
-    configure_django(args.database_url)
+    configure_django(args.database_url, args.broker_url)
     from django.db import connection
 
     from subscriptions.services.jobs import DEFAULT_CHUNK_SIZE
@@ -170,15 +231,18 @@ def main(argv: list[str] | None = None) -> int:
 
     failed = False
     sections = []
-    if args.only in (None, "lifecycle"):
+    job_results, page_results = [], []
+    if args.scale is not None or args.fan_out_workers is not None:
+        sections.append(scale_section(args, chunk_size))
+    elif args.only in (None, "lifecycle"):
         try:
-            text, ok = lifecycle_section(args, chunk_size, server_version)
+            text, ok, job_results = lifecycle_section(args, chunk_size, server_version)
         except Exception as error:  # noqa: BLE001 - the job code is being edited: report, then run the pages
             traceback.print_exc()
             text, ok = f"Lifecycle jobs: ERROR {error!r} (traceback above)", False
         failed |= not ok
         sections.append(text)
-    if args.only in (None, "pages"):
+    if args.only in (None, "pages") and args.scale is None and args.fan_out_workers is None:
         from bench import pages, report
 
         log("bench: pages under load")
@@ -212,6 +276,11 @@ def main(argv: list[str] | None = None) -> int:
         f"whole run {elapsed:.0f} s, load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     )
     print("\n\n".join([header, *sections]))
+    if args.json:
+        from bench.report import figures_json
+
+        Path(args.json).write_text(figures_json(job_results, page_results))
+        log(f"bench: figures written to {args.json}")
     if failed:
         print("\nbench: FAIL - a verification did not find exactly N rows changed", file=sys.stderr)
     return 1 if failed else 0

@@ -1,5 +1,6 @@
 """The benchmark must keep running: a quick lifecycle run, end to end, against a database of its own."""
 
+import json
 import os
 import subprocess
 import sys
@@ -27,7 +28,8 @@ def _own_database_url() -> str:
 
 
 @pytest.mark.slow
-def test_quick_lifecycle_benchmark_verifies_every_job():
+def test_quick_lifecycle_benchmark_verifies_every_job(tmp_path):
+    figures = tmp_path / "figures.json"
     result = subprocess.run(
         [
             sys.executable,
@@ -36,6 +38,7 @@ def test_quick_lifecycle_benchmark_verifies_every_job():
             "--quick",
             "--only=lifecycle",
             f"--database-url={_own_database_url()}",
+            f"--json={figures}",
         ],
         cwd=BASE_DIR,
         capture_output=True,
@@ -52,3 +55,26 @@ def test_quick_lifecycle_benchmark_verifies_every_job():
         assert cells[0] == JOB_ROWS[job], row
         assert "OK / OK" in row and row.rstrip().endswith("yes"), row
     assert "FAIL" not in result.stdout, output
+    written = json.loads(figures.read_text())
+    assert [job["job"] for job in written["jobs"]] == list(JOB_ROWS)
+    assert [job["rows"] for job in written["jobs"]] == [int(rows) for rows in JOB_ROWS.values()]
+    assert all(job["same_writes"] is True for job in written["jobs"])
+    assert all(set(job) == {"job", "rows", "job_s", "raw_s", "peak_mib", "same_writes"} for job in written["jobs"])
+    assert written["pages"] == []
+
+
+@pytest.mark.slow
+def test_scale_run_gives_the_peak_memory_of_each_job_at_each_mark():
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--scale=400", "--chunk-size=100", f"--database-url={_own_database_url()}"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "peak RSS MiB at 400" in result.stdout, output
+    for job in ("expire_trials: trial -> suspended", "renew_subscriptions: close + invoice"):
+        row = next(line for line in result.stdout.splitlines() if line.startswith(job))
+        assert row[len(job) :].split()[0] == "400", row
