@@ -232,18 +232,16 @@ def run_chunk(chunk_id: int, steps: list[Step]) -> list[JobChunk]:
     (abandoned) does nothing: its rows are due for the run that replaced it. A chunk that raises is retried row by
     row, so one bad row is recorded on the run and the rest goes on.
     """
-    peek = JobChunk.objects.select_related("run").filter(pk=chunk_id).first()
-    if peek is None or peek.done_at is not None or peek.run.state != JobRun.State.RUNNING:
-        return []
-    run = peek.run
-    step = steps[peek.step_index]
-    today, now = kst_date(run.as_of), run.as_of
-    failed = _failed_ids(run, peek.step_index)
+    peek = None
     try:
         with transaction.atomic():
-            chunk = _lock_chunk(chunk_id)
-            if chunk is None:
+            chunk = peek = _lock_chunk(chunk_id)
+            if chunk is None or chunk.run.state != JobRun.State.RUNNING:
                 return []
+            run = chunk.run
+            step = steps[chunk.step_index]
+            today, now = kst_date(run.as_of), run.as_of
+            failed = _failed_ids(run, chunk.step_index)
             claimed = _claim(step, today, Span(chunk.first_id, chunk.last_id, failed))
             changed = step.process(claimed, now) if claimed else 0
             return _close_chunk(
@@ -252,6 +250,8 @@ def run_chunk(chunk_id: int, steps: list[Step]) -> list[JobChunk]:
     except OperationalError:
         raise  # the database is gone: the task retries with backoff, nothing of this chunk was kept
     except Exception:  # noqa: BLE001 - one bad row must not stop the job: isolate it below
+        if peek is None:
+            raise  # not the chunk's work: reading the chunk itself failed
         logger.exception("%s: chunk %d failed, retrying its rows one by one", step.name, chunk_id)
     due = step.due(today).filter(pk__gte=peek.first_id, pk__lte=peek.last_id).exclude(pk__in=failed)
     changed, taken, errors = 0, 0, []

@@ -236,3 +236,16 @@ def celery_eager():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False
+
+
+def test_the_broker_redelivers_a_killed_chunk_soon_after_the_longest_task_and_never_a_running_one(settings):
+    from subscriptions.tasks import TASK_OPTIONS
+
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+
+    # Above every task's hard limit: a running chunk is never handed to a second worker ...
+    assert visibility > settings.CELERY_TASK_TIME_LIMIT
+    assert visibility > TASK_OPTIONS["time_limit"]
+    # ... and a minute after it, not the 3 hours of the whole-job tasks: a killed chunk is done by the next tick.
+    assert visibility == settings.CELERY_TASK_TIME_LIMIT + 60 == 360
+    assert settings.JOB_RUN_STALE_AFTER == settings.CELERY_TASK_TIME_LIMIT == 300
