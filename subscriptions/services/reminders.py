@@ -34,6 +34,21 @@ class Reminder:
         return ("first_name", "name", *VALUE_FIELDS[self.kind])
 
 
+# What a reminder reads of its rows (the mail's values and recipient): a chunk of 1,000 builds no more.
+CUSTOMER_FIELDS = ("customer__email", "customer__first_name", "customer__language")
+SUBSCRIPTION_FIELDS = ("id", "name", "status", "trial_last_day", "grace_last_day", "term_end", *CUSTOMER_FIELDS)
+INVOICE_FIELDS = (
+    "id",
+    "public_id",
+    "subscription_id",
+    "period_start",
+    "period_end",
+    "total",
+    "subscription__name",
+    *CUSTOMER_FIELDS,
+)
+
+
 def _not_sent(kind: str, key_field: str, subscription_ref: str = "pk") -> models.Exists:
     return models.Exists(
         ReminderSent.objects.filter(
@@ -59,6 +74,7 @@ def _trials(today: date, kind: str, first: int, last: int) -> models.QuerySet:
         .exclude(_pending(Reservation.Kind.CANCELLATION))
         .exclude(_not_sent(kind, "key"))
         .select_related("customer")
+        .only(*SUBSCRIPTION_FIELDS)
     )
 
 
@@ -70,6 +86,7 @@ def _trial_ended(today: date) -> models.QuerySet:
         .exclude(_pending(Reservation.Kind.CANCELLATION))
         .exclude(_not_sent("trial_ended", "key"))
         .select_related("customer")
+        .only(*SUBSCRIPTION_FIELDS)
     )
 
 
@@ -87,6 +104,7 @@ def _cancellations(today: date, kind: str, first: int, last: int) -> models.Quer
         .exclude(status=Status.TERMINATED)
         .exclude(_not_sent(kind, "key"))
         .select_related("customer")
+        .only(*SUBSCRIPTION_FIELDS)
     )
 
 
@@ -99,6 +117,7 @@ def _annual_terms(today: date) -> models.QuerySet:
         .exclude(_pending(Reservation.Kind.CANCELLATION))
         .exclude(_not_sent("annual_term_ends_in_30_days", "key"))
         .select_related("customer")
+        .only(*SUBSCRIPTION_FIELDS)
     )
 
 
@@ -107,6 +126,7 @@ def _invoices(today: date) -> models.QuerySet:
         Invoice.objects.annotate(key=models.F("public_id"))
         .exclude(_not_sent("invoice_issued", "public_id", subscription_ref="subscription_id"))
         .select_related("customer", "subscription")
+        .only(*INVOICE_FIELDS)
     )
 
 
