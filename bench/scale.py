@@ -27,6 +27,7 @@ from subscriptions.models import JobRun
 from works_console.dates import kst_date
 
 MARKS = (10_000, 100_000, 1_000_000)
+JOBS = ("expire_trials", "renewal")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -51,13 +52,22 @@ def _prepare(loader: Callable, n: int, today, now) -> None:
     db.analyze(*db.data_tables())
 
 
-def run_scale(n: int, *, chunk_size: int, log) -> list[ScaleResult]:
+def run_scale(
+    n: int, *, chunk_size: int, log, jobs: tuple[str, ...] = ("expire_trials", "renewal")
+) -> list[ScaleResult]:
     from subscriptions.services.jobs import run_steps
 
     results = []
     cases = [
-        ("expire_trials: trial -> suspended", EXPIRE_TRIALS, "suspend_trial", data.load_due_trials),
-        ("renew_subscriptions: close + invoice", RENEW, "close_period", money.load_renewals),
+        case
+        for name, case in (
+            (
+                "expire_trials",
+                ("expire_trials: trial -> suspended", EXPIRE_TRIALS, "suspend_trial", data.load_due_trials),
+            ),
+            ("renewal", ("renew_subscriptions: close + invoice", RENEW, "close_period", money.load_renewals)),
+        )
+        if name in jobs
     ]
     with override_settings(DEBUG=False, EMAIL_BACKEND=lifecycle.MAIL_BACKEND):
         for label, job, step_name, loader in cases:
