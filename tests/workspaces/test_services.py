@@ -8,6 +8,7 @@ from django.db import IntegrityError
 from django.test import override_settings
 
 from subscriptions.models import LifecycleEvent, Status
+from subscriptions.services.rename import subscription_rename_workspace
 from tests.subscriptions.factories import TrialSubscriptionFactory
 from tests.workspaces.factories import (
     ADMIN_PASSWORD,
@@ -17,7 +18,7 @@ from tests.workspaces.factories import (
     WorkGroupFactory,
     WorkspaceFactory,
 )
-from workspaces import services
+from workspaces import directory, export, services
 from workspaces.models import AccountType, Member, OrgUnit, WorkGroup, Workspace
 
 pytestmark = pytest.mark.django_db
@@ -301,7 +302,7 @@ def test_member_add_creates_a_member_with_a_hashed_initial_password():
     workspace = _trial().workspace
     unit = OrgUnitFactory(workspace=workspace, name="Sales")
 
-    member = services.member_add(
+    member = directory.member_add(
         workspace=workspace, login_id="jiwoo.kim", name="Kim Jiwoo", password=MEMBER_PASSWORD, org_unit=unit, now=NOW
     )
 
@@ -359,7 +360,7 @@ def test_member_add_applies_the_admin_account_rules_and_writes_nothing(login_id,
     workspace = _trial().workspace
 
     with pytest.raises(ValidationError) as excinfo:
-        services.member_add(workspace=workspace, login_id=login_id, name=name, password=password, now=NOW)
+        directory.member_add(workspace=workspace, login_id=login_id, name=name, password=password, now=NOW)
 
     assert excinfo.value.message_dict == expected
     assert list(workspace.members.values_list("login_id", flat=True)) == ["admin"]
@@ -369,7 +370,7 @@ def test_member_add_refuses_an_id_in_use():
     workspace = _trial().workspace
 
     with pytest.raises(ValidationError) as excinfo:
-        services.member_add(workspace=workspace, login_id="admin", name="Other", password=MEMBER_PASSWORD, now=NOW)
+        directory.member_add(workspace=workspace, login_id="admin", name="Other", password=MEMBER_PASSWORD, now=NOW)
 
     assert excinfo.value.message_dict == {"login_id": [f"The ID admin@{workspace.name} is already in use."]}
     assert workspace.members.count() == 1
@@ -378,10 +379,10 @@ def test_member_add_refuses_an_id_in_use():
 @override_settings(TRIAL_MEMBER_LIMIT=2)
 def test_trial_caps_members_and_counts_the_admin():
     workspace = _trial().workspace
-    services.member_add(workspace=workspace, login_id="second", name="Second", password=MEMBER_PASSWORD, now=NOW)
+    directory.member_add(workspace=workspace, login_id="second", name="Second", password=MEMBER_PASSWORD, now=NOW)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.member_add(workspace=workspace, login_id="third", name="Third", password=MEMBER_PASSWORD, now=NOW)
+        directory.member_add(workspace=workspace, login_id="third", name="Third", password=MEMBER_PASSWORD, now=NOW)
 
     assert excinfo.value.code == "trial_member_limit"
     assert excinfo.value.messages == ["A trial workspace can have at most 2 members, the admin included."]
@@ -390,10 +391,10 @@ def test_trial_caps_members_and_counts_the_admin():
 
 def test_active_annual_contract_caps_members_at_its_licences():
     workspace = _active_annual(licences=2).workspace
-    services.member_add(workspace=workspace, login_id="second", name="Second", password=MEMBER_PASSWORD, now=NOW)
+    directory.member_add(workspace=workspace, login_id="second", name="Second", password=MEMBER_PASSWORD, now=NOW)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.member_add(workspace=workspace, login_id="third", name="Third", password=MEMBER_PASSWORD, now=NOW)
+        directory.member_add(workspace=workspace, login_id="third", name="Third", password=MEMBER_PASSWORD, now=NOW)
 
     assert excinfo.value.code == "licence_limit"
     assert excinfo.value.messages == [
@@ -412,7 +413,7 @@ def test_active_monthly_contract_has_no_member_cap():
         term_end=date(2027, 1, 4),
     ).workspace
 
-    services.member_add(workspace=workspace, login_id="second", name="Second", password=MEMBER_PASSWORD, now=NOW)
+    directory.member_add(workspace=workspace, login_id="second", name="Second", password=MEMBER_PASSWORD, now=NOW)
 
     assert workspace.members.count() == 2
 
@@ -422,7 +423,7 @@ def test_a_closed_workspace_cannot_change(status):
     workspace = _trial(status=status).workspace
 
     with pytest.raises(ValidationError) as excinfo:
-        services.member_add(workspace=workspace, login_id="second", name="Second", password=MEMBER_PASSWORD, now=NOW)
+        directory.member_add(workspace=workspace, login_id="second", name="Second", password=MEMBER_PASSWORD, now=NOW)
 
     assert excinfo.value.code == "workspace_closed"
     assert workspace.members.count() == 1
@@ -433,7 +434,7 @@ def test_member_add_refuses_a_unit_of_another_workspace():
     foreign_unit = OrgUnitFactory()
 
     with pytest.raises(ValidationError) as excinfo:
-        services.member_add(
+        directory.member_add(
             workspace=workspace,
             login_id="second",
             name="Second",
@@ -449,10 +450,10 @@ def test_member_add_refuses_a_unit_of_another_workspace():
 def test_member_remove_keeps_the_row_marked_removed_and_out_of_the_live_members():
     workspace = _trial().workspace
     member = MemberFactory(workspace=workspace)
-    group = services.work_group_add(workspace=workspace, name="Sales")
-    services.work_group_add_member(work_group=group, member=member)
+    group = directory.work_group_add(workspace=workspace, name="Sales")
+    directory.work_group_add_member(work_group=group, member=member)
 
-    services.member_remove(member=member, now=NOW)
+    directory.member_remove(member=member, now=NOW)
 
     member.refresh_from_db()
     assert member.removed_at == NOW
@@ -464,10 +465,10 @@ def test_member_remove_keeps_the_row_marked_removed_and_out_of_the_live_members(
 def test_a_removed_member_cannot_be_removed_again_nor_log_in():
     workspace = _trial().workspace
     member = MemberFactory(workspace=workspace, login_id="second")
-    services.member_remove(member=member, now=NOW)
+    directory.member_remove(member=member, now=NOW)
 
     with pytest.raises(ValidationError) as removed_again:
-        services.member_remove(member=member, now=NOW + timedelta(minutes=1))
+        directory.member_remove(member=member, now=NOW + timedelta(minutes=1))
     with pytest.raises(ValidationError) as login:
         services.admin_authenticate(account_id=f"second@{workspace.name}", password=ADMIN_PASSWORD, now=NOW)
 
@@ -480,12 +481,12 @@ def test_a_removed_member_cannot_be_removed_again_nor_log_in():
 @override_settings(TRIAL_MEMBER_LIMIT=2)
 def test_a_removed_member_frees_its_place_under_the_limit_and_its_id():
     workspace = _trial().workspace
-    second = services.member_add(
+    second = directory.member_add(
         workspace=workspace, login_id="second", name="Second", password=MEMBER_PASSWORD, now=NOW
     )
-    services.member_remove(member=second, now=NOW)
+    directory.member_remove(member=second, now=NOW)
 
-    again = services.member_add(
+    again = directory.member_add(
         workspace=workspace, login_id="second", name="Second again", password=MEMBER_PASSWORD, now=NOW
     )
 
@@ -498,7 +499,7 @@ def test_member_remove_never_removes_the_admin():
     admin = workspace.members.get(is_admin=True)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.member_remove(member=admin, now=NOW)
+        directory.member_remove(member=admin, now=NOW)
 
     assert excinfo.value.code == "admin_not_removable"
     assert workspace.members.filter(pk=admin.pk).exists()
@@ -509,12 +510,12 @@ def test_member_remove_never_removes_the_admin():
 
 def test_org_units_form_a_tree_with_unique_sibling_names():
     workspace = _trial().workspace
-    sales = services.org_unit_add(workspace=workspace, name="Sales")
-    seoul = services.org_unit_add(workspace=workspace, name="Seoul", parent=sales)
-    services.org_unit_add(workspace=workspace, name="Seoul")  # the same name elsewhere in the tree
+    sales = directory.org_unit_add(workspace=workspace, name="Sales")
+    seoul = directory.org_unit_add(workspace=workspace, name="Seoul", parent=sales)
+    directory.org_unit_add(workspace=workspace, name="Seoul")  # the same name elsewhere in the tree
 
     with pytest.raises(ValidationError) as excinfo:
-        services.org_unit_add(workspace=workspace, name="Seoul", parent=sales)
+        directory.org_unit_add(workspace=workspace, name="Seoul", parent=sales)
 
     assert excinfo.value.message_dict == {"name": ["There is already a unit named “Seoul” here."]}
     assert seoul.parent == sales
@@ -527,7 +528,7 @@ def test_org_unit_with_sub_units_is_not_removed():
     OrgUnitFactory(workspace=workspace, name="Seoul", parent=sales)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.org_unit_remove(org_unit=sales)
+        directory.org_unit_remove(org_unit=sales)
 
     assert excinfo.value.messages == ["Remove the units under “Sales” first."]
     assert OrgUnit.objects.filter(workspace=workspace).count() == 2
@@ -538,7 +539,7 @@ def test_org_unit_removed_leaves_its_members_without_a_unit():
     sales = OrgUnitFactory(workspace=workspace, name="Sales")
     member = MemberFactory(workspace=workspace, org_unit=sales)
 
-    services.org_unit_remove(org_unit=sales)
+    directory.org_unit_remove(org_unit=sales)
 
     member.refresh_from_db()
     assert member.org_unit is None
@@ -548,11 +549,11 @@ def test_org_unit_removed_leaves_its_members_without_a_unit():
 def test_groups_are_added_with_unique_names_and_hold_members():
     workspace = _trial().workspace
     member = MemberFactory(workspace=workspace)
-    group = services.work_group_add(workspace=workspace, name="Design")
+    group = directory.work_group_add(workspace=workspace, name="Design")
 
-    services.work_group_add_member(work_group=group, member=member)
+    directory.work_group_add_member(work_group=group, member=member)
     with pytest.raises(ValidationError) as excinfo:
-        services.work_group_add(workspace=workspace, name="Design")
+        directory.work_group_add(workspace=workspace, name="Design")
 
     assert excinfo.value.message_dict == {"name": ["There is already a group named “Design”."]}
     assert list(group.members.all()) == [member]
@@ -564,7 +565,7 @@ def test_group_refuses_a_member_of_another_workspace():
     stranger = MemberFactory()
 
     with pytest.raises(ValidationError) as excinfo:
-        services.work_group_add_member(work_group=group, member=stranger)
+        directory.work_group_add_member(work_group=group, member=stranger)
 
     assert excinfo.value.message_dict == {"member": ["Choose a member of this workspace."]}
     assert group.members.count() == 0
@@ -575,8 +576,8 @@ def test_group_member_removed_and_group_removed_keep_the_member():
     member = MemberFactory(workspace=workspace)
     group = WorkGroupFactory(workspace=workspace, members=[member])
 
-    services.work_group_remove_member(work_group=group, member=member)
-    services.work_group_remove(work_group=group)
+    directory.work_group_remove_member(work_group=group, member=member)
+    directory.work_group_remove(work_group=group)
 
     assert not WorkGroup.objects.filter(pk=group.pk).exists()
     assert Member.objects.filter(pk=member.pk).exists()
@@ -590,7 +591,7 @@ def test_rename_changes_the_name_everywhere_my_product_reads_it():
     workspace = subscription.workspace
     old_name = workspace.name
 
-    services.workspace_rename(workspace=workspace, new_name="new-team", now=NOW)
+    subscription_rename_workspace(workspace=workspace, new_name="new-team", now=NOW)
 
     workspace.refresh_from_db()
     subscription.refresh_from_db()
@@ -620,7 +621,7 @@ def test_rename_refuses_invalid_or_taken_names_and_changes_nothing(new_name, exp
     old_name = workspace.name
 
     with pytest.raises(ValidationError) as excinfo:
-        services.workspace_rename(workspace=workspace, new_name=new_name.format(current=old_name), now=NOW)
+        subscription_rename_workspace(workspace=workspace, new_name=new_name.format(current=old_name), now=NOW)
 
     assert excinfo.value.message_dict == {"new_name": [expected]}
     workspace.refresh_from_db()
@@ -630,13 +631,13 @@ def test_rename_refuses_invalid_or_taken_names_and_changes_nothing(new_name, exp
 
 def test_rename_is_refused_within_24_hours_of_the_last_change():
     workspace = _trial().workspace
-    services.workspace_rename(workspace=workspace, new_name="first-rename", now=NOW)
+    subscription_rename_workspace(workspace=workspace, new_name="first-rename", now=NOW)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.workspace_rename(
+        subscription_rename_workspace(
             workspace=workspace, new_name="second-rename", now=NOW + timedelta(hours=23, minutes=59)
         )
-    services.workspace_rename(workspace=workspace, new_name="third-rename", now=NOW + timedelta(hours=24))
+    subscription_rename_workspace(workspace=workspace, new_name="third-rename", now=NOW + timedelta(hours=24))
 
     assert excinfo.value.message_dict == {
         "new_name": [
@@ -652,7 +653,7 @@ def test_a_domain_workspace_cannot_be_renamed():
     workspace = _trial(workspace=DomainWorkspaceFactory()).workspace
 
     with pytest.raises(ValidationError) as excinfo:
-        services.workspace_rename(workspace=workspace, new_name="new-team", now=NOW)
+        subscription_rename_workspace(workspace=workspace, new_name="new-team", now=NOW)
 
     assert excinfo.value.code == "domain_not_renamable"
 
@@ -751,7 +752,7 @@ def test_export_holds_everything_needed_to_restore_the_workspace_and_no_password
     WorkGroupFactory(workspace=workspace, name="Empty")
     admin = workspace.members.get(is_admin=True)
 
-    data = services.workspace_export_data(workspace=workspace, now=NOW)
+    data = export.workspace_export_data(workspace=workspace, now=NOW)
 
     assert list(data) == ["format", "exported_at", "workspace", "subscription", "members", "org_units", "groups"]
     assert data["format"] == "works-console-export/1"
@@ -819,7 +820,7 @@ def test_export_holds_everything_needed_to_restore_the_workspace_and_no_password
 def test_export_of_a_domain_workspace_shows_its_verification_state():
     workspace = _trial(workspace=DomainWorkspaceFactory(name="acme.example", domain_verified_at=NOW)).workspace
 
-    data = services.workspace_export_data(workspace=workspace)
+    data = export.workspace_export_data(workspace=workspace)
 
     assert data["exported_at"] is None
     assert data["workspace"]["domain_verification"] == {
