@@ -99,8 +99,11 @@ def _plan_ids() -> dict[str, int]:
     return dict(Plan.objects.filter(code__in=PLANS).values_list("code", "pk"))
 
 
-def _load_workspaces(n: int, *, now: datetime, extra_members: dict[int, int] | None = None) -> None:
-    """N workspaces with their admin account, and `extra_members` ({workspace id: count}) more members."""
+def _load_workspaces(
+    n: int, *, now: datetime, extra_members: dict[int, int] | None = None, late: frozenset[int] = frozenset()
+) -> None:
+    """N workspaces with their admin account, and `extra_members` ({workspace id: count}) more members; the `late`
+    workspaces also have a member added just now and one removed just now (after today's close at 00:00 KST)."""
     extra_members = extra_members or {}
     copy_rows(
         Workspace,
@@ -133,6 +136,17 @@ def _load_workspaces(n: int, *, now: datetime, extra_members: dict[int, int] | N
                     "name": "Staff",
                     "is_admin": False,
                 }
+            if i in late:
+                member_id += 1
+                yield {
+                    "id": member_id,
+                    "workspace_id": i,
+                    "login_id": "newcomer",
+                    "is_admin": False,
+                    "created_at": now,
+                }
+                member_id += 1
+                yield {"id": member_id, "workspace_id": i, "login_id": "leaver", "is_admin": False, "removed_at": now}
 
     copy_rows(
         Member,
@@ -709,8 +723,8 @@ def bench_cancellation(n: int, options: lifecycle.Options) -> lifecycle.JobResul
     return lifecycle.JobResult("execute_scheduled_cancellations", n, orm, raw, profile)
 
 
-# How monthly quantity is counted by the job today: "now" (live members), or "close" (issue 9, SPEC 3).
-MEMBERS_AT = "now"
+# How the job counts a monthly quantity: at each period's close (SPEC 3), not the live members ("now").
+MEMBERS_AT = "close"
 
 MONEY_BENCHMARKS["cancellation"] = bench_cancellation
 
@@ -731,14 +745,20 @@ def load_renewals(n: int, *, today: date, now: datetime) -> None:
     """N active subscriptions whose billing period ended yesterday (KST), the issue-9 mix: monthly and annual in
     turn; one in ten with two rate segments (an upgrade 10 days into the period); one in ten belonging to a
     customer with 20,000 KRW of credit; 1% each of annual terms ending yesterday with "Renew as annual",
-    "Switch to monthly" and "Do not renew"; a monthly workspace in ten with 3 members."""
+    "Switch to monthly" and "Do not renew"; a monthly workspace in ten with 3 members; one in five with a member
+    added and one removed after today's close (billed without the first, with the second)."""
     from dateutil.relativedelta import relativedelta
 
     from billing.periods import period_bounds, term_bounds
 
     plans = {plan.code: plan for plan in Plan.objects.filter(code__in=PLANS)}
     data.load_customers(n, now)
-    _load_workspaces(n, now=now, extra_members={i: 2 for i in range(1, n + 1) if i % 10 == 7})
+    _load_workspaces(
+        n,
+        now=now,
+        extra_members={i: 2 for i in range(1, n + 1) if i % 10 == 7},
+        late=frozenset(i for i in range(1, n + 1) if i % 10 in (1, 7)),
+    )
     starts = {
         "annual": today - relativedelta(months=5),
         "monthly": today - relativedelta(months=3),

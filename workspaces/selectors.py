@@ -95,19 +95,34 @@ def session_member(*, member_id: int | None, workspace_id: int | None) -> Member
     )
 
 
-def member_counts_at(*, workspace_ids: Iterable[int], at: datetime) -> dict[int, int]:
-    """The members registered at the instant `at` in each workspace: created before it and not removed by then,
-    the admin account included (SPEC 3: the quantity of a monthly period is this count at its end instant,
-    whenever the job runs). One aggregate query; a workspace with no such member is absent (count 0)."""
+def member_counts_at(
+    *, workspace_ids: Iterable[int | None], instants: Iterable[datetime]
+) -> dict[tuple[int, datetime], int]:
+    """The members registered at each instant in each workspace: created before it and not removed by then, the
+    admin account included (SPEC 3: a monthly period is billed on this count at its end instant, whenever the job
+    runs). ``{(workspace id, instant): count}``, absent for 0. One query whatever the number of workspaces and
+    instants: one conditional count per instant over the rows that could count at any of them."""
+    ids = [pk for pk in workspace_ids if pk is not None]
+    instants = sorted(set(instants))
+    if not ids or not instants:
+        return {}
+    registered = {
+        f"at_{index}": Count("pk", filter=Q(created_at__lt=at) & (Q(removed_at__isnull=True) | Q(removed_at__gt=at)))
+        for index, at in enumerate(instants)
+    }
     rows = (
-        Member.objects.filter(workspace_id__in=list(workspace_ids), created_at__lt=at)
-        .filter(Q(removed_at__isnull=True) | Q(removed_at__gt=at))
+        Member.objects.filter(workspace_id__in=ids, created_at__lt=instants[-1])
+        .filter(Q(removed_at__isnull=True) | Q(removed_at__gt=instants[0]))
         .order_by()
         .values("workspace_id")
-        .annotate(count=Count("pk"))
-        .values_list("workspace_id", "count")
+        .annotate(**registered)
     )
-    return dict(rows)
+    return {
+        (row["workspace_id"], at): row[f"at_{index}"]
+        for row in rows
+        for index, at in enumerate(instants)
+        if row[f"at_{index}"]
+    }
 
 
 def member_limit(*, subscription: Subscription | None) -> int | None:

@@ -845,6 +845,9 @@ def test_members_registered_at_an_instant_are_those_created_before_it_and_not_re
     ]:
         MemberFactory(workspace=workspace, created_at=created, removed_at=removed)
 
-    counts = member_counts_at(workspace_ids=[one.pk, other.pk, empty.pk], at=close)
+    day_before = close - timedelta(days=1)
 
-    assert counts == {one.pk: 2, other.pk: 1}
+    counts = member_counts_at(workspace_ids=[one.pk, other.pk, empty.pk, None], instants=[close, day_before, close])
+
+    # A day earlier: the first and the one removed at the close; `other`'s first was created at that very instant.
+    assert counts == {(one.pk, close): 2, (other.pk, close): 1, (one.pk, day_before): 2}
