@@ -87,6 +87,7 @@ def run_scale(
                 for mark in marks:
                     if done["rows"] >= mark and mark not in result.peak_rss_mib:
                         result.peak_rss_mib[mark] = _peak_mib()
+                        log(f"    {mark:,} rows: peak RSS {result.peak_rss_mib[mark]:.0f} MiB")
 
             connection.close()  # a fresh connection: the loading's buffers are not the job's
             with contextlib.suppress(OSError):
