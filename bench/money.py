@@ -923,8 +923,7 @@ WITH input AS (
     CROSS JOIN LATERAL (
         SELECT kk AS k, {_period_start("s.paid_start", "kk")} AS p_start, {_period_start("s.paid_start", "kk + 1")}
                AS p_next
-        FROM generate_series(s.next_period_index, s.next_period_index + 240) kk
-        WHERE {_period_start("s.paid_start", "kk + 1")} <= %(today)s
+        FROM generate_series(s.next_period_index, {_period_index("s.paid_start", "%(today)s::date")} - 1) kk
     ) p
 )
 """ + invoices_sql(
