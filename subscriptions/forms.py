@@ -91,7 +91,7 @@ class EnterInformationForm(forms.Form):
         help_text=_("2 to 40 lowercase letters, digits, dots (.), hyphens (-) and underscores (_)."),
         widget=forms.TextInput(attrs=AS_TYPED),
     )
-    # render_value: going back to this step keeps all input, the passwords too (SPEC 5.1).
+    # Never rendered back into the page (issue 12): the wizard keeps the typed password in the session instead.
     admin_password = forms.CharField(
         label=_("Admin password"),
         strip=False,
@@ -101,13 +101,13 @@ class EnterInformationForm(forms.Form):
             "8 to 40 lowercase letters and digits, with at least one of each; no 3 sequential characters "
             "(abc, 321) and no character 3 times in a row."
         ),
-        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     admin_password_confirmation = forms.CharField(
         label=_("Confirm admin password"),
         strip=False,
         max_length=ADMIN_PASSWORD_MAX_LENGTH * 4,
-        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     company_name = forms.CharField(label=_("Company name"), max_length=100)
     company_phone = PhoneNumberField(

@@ -186,6 +186,8 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_out": str(VAR_DIR / "broker" / "out"),
         "processed_folder": str(VAR_DIR / "broker" / "processed"),
         "store_processed": False,
+        # The exchange-queue tables; kombu's default is `control/` in the working directory (the checkout).
+        "control_folder": str(VAR_DIR / "broker" / "control"),
     }
 else:
     # Above the longest task (a chunk), so a running chunk is never redelivered to a second worker, and no more:
