@@ -166,7 +166,15 @@ def _raw_run(n: int, chunk_size: int, chunk: Callable[[object, int], list[int]])
             last_id = max(ids)
         raise RuntimeError("the raw baseline did not finish within N / chunk size + 3 chunks")
 
-    run, _done = _measure(work)
+    # The baseline's long CTE statements have estimated costs that start PostgreSQL's JIT compiler: about two
+    # seconds per statement on this machine, more than the statement itself. An OLTP workload runs without it.
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    try:
+        run, _done = _measure(work)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET jit")
     return run
 
 
