@@ -1,21 +1,46 @@
-"""E-mails rendered once per template and language, then filled per recipient (SPEC 6 reminders at batch speed).
+"""Every e-mail the console sends: plain text and HTML (multipart/alternative), in the customer's language.
 
-Rendering a Django template costs far more than building the message: a job that mails a chunk of 1,000
-customers renders each (template, language) once, with a placeholder in place of every per-recipient value, and
-then only substitutes the values into the rendered strings. Translations and template logic therefore may not
-depend on the values (they are plain, pre-formatted strings: names, ISO dates, amounts). A template may have an
-HTML part (`<name>.html` beside `<name>.txt`): the message is then multipart, with the values HTML-escaped there.
+A mail is three templates beside each other: ``emails/<name>_subject.txt``, ``emails/<name>.txt`` and
+``emails/<name>.html`` (which extends ``emails/base.html``), rendered with the customer's ``User.language``
+active, whatever language the request or job that sends it runs in.
+
+A job that mails a whole chunk (the reminders) renders each (template, language) once instead
+(``render_mail_template``), with a placeholder in place of every per-recipient value, and then only substitutes
+the values into the rendered strings: rendering a Django template costs far more than building the message.
+Such templates read plain, pre-formatted variables (names, ISO dates, amounts), never the rows themselves; the
+HTML part gets the values escaped.
 """
 
 import re
 from dataclasses import dataclass
 from typing import Self
 
+from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
+from django.template.loader import get_template, render_to_string
 from django.utils import translation
 from django.utils.html import escape
+
+
+def mail_language(customer) -> str:
+    return getattr(customer, "language", "") or settings.LANGUAGE_CODE
+
+
+def render_mail(name: str, context: dict, *, customer, to: str | None = None) -> EmailMultiAlternatives:
+    """The mail ``name`` to ``customer`` (at ``to``, else the customer's e-mail), not sent yet."""
+    context = {"customer": customer, "first_name": customer.first_name, **context}
+    with translation.override(mail_language(customer)):
+        # One line, whatever the template's line breaks: a header cannot hold a newline.
+        subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
+        text = render_to_string(f"emails/{name}.txt", context)
+        html = render_to_string(f"emails/{name}.html", context)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to or customer.email])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+# --- one rendering per (template, language), filled per recipient ---------------------------------------------
 
 PLACEHOLDER = re.compile(r"\u27e6(\w+)\u27e7")  # ⟦name⟧: nothing in a template or a translation looks like it
 
