@@ -53,8 +53,9 @@ SELECT md5(coalesce((SELECT string_agg(concat_ws('|', id, status, plan_id, paid_
                                                  period_end, issued_on, is_final, subtotal, credit_applied, vat,
                                                  total), ',' ORDER BY subscription_id, period_index) FROM {INV}), ''))
     || md5(coalesce((SELECT string_agg(concat_ws('|', i.subscription_id, i.period_index, l.kind, l.description,
-                                                 l.plan_name, l.contract_type, l.unit_price, l.quantity, l.days,
-                                                 l.period_days, l.amount), ','
+                                                 l.plan_id, l.plan_name, l.contract_type, l.unit_price, l.quantity,
+                                                 l.days, l.period_days, l.starts_on, l.ends_on, l.cancellation_date,
+                                                 l.amount), ','
                                        ORDER BY i.subscription_id, i.period_index, l.id)
                      FROM {LINE} l JOIN {INV} i ON i.id = l.invoice_id), ''))
     || md5(coalesce((SELECT string_agg(concat_ws('|', c.customer_id, c.amount,
@@ -334,7 +335,8 @@ def invoices_sql(*, returning: str) -> str:
                                 ELSE m.removed_at IS NULL END) AS n
     FROM billed b
 ), usage AS (
-    SELECT b.id, b.k, g.starts_on, g.id AS segment_id, pl.name AS plan_name, g.contract_type, g.unit_price,
+    SELECT b.id, b.k, g.starts_on, g.id AS segment_id, g.plan_id,
+           coalesce(nullif(pl.name_en, ''), pl.name) AS plan_name, g.contract_type, g.unit_price,
            coalesce(g.quantity, mb.n)::bigint AS quantity, greatest(g.starts_on, b.p_start) AS first_day,
            least(coalesce(g.ends_on, b.until), b.until) AS end_excl, (b.p_next - b.p_start) AS period_days
     FROM billed b
@@ -378,21 +380,22 @@ def invoices_sql(*, returning: str) -> str:
     FROM totals ORDER BY ord, k
     RETURNING id, subscription_id, period_index, public_id, customer_id, credit_applied, is_final
 ), inserted_lines AS (
-    INSERT INTO {LINE} (invoice_id, kind, description, plan_name, contract_type, unit_price, quantity, days,
-                        period_days, amount)
-    SELECT i.id, x.kind, x.description, x.plan_name, x.contract_type, x.unit_price, x.quantity, x.days,
-           x.period_days, x.amount
+    INSERT INTO {LINE} (invoice_id, kind, description, plan_id, plan_name, contract_type, unit_price, quantity, days,
+                        period_days, starts_on, ends_on, cancellation_date, amount)
+    SELECT i.id, x.kind, x.description, x.plan_id, x.plan_name, x.contract_type, x.unit_price, x.quantity, x.days,
+           x.period_days, x.line_starts_on, x.line_ends_on, x.cancellation_date, x.amount
     FROM invoices i JOIN (
         SELECT l.id, l.k, 0 AS position, l.starts_on, l.segment_id, 'usage' AS kind,
                l.plan_name || ' ' || to_char(l.first_day, 'YYYY-MM-DD') || ' – '
-               || to_char(l.end_excl - 1, 'YYYY-MM-DD') AS description,
-               l.plan_name, l.contract_type, l.unit_price, l.quantity, l.days, l.period_days, l.amount
+               || to_char(l.end_excl - 1, 'YYYY-MM-DD') AS description, l.plan_id,
+               l.plan_name, l.contract_type, l.unit_price, l.quantity, l.days, l.period_days,
+               l.first_day AS line_starts_on, l.end_excl - 1 AS line_ends_on, NULL::date AS cancellation_date, l.amount
         FROM lines l
         UNION ALL
         SELECT t.id, t.k, 1, NULL, NULL, 'penalty',
-               'Early termination on ' || to_char(t.c, 'YYYY-MM-DD') || ' (term '
-               || to_char(t.term_start, 'YYYY-MM-DD') || ' – ' || to_char(t.term_end, 'YYYY-MM-DD') || ')',
-               '', '', NULL, NULL, NULL, NULL, t.penalty
+               to_char(t.c, 'YYYY-MM-DD') || ' (' || to_char(t.term_start, 'YYYY-MM-DD') || ' – '
+               || to_char(t.term_end, 'YYYY-MM-DD') || ')', NULL,
+               '', '', NULL, NULL, NULL, NULL, t.term_start, t.term_end, t.c, t.penalty
         FROM totals t WHERE t.penalty > 0
     ) x ON x.id = i.subscription_id AND x.k = i.period_index
     ORDER BY i.id, x.position, x.starts_on, x.segment_id
