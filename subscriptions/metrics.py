@@ -1,13 +1,14 @@
 """Prometheus metrics for the people on call (SPEC 11), read from the job runs and the due queries at scrape time.
 
 The jobs run in Celery workers, often on other machines, so nothing is kept in process memory: every scrape
-reads the JobRun table (two queries) and counts what each job has due now (one COUNT per step).
+reads the JobRun table (two queries; counts as the chunks add them, durations of the finished runs) and counts what
+each job has due now (one COUNT per step).
 """
 
 from collections.abc import Iterator
 from datetime import datetime
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Sum, Window
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, SummaryMetricFamily
 from prometheus_client.registry import Collector
@@ -23,13 +24,22 @@ class LifecycleCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         duration = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
-        finished = JobRun.objects.filter(dry_run=False, finished_at__isnull=False)
+        # A run's counts are added by its chunks as they commit, so every run counts items, also one still running
+        # or abandoned (what it did is done); durations and the last run are the finished runs'.
+        runs = JobRun.objects.filter(dry_run=False)
+        done = Q(state=JobRun.State.FINISHED)
         totals = {
             row["job"]: row
-            for row in finished.order_by()
+            for row in runs.order_by()
             .values("job")
-            .annotate(runs=Count("pk"), seconds=Sum(duration), processed=Sum("processed"), errors=Sum("errors"))
+            .annotate(
+                runs=Count("pk", filter=done),
+                seconds=Sum(duration, filter=done),
+                processed=Sum("processed"),
+                errors=Sum("errors"),
+            )
         }
+        finished = runs.filter(done)
         last_runs = {
             run.job: run
             for run in finished.annotate(

@@ -14,12 +14,18 @@ _job_run: ContextVar[int | None] = ContextVar("job_run", default=None)
 
 
 @contextmanager
-def job_run_context(job_run_id: int) -> Iterator[None]:
+def job_run_context(job_run_id: int | None) -> Iterator[None]:
+    """The run of the log lines inside; ``set_job_run`` may name it later (a chunk knows its run once read)."""
     token = _job_run.set(job_run_id)
     try:
         yield
     finally:
         _job_run.reset(token)
+
+
+def set_job_run(job_run_id: int) -> None:
+    """Name the run of the current ``job_run_context`` (reset with it when it ends)."""
+    _job_run.set(job_run_id)
 
 
 def current_job_run() -> int | None:

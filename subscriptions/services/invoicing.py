@@ -1,8 +1,8 @@
 """The lifecycle's side of invoicing (SPEC 3, 5.5, 6): what billing needs to know of locked subscriptions.
 
 Billing (``billing.services.invoice_issue_many``) computes and stores invoices and never reads reservations nor
-workspaces: this passes it the members registered now and the pending cancellation dates, and hands back the
-subscription fields its result moves, for the caller to write with its own changes.
+workspaces: this passes it the members registered at each period's close and the pending cancellation dates,
+and hands back the subscription fields its result moves, for the caller to write with its own changes.
 """
 
 from collections.abc import Mapping, Sequence
@@ -15,10 +15,12 @@ from billing.services import (
     IssuedInvoices,
     PreviewedInvoice,
     PreviewLedger,
+    closing_days,
     invoice_issue_many,
     invoice_preview_many,
 )
-from workspaces.selectors import member_counts
+from works_console.dates import kst_midnight
+from workspaces.selectors import member_counts, member_counts_at
 
 from ..models import Reservation, Subscription
 
@@ -42,14 +44,31 @@ def members_of(subscriptions: Sequence[Subscription]) -> dict[int, int]:
     return {subscription.pk: counts.get(subscription.workspace_id, 0) for subscription in subscriptions}
 
 
+def members_at_close(
+    subscriptions: Sequence[Subscription], closing: Mapping[int, Sequence[date]]
+) -> dict[tuple[int, date], int]:
+    """The members registered at 00:00 KST of each closing day, ``{(subscription id, day): count}`` (SPEC 3: the
+    quantity of a monthly period is counted at its end instant, whenever the job runs), in one query."""
+    workspace_of = {subscription.pk: subscription.workspace_id for subscription in subscriptions}
+    counts = member_counts_at(
+        workspace_ids={workspace_of[pk] for pk in closing},
+        instants={kst_midnight(day) for days in closing.values() for day in days},
+    )
+    return {
+        (pk, day): counts.get((workspace_of[pk], kst_midnight(day)), 0) for pk, days in closing.items() for day in days
+    }
+
+
 def _billing_facts(
     subscriptions: Sequence[Subscription],
     *,
+    now: datetime,
     finals: Mapping[int, tuple[date, PenaltyBreakdown | None]],
     cancellations: Mapping[int, date] | None,
 ) -> tuple[list[Subscription], dict[str, Any]]:
-    """The paid subscriptions, and what billing needs to know of them: the members registered now, the pending
-    cancellation dates (unless given), the final invoices to issue."""
+    """The paid subscriptions, and what billing needs to know of them as of ``now``: the members registered at
+    each period's close (``closing_days``), the pending cancellation dates (unless given), the final invoices to
+    issue. The one source of facts of both the issue and the dry-run preview."""
     paid = [subscription for subscription in subscriptions if subscription.paid_start is not None]
     if not paid:
         return [], {}
@@ -57,7 +76,7 @@ def _billing_facts(
     if not others:
         cancellations = {}
     return paid, {
-        "members": members_of(paid),
+        "members": members_at_close(paid, closing_days(subscriptions=paid, now=now, finals=finals)),
         "cancellations": cancellations if cancellations is not None else pending_cancellation_dates(others),
         "finals": finals,
     }
@@ -73,7 +92,7 @@ def preview_invoices(
     """The invoices ``issue_invoices`` would issue for these subscriptions as of ``now``, with the same facts
     and billing's same walk, read without a lock and writing nothing (SPEC 11: the dry-run preview); ``ledger``
     carries what the preview's earlier jobs issued."""
-    paid, facts = _billing_facts(subscriptions, finals=finals or {}, cancellations=None)
+    paid, facts = _billing_facts(subscriptions, now=now, finals=finals or {}, cancellations=None)
     return invoice_preview_many(subscriptions=paid, now=now, ledger=ledger, **facts) if paid else []
 
 
@@ -93,7 +112,7 @@ def issue_invoices(
     ``cancellations`` is the pending cancellation dates when the caller read them already.
     """
     finals = finals or {}
-    paid, facts = _billing_facts(subscriptions, finals=finals, cancellations=cancellations)
+    paid, facts = _billing_facts(subscriptions, now=now, finals=finals, cancellations=cancellations)
     if not paid:
         return IssuedInvoices(), {}
     result = invoice_issue_many(subscriptions=paid, now=now, **facts)

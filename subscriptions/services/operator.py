@@ -135,7 +135,7 @@ def reminder_resend_many(*, reminders: list[ReminderSent], reason: str, by: Acto
     """
     from django.core.mail import get_connection
 
-    from .reminders import REMINDERS, _message
+    from .reminders import REMINDERS, Reminder, _messages
 
     reason = check_reason(reason)
     if not reminders:
@@ -174,9 +174,15 @@ def reminder_resend_many(*, reminders: list[ReminderSent], reason: str, by: Acto
             for sent in reminders
         },
     )
-    # After commit, as the job sends them: the same messages (multipart, in the customer's language).
+    # After commit, as the job sends them: the same messages (multipart, in the customer's language), rendered
+    # by the job's own ``_messages`` per kind, over one connection.
+    groups: dict[str, tuple[Reminder, list]] = {}
+    for reminder, row in rows:
+        groups.setdefault(reminder.kind, (reminder, []))[1].append(row)
     transaction.on_commit(
-        lambda: get_connection(fail_silently=False).send_messages([_message(reminder, row) for reminder, row in rows])
+        lambda: get_connection(fail_silently=False).send_messages(
+            [message for reminder, group in groups.values() for message in _messages(reminder, group)]
+        )
     )
     logger.info("resent %d reminders", len(rows))
     return len(rows)
@@ -211,7 +217,8 @@ def job_run_retry_failed(*, job_run: JobRun, reason: str, by: Actor, now: dateti
     steps = {step.name: step for step in JOBS.get(job_run.job, [])}
     today = kst_date(now)
     # Started and finished are measured (as the job runner does); ``now`` is the instant due is decided against.
-    run = JobRun.objects.create(job=job_run.job, started_at=timezone.now(), as_of=now)
+    started = timezone.now()
+    run = JobRun.objects.create(job=job_run.job, started_at=started, heartbeat_at=started, as_of=now)
     processed, skipped, errors = 0, 0, []
     subscription_ids: set[int] = set()
     with job_run_context(run.pk):
@@ -233,9 +240,12 @@ def job_run_retry_failed(*, job_run: JobRun, reason: str, by: Actor, now: dateti
                 except Exception as error:  # noqa: BLE001 - recorded on the job run, as the job does
                     logger.exception("%s: subscription %s failed again", step.name, pk)
                     errors.append({"step": step.name, "id": pk, "error": repr(error)[:500]})
-        run.finished_at = timezone.now()
+        run.state, run.finished_at = JobRun.State.FINISHED, timezone.now()
+        run.heartbeat_at = run.finished_at
         run.processed, run.skipped, run.errors, run.error_details = processed, skipped, len(errors), errors[:100]
-        run.save(update_fields=["finished_at", "processed", "skipped", "errors", "error_details"])
+        run.save(
+            update_fields=["state", "finished_at", "heartbeat_at", "processed", "skipped", "errors", "error_details"]
+        )
         retried = list(Subscription.objects.filter(pk__in=subscription_ids).only("pk", "status").order_by("pk"))
         details = {"job": job_run.job, "job_run": job_run.pk, "retry_run": run.pk, "reason": reason}
         record_events(

@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from subscriptions.lifecycle import EXPIRE_TRIALS, JOBS
 from subscriptions.models import JobRun
-from subscriptions.services.jobs import run_steps
+from subscriptions.services.jobs import open_run, plan_run, run_chunk, run_steps
 from tests.accounts.factories import UserFactory
 from tests.billing.factories import kst
 from tests.subscriptions.factories import TrialSubscriptionFactory
@@ -33,11 +33,27 @@ def samples(response) -> dict[tuple[str, str], float]:
 @pytest.fixture
 def runs():
     started = kst(2027, 1, 5, 9)
+    finished = JobRun.State.FINISHED
     JobRun.objects.create(
-        job=RENEW, started_at=started, finished_at=started + timedelta(seconds=12), as_of=started, processed=40
+        job=RENEW,
+        state=finished,
+        started_at=started,
+        finished_at=started + timedelta(seconds=12),
+        as_of=started,
+        processed=40,
+    )
+    # Closed by the next run after its worker died: its items were done, its duration is no job's duration.
+    JobRun.objects.create(
+        job=RENEW,
+        state=JobRun.State.ABANDONED,
+        started_at=started + timedelta(minutes=5),
+        finished_at=started + timedelta(minutes=11),
+        as_of=started,
+        processed=5,
     )
     JobRun.objects.create(
         job=RENEW,
+        state=finished,
         started_at=started + timedelta(minutes=15),
         finished_at=started + timedelta(minutes=15, seconds=3),
         as_of=started,
@@ -60,7 +76,7 @@ def test_staff_read_job_durations_items_errors_and_the_due_backlog(admin_user, r
     assert response["Content-Type"].startswith("text/plain; version=")
     assert values[("works_job_duration_seconds_count", RENEW)] == 2
     assert values[("works_job_duration_seconds_sum", RENEW)] == 15.0
-    assert values[("works_job_items_processed_total", RENEW)] == 42
+    assert values[("works_job_items_processed_total", RENEW)] == 47
     assert values[("works_job_errors_total", RENEW)] == 1
     assert values[("works_job_last_run_duration_seconds", RENEW)] == 3.0
     assert values[("works_job_last_run_errors", RENEW)] == 1
@@ -104,5 +120,27 @@ def test_log_lines_of_a_job_run_carry_its_id(caplog):
         run = run_steps(EXPIRE_TRIALS, JOBS[EXPIRE_TRIALS], now=kst(2027, 1, 5))
 
     summary = [record for record in caplog.records if record.getMessage().startswith(EXPIRE_TRIALS)]
-    assert [record.job_run for record in summary] == [run.pk]
+    assert [record.getMessage() for record in summary] == [
+        f"{EXPIRE_TRIALS}: run {run.pk} finished",
+        f"{EXPIRE_TRIALS}: processed 1, skipped 0, errors 0",
+    ]
+    assert [record.job_run for record in summary] == [run.pk, run.pk]
     assert outside.job_run == "-"
+
+
+def test_log_lines_of_a_chunk_a_worker_runs_carry_its_run_id(caplog):
+    TrialSubscriptionFactory()
+    caplog.handler.addFilter(JobRunFilter())
+    run = open_run(EXPIRE_TRIALS, now=kst(2027, 1, 5), fan_out=True)
+    (chunk,) = plan_run(run, JOBS[EXPIRE_TRIALS])
+
+    with caplog.at_level(logging.INFO):
+        run_chunk(chunk.pk, JOBS[EXPIRE_TRIALS])  # as the worker's task calls it: outside any run's context
+    after = logging.getLogger("tests").makeRecord("tests", logging.INFO, __file__, 1, "after", (), None)
+    JobRunFilter().filter(after)
+
+    finished = [
+        record for record in caplog.records if record.getMessage() == f"{EXPIRE_TRIALS}: run {run.pk} finished"
+    ]
+    assert [record.job_run for record in finished] == [run.pk]
+    assert after.job_run == "-"

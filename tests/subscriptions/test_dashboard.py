@@ -41,6 +41,7 @@ def business():
     TrialSubscriptionFactory(name="far-away", applied_on=date(2027, 1, 10))
     JobRun.objects.create(
         job="billing.tasks.renew_subscriptions",
+        state=JobRun.State.FINISHED,
         started_at=kst(2027, 1, 12, 9),
         finished_at=kst(2027, 1, 12, 9, 1),
         as_of=kst(2027, 1, 12, 9),

@@ -339,7 +339,9 @@ def test_retry_failed_items_runs_them_through_their_step_again(admin_client, adm
     suspended = SuspendedSubscriptionFactory(grace_last_day=date(2027, 1, 1))
     failed = JobRun.objects.create(
         job="subscriptions.tasks.expire_trials",
+        state=JobRun.State.FINISHED,
         started_at=kst(2027, 1, 5),
+        finished_at=kst(2027, 1, 5),
         as_of=kst(2027, 1, 5),
         errors=1,
         error_details=[{"step": "terminate_after_grace", "id": suspended.pk, "error": "OperationalError()"}],
@@ -352,6 +354,8 @@ def test_retry_failed_items_runs_them_through_their_step_again(admin_client, adm
     retry = JobRun.objects.exclude(pk=failed.pk).get()
     assert response.status_code == 302
     assert (retry.job, retry.processed, retry.errors) == ("subscriptions.tasks.expire_trials", 1, 0)
+    assert retry.state == JobRun.State.FINISHED  # a live run would hold beat's next tick of the job back
+    assert retry.heartbeat_at == retry.finished_at
     suspended.refresh_from_db()
     assert suspended.status == Status.TERMINATED
     event = LifecycleEvent.objects.get(subscription=suspended, kind="job_items_retried")

@@ -154,3 +154,29 @@ def test_the_admin_dashboard_offers_the_same_preview_for_a_chosen_date(admin_cli
     assert {k: v for k, v in after.items() if k != "sessions.Session"} == {
         k: v for k, v in before.items() if k != "sessions.Session"
     }
+
+
+def test_the_preview_bills_each_monthly_period_on_the_members_registered_at_its_close():
+    # Period 0 closes at 2027-01-15 00:00 KST, period 1 at 2027-02-15 00:00 KST (SPEC 3).
+    monthly = ActiveSubscriptionFactory(name="monthly", contract_type=ContractType.MONTHLY, licences=None)
+    MemberFactory(workspace=monthly.workspace, created_at=kst(2027, 1, 20))  # from period 1's close on
+    MemberFactory(workspace=monthly.workspace, created_at=kst(2027, 1, 1), removed_at=kst(2027, 2, 20))  # at both
+    MemberFactory(workspace=monthly.workspace, created_at=kst(2027, 1, 1), removed_at=kst(2027, 1, 10))  # at neither
+    with time_machine.travel(BEFORE, tick=False):
+        preview = preview_lifecycle(now=AT)
+    previewed = [
+        (draft.period_index, draft.totals.subtotal)
+        for job in preview.jobs
+        for item in job.items
+        if item.subscription_id == monthly.pk
+        for draft in item.invoices
+    ]
+
+    with time_machine.travel(AT, tick=False):
+        call_command("run_lifecycle", stdout=StringIO())
+
+    issued = list(
+        Invoice.objects.filter(subscription=monthly).order_by("period_index").values_list("period_index", "subtotal")
+    )
+    assert previewed == [(0, 2 * 6_000), (1, 3 * 6_000)]
+    assert issued == previewed
