@@ -4,6 +4,7 @@ With no environment at all it runs on embedded defaults (SQLite, kombu's filesys
 `make run` works on a fresh machine; DATABASE_URL and CELERY_BROKER_URL switch it to PostgreSQL and Redis.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -108,9 +109,19 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "subscriptions:my-product"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Failed-login throttling for the console (django-axes): 5 failures per email and address, 15 minutes.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = 0.25  # hours
+# Failed-login limits of both logins, the console's and NAVER WORKS Admin's (accounts/throttling.py): failures
+# within the window per account and address, per address over any accounts, per account from any address.
+# Past the per-account limit only addresses without a failure on that account may still try it.
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+LOGIN_FAILURE_LIMITS = {
+    "account_and_address": env.int("LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", default=5),
+    "account": env.int("LOGIN_FAILURES_PER_ACCOUNT", default=20),
+    "address": env.int("LOGIN_FAILURES_PER_ADDRESS", default=50),
+}
+# The console's counting is django-axes' (database handler); its own limit is the per-pair one.
+AXES_HANDLER = "accounts.throttling.ConsoleLoginHandler"
+AXES_FAILURE_LIMIT = "accounts.throttling.pair_failure_limit"
+AXES_COOLOFF_TIME = LOGIN_FAILURE_WINDOW
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
