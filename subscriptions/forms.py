@@ -5,11 +5,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from accounts.forms import PasswordField
 from billing.models import Plan
 from workspaces.models import AccountType, Workspace
 from workspaces.validators import (
     ADMIN_ID_MAX_LENGTH,
-    ADMIN_PASSWORD_MAX_LENGTH,
     DOMAIN_NAME_MAX_LENGTH,
     GROUP_NAME_MAX_LENGTH,
     admin_account_id,
@@ -89,22 +89,18 @@ class EnterInformationForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
     )
     # render_value: going back to this step keeps all input, the passwords too (SPEC 5.1).
-    admin_password = forms.CharField(
+    admin_password = PasswordField(
         label=_("Admin password"),
-        strip=False,
-        max_length=ADMIN_PASSWORD_MAX_LENGTH * 4,
+        autocomplete="new-password",
+        render_value=True,
         validators=[validate_admin_password],
         help_text=_(
             "8 to 40 lowercase letters and digits, with at least one of each; no 3 sequential characters "
             "(abc, 321) and no character 3 times in a row."
         ),
-        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
     )
-    admin_password_confirmation = forms.CharField(
-        label=_("Confirm admin password"),
-        strip=False,
-        max_length=ADMIN_PASSWORD_MAX_LENGTH * 4,
-        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
+    admin_password_confirmation = PasswordField(
+        label=_("Confirm admin password"), autocomplete="new-password", render_value=True
     )
     company_name = forms.CharField(label=_("Company name"), max_length=100)
     company_phone = PhoneNumberField(
