@@ -128,6 +128,9 @@ AXES_HANDLER = "accounts.throttling.ConsoleLoginHandler"
 AXES_FAILURE_LIMIT = "accounts.throttling.pair_failure_limit"
 AXES_COOLOFF_TIME = LOGIN_FAILURE_WINDOW
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A refused attempt is not counted (nor is it on NAVER WORKS Admin): the counts are of passwords actually tried,
+# and a lock ends one window after the last of them, as the lockout page says.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
