@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 
+from accounts.models import User
 from tests.accounts.factories import UserFactory
 from tests.billing.factories import ActiveSubscriptionFactory
 from tests.subscriptions.factories import InvoiceFactory
@@ -162,6 +163,10 @@ def test_the_garbage_crawl_finds_no_500_and_no_leak(customer, customer_client):
         admin_crawl.send("get", url)
         if url.endswith(("/add/", "/change/")):
             admin_crawl.send("post", url, data=GARBAGE)
+    for model in admin.site._registry:  # the changelists' actions, on ids that are not ids
+        changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        admin_crawl.send("post", changelist, data={"action": "delete_selected", "_selected_action": ["\x00", "abc"]})
+        admin_crawl.send("post", changelist, data=RAW_QUERY.encode(), content_type="application/x-www-form-urlencoded")
 
     print(  # the counts the issue asks for, shown with pytest -s
         f"\ngarbage crawl: {crawl.tried + admin_crawl.tried} requests, "
@@ -203,6 +208,28 @@ def test_a_nul_in_a_django_admin_query_is_a_400(admin_client, url):
 
     assert response.status_code == 400
     assert response.content == b"A query parameter contains a NUL character."
+
+
+@pytest.mark.parametrize("selected", [["abc"], ["\x00"], ["1", "-"]])
+def test_a_django_admin_action_on_ids_that_are_not_ids_is_a_400_and_deletes_nothing(admin_client, selected):
+    customer = UserFactory()
+
+    response = admin_client.post("/admin/accounts/user/", {"action": "delete_selected", "_selected_action": selected})
+
+    assert response.status_code == 400
+    assert response.content == b"The selected rows are not rows of this list."
+    assert User.objects.filter(pk=customer.pk).exists()
+
+
+def test_a_django_admin_action_on_real_ids_still_runs(admin_client):
+    customer = UserFactory()
+
+    response = admin_client.post(
+        "/admin/accounts/user/", {"action": "delete_selected", "_selected_action": [str(customer.pk)]}
+    )
+
+    assert response.status_code == 200  # the delete confirmation page
+    assert "<title>Delete multiple objects" in response.content.decode()
 
 
 def test_django_admin_filters_without_a_nul_still_filter(admin_client):
