@@ -88,6 +88,8 @@ def _admin_urls() -> list[str]:
         urls += [f"{changelist}?{field}__exact=%00" for field in filters]
         urls += [f"{changelist}?{field}__exact=%FF" for field in filters]
         urls += [f"{changelist}?{field}__isnull=%00" for field in filters]
+        urls += [f"{changelist}?{field}__exact=abc&{field}__gte=-1&{field}__lt=2026-02-30" for field in filters]
+        urls += [f"{changelist}?_to_field=password&_popup=1", f"{changelist}?{model._meta.pk.name}__in=a,%00"]
         urls += [reverse("admin:{}_{}_add".format(*info))]
         for bad_id in ("%00", "abc", "999999", "%FF"):
             urls += [
