@@ -198,6 +198,10 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
     "object-src": [CSP.NONE],
 }
+if DEBUG:
+    # `make run`: Django's debug pages have inline styles and scripts; the browser still reports what the policy
+    # would refuse (on its console), without refusing it.
+    SECURE_CSP, SECURE_CSP_REPORT_ONLY = {}, SECURE_CSP
 # Permissions-Policy (django-permissions-policy): the console uses none of these browser features.
 PERMISSIONS_POLICY = {
     feature: []
