@@ -143,6 +143,12 @@ def load_customers(subscriptions: int, now: datetime) -> None:
     )
 
 
+def _subscription_row(i: int, **values: Any) -> dict[str, Any]:
+    """Subscription ``i``'s own values over ``_subscription_template``: ids, its customer, its name."""
+    own = {"id": i, "public_id": secrets.token_urlsafe(12), "customer_id": customer_of(i), "name": f"bench-{i}"}
+    return own | {"admin_account_id": f"admin@bench-{i}"} | values
+
+
 def _subscription_template(*, status: str, applied_on: date, now: datetime) -> dict[str, Any]:
     return template_row(
         Subscription,
@@ -209,16 +215,7 @@ def load_due_trials(n: int, *, today: date, now: datetime) -> None:
     copy_rows(
         Subscription,
         template,
-        (
-            {
-                "id": i,
-                "public_id": secrets.token_urlsafe(12),
-                "customer_id": customer_of(i),
-                "name": f"bench-{i}",
-                "admin_account_id": f"admin@bench-{i}",
-            }
-            for i in range(1, n + 1)
-        ),
+        (_subscription_row(i) for i in range(1, n + 1)),
     )
     reset_sequences(User, Subscription)
 
@@ -298,17 +295,7 @@ def load_expired_graces(n: int, *, today: date, now: datetime) -> None:
     copy_rows(
         Subscription,
         template,
-        (
-            {
-                "id": i,
-                "public_id": secrets.token_urlsafe(12),
-                "customer_id": customer_of(i),
-                "workspace_id": i,
-                "name": f"bench-{i}",
-                "admin_account_id": f"admin@bench-{i}",
-            }
-            for i in range(1, n + 1)
-        ),
+        (_subscription_row(i, workspace_id=i) for i in range(1, n + 1)),
     )
     _applied_events(n, applied_on=applied_on, now=now, with_trial_expired=True)
     reset_sequences(User, Workspace, Member, Subscription, LifecycleEvent)

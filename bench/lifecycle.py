@@ -46,7 +46,7 @@ REMINDER = "trial_ends_in_7_days"
 # subscriptions.services.reminders: the 7-day reminder covers trials whose last day is 4 to 7 days away.
 REMINDER_WINDOW = (4, 7)
 MAIL_BACKEND = "bench.mail.CountingBackend"
-# workspaces.services.scrub_details drops detail keys that name personal data (top-level keys, in SQL).
+# subscriptions.services.purge.scrub_details drops detail keys that name personal data (top-level keys, in SQL).
 PERSONAL_KEY = (
     "((lower({key}) ~ 'name$' AND lower({key}) <> 'plan_name')"
     " OR lower({key}) ~ '(account_id|login_id|admin_id|email|phone|company|address|password)')"
@@ -388,9 +388,9 @@ WITH claimed AS (
 SELECT id, workspace_id FROM terminated
 """
 
-# The purge of workspaces.services.workspace_purge_many in one statement: the workspace with its members, groups,
-# units and Django admin history; the subscription's personal fields; personal keys of its events' details and
-# the events' link to a person; one `purged` event each.
+# The purge of subscriptions.services.purge.workspace_purge_many in one statement: the workspace with its
+# members, groups, units and Django admin history; the subscription's personal fields; personal keys of its
+# events' details and the events' link to a person; one `purged` event each.
 PURGE_CHUNK = f"""
 WITH pair AS (
     SELECT * FROM unnest(%(ids)s::bigint[], %(wids)s::bigint[]) AS p (subscription_id, workspace_id)

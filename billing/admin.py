@@ -99,21 +99,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     date_hierarchy = "issued_on"
     list_select_related = ["subscription", "customer"]
     inlines = [InvoiceLineInline]
-    readonly_fields = [
-        "public_id",
-        "subscription",
-        "customer",
-        "period_index",
-        "period_start",
-        "period_end",
-        "issued_on",
-        "is_final",
-        "subtotal",
-        "credit_applied",
-        "vat",
-        "total",
-        "created_at",
-    ]
+    readonly_fields = [field.name for field in Invoice._meta.concrete_fields if not field.primary_key]
     fields = readonly_fields
 
     def has_add_permission(self, request) -> bool:

@@ -11,12 +11,13 @@ An annual contract term n (SPEC 3, 5.3) is the twelve periods 12n .. 12n + 11.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
+from works_console.dates import ONE_DAY
+
 ANNUAL_TERM_MONTHS = 12
-ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,13 @@ def term_bounds(anchor: date, term_index: int, months: int = ANNUAL_TERM_MONTHS)
     term_start = period_start(anchor, months * term_index)
     term_end = period_start(anchor, months * (term_index + 1)) - ONE_DAY
     return term_start, term_end
+
+
+def term_from(anchor: date, first_day: date, months: int = ANNUAL_TERM_MONTHS) -> tuple[date, date]:
+    """``(term_start, term_end)`` of a term of ``months`` periods that starts with the period containing
+    ``first_day`` (a monthly contract renewing as annual starts its term at any period, not only at 12n)."""
+    first = period_index_containing(anchor, first_day)
+    return period_start(anchor, first), period_start(anchor, first + months) - ONE_DAY
 
 
 def term_index_containing(anchor: date, day: date, months: int = ANNUAL_TERM_MONTHS) -> int:

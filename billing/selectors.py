@@ -1,11 +1,9 @@
-"""Read-only billing queries: the customer's invoices, the credit balance, the members billed (SPEC 3).
+"""Read-only billing queries: the customer's invoices, the credit balance (SPEC 3).
 
 Every query here is bounded: the invoice list costs the same number of queries for 1 or 1,000 invoices.
 """
 
 from django.db.models import QuerySet
-
-from workspaces.models import Member
 
 from .models import CustomerCredit, Invoice
 
@@ -48,13 +46,3 @@ def invoice_for_customer(*, customer, public_id: str) -> Invoice | None:
 def credit_balance(*, customer_id: int) -> int:
     """The customer's credit balance in KRW: grants minus what invoices consumed (SPEC 3)."""
     return CustomerCredit.objects.balance_for(customer_id)
-
-
-def workspace_member_count(*, workspace_id: int | None) -> int:
-    """Members registered in the workspace now, the admin account included (SPEC 3: monthly quantity).
-
-    A purged workspace (null) has no members left to bill.
-    """
-    if workspace_id is None:
-        return 0
-    return Member.objects.filter(workspace_id=workspace_id).count()

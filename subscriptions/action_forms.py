@@ -1,19 +1,29 @@
 """Forms of the paid-lifecycle actions (SPEC 5.2-5.5, 9): they validate and lay out; the services decide.
 
-Labels are the SPEC 9 accessible names. The forms repeat the rules a customer can fix at a field (date range,
-licences, tier, phrase) so the message shows at that field; the services re-check every rule on the locked row.
+Labels are the SPEC 9 accessible names. The forms check types; a rule a customer can fix at a field (date range,
+licences, tier) is the service's own check function, called here so its message shows at that field before the
+confirmation steps, and called again by the service on the locked row. Only the phrase is the form's alone.
 """
 
 from datetime import date
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import ContractType, Plan
 
 from .models import RenewalOption, Subscription
-from .services.paid import MAX_LICENCES
+from .services.cancel import check_cancellation_date
+from .services.paid import (
+    MAX_LICENCES,
+    check_contract_licences,
+    check_licence_increase,
+    check_start_on,
+    check_upgrade_plan,
+)
+from .services.renewal import renewal_licences_for
 
 ISO_DATE = "%Y-%m-%d"
 
@@ -51,6 +61,15 @@ def _limit_dates(field: forms.Field, first: date, last: date) -> None:
     field.widget.attrs.update({"min": first.isoformat(), "max": last.isoformat()})
 
 
+def _at_field(form: forms.Form, field: str, check, *args, **kwargs):
+    """Run a service's check for ``field``: its value, or None with the error added at the field."""
+    try:
+        return check(*args, **kwargs)
+    except ValidationError as error:
+        form.add_error(field, error.error_dict[field] if hasattr(error, "error_dict") else error)
+        return None
+
+
 class PlanChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Plan) -> str:
         return obj.name
@@ -80,30 +99,19 @@ class ConvertForm(forms.Form):
         ) % {"last": subscription.grace_last_day.isoformat()}
         _limit_dates(self.fields["start_on"], today, subscription.grace_last_day)
 
-    def clean_start_on(self) -> date:
-        start_on = self.cleaned_data["start_on"]
-        if not self.today <= start_on <= self.subscription.grace_last_day:
-            raise forms.ValidationError(
-                gettext("Choose a start date from %(first)s to %(last)s.")
-                % {"first": self.today.isoformat(), "last": self.subscription.grace_last_day.isoformat()},
-                code="date_out_of_range",
-            )
-        return start_on
-
     def clean(self) -> dict:
         cleaned = super().clean()
-        if cleaned.get("contract_type") == ContractType.ANNUAL:
-            licences = cleaned.get("licences")
-            if licences is None and "licences" not in self.errors:
-                self.add_error("licences", gettext("Enter the number of licences for an annual contract."))
-            elif licences is not None and licences < self.members:
-                self.add_error(
-                    "licences",
-                    gettext("Enter at least %(minimum)d licences: one for each member registered now.")
-                    % {"minimum": self.members},
-                )
-        else:
-            cleaned["licences"] = None
+        if cleaned.get("start_on") is not None:
+            _at_field(self, "start_on", check_start_on, self.subscription, cleaned["start_on"], today=self.today)
+        if "licences" not in self.errors and cleaned.get("contract_type"):
+            cleaned["licences"] = _at_field(
+                self,
+                "licences",
+                check_contract_licences,
+                cleaned["contract_type"],
+                cleaned.get("licences"),
+                members=self.members,
+            )
         return cleaned
 
 
@@ -130,20 +138,15 @@ class RenewalForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if cleaned.get("option") != RenewalOption.RENEW_ANNUAL:
-            cleaned["licences"] = None
-            return cleaned
-        licences = cleaned.get("licences")
-        if licences is None and "licences" not in self.errors:
-            if self.subscription.contract_type == ContractType.ANNUAL:
-                cleaned["licences"] = self.subscription.licences
-            else:
-                self.add_error("licences", gettext("Enter the number of licences for an annual contract."))
-        elif licences is not None and licences < self.members:
-            self.add_error(
+        if "licences" not in self.errors and cleaned.get("option"):
+            cleaned["licences"] = _at_field(
+                self,
                 "licences",
-                gettext("Enter at least %(minimum)d licences: one for each member registered now.")
-                % {"minimum": self.members},
+                renewal_licences_for,
+                self.subscription,
+                cleaned["option"],
+                cleaned.get("licences"),
+                members=self.members,
             )
         return cleaned
 
@@ -160,12 +163,10 @@ class UpgradePlanForm(forms.Form):
 
     def clean_plan(self) -> Plan:
         plan = self.cleaned_data["plan"]
-        if plan.tier <= self.subscription.plan.tier:
-            raise forms.ValidationError(
-                gettext("Choose a plan of a higher tier than %(plan)s.") % {"plan": self.subscription.plan.name},
-                code="not_higher_tier",
-            )
-        return plan
+        try:
+            return check_upgrade_plan(self.subscription, plan)
+        except ValidationError as error:
+            raise ValidationError(error.error_dict["plan"]) from None
 
 
 class UpgradeTermsForm(forms.Form):
@@ -194,14 +195,10 @@ class LicencesForm(forms.Form):
         ) % {"licences": subscription.licences}
 
     def clean_licences(self) -> int:
-        licences = self.cleaned_data["licences"]
-        if licences <= self.subscription.licences:
-            raise forms.ValidationError(
-                gettext("Enter more than the current %(licences)d licences. Licences can only be reduced at renewal.")
-                % {"licences": self.subscription.licences},
-                code="not_an_increase",
-            )
-        return licences
+        try:
+            return check_licence_increase(self.subscription, self.cleaned_data["licences"])
+        except ValidationError as error:
+            raise ValidationError(error.error_dict["licences"]) from None
 
 
 def cancellation_phrase() -> str:
@@ -227,14 +224,10 @@ class CancelForm(forms.Form):
         _limit_dates(self.fields["cancellation_date"], first, last)
 
     def clean_cancellation_date(self) -> date:
-        on = self.cleaned_data["cancellation_date"]
-        if not self.first <= on <= self.last:
-            raise forms.ValidationError(
-                gettext("Choose a cancellation date from %(first)s to %(last)s.")
-                % {"first": self.first.isoformat(), "last": self.last.isoformat()},
-                code="date_out_of_range",
-            )
-        return on
+        try:
+            return check_cancellation_date(self.subscription, self.cleaned_data["cancellation_date"], today=self.first)
+        except ValidationError as error:
+            raise ValidationError(error.error_dict["cancellation_date"]) from None
 
     def clean_confirmation_phrase(self) -> str:
         phrase = self.cleaned_data["confirmation_phrase"]

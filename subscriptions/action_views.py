@@ -23,7 +23,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing.models import ContractType, Plan
 from billing.periods import ONE_DAY
-from billing.selectors import workspace_member_count
 from works_console.dates import kst_date
 
 from .action_forms import (
@@ -36,7 +35,7 @@ from .action_forms import (
     UpgradeTermsForm,
     cancellation_phrase,
 )
-from .models import ALLOWED, Action, RenewalOption, Reservation, Status, Subscription
+from .models import Action, RenewalOption, Reservation, Status, Subscription
 from .services.cancel import (
     cancellation_date_range,
     cancellation_penalty,
@@ -47,12 +46,13 @@ from .services.cancel import (
 from .services.core import allowed_actions, customer_actor, pending_reservations
 from .services.paid import (
     can_increase_licences,
+    members_now,
     subscription_convert,
     subscription_increase_licences,
-    subscription_set_renewal_option,
     subscription_upgrade,
     subscription_withdraw_conversion,
 )
+from .services.renewal import subscription_set_renewal_option
 from .wizard import SessionWizard
 
 MY_PRODUCT = "subscriptions:my-product"
@@ -78,13 +78,26 @@ def _add_service_error(form: Form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+def _save(request: HttpRequest, form: Form, call, done) -> HttpResponse | None:
+    """Run ``call`` (a service on the form's data): back to My Product with ``done`` (or ``done(result)``), or
+    None with the service's error at the field it names."""
+    try:
+        result = call()
+    except ValidationError as error:
+        _add_service_error(form, error)
+        return None
+    messages.success(request, done(result) if callable(done) else done)
+    return redirect(MY_PRODUCT)
+
+
+def _acting(request: HttpRequest) -> dict:
+    """Who acts and when, as every service takes them: the signed-in customer, the clock read once."""
+    return {"by": customer_actor(request.user), "now": _now()}
+
+
 def _now() -> datetime:
     # The clock is read once, here at the edge; the services take it as an argument.
     return timezone.now()
-
-
-def _members(subscription: Subscription) -> int:
-    return workspace_member_count(workspace_id=subscription.workspace_id)
 
 
 # --- convert to paid (SPEC 5.2) -------------------------------------------------------------------------------
@@ -99,7 +112,7 @@ def convert(request: HttpRequest, public_id: str) -> HttpResponse:
         return _refuse(request)
     now = _now()
     today = kst_date(now)
-    members = _members(subscription)
+    members = members_now(subscription)
     reservation = pending.get(Reservation.Kind.CONVERSION)
     if reservation is not None:
         initial = {
@@ -123,36 +136,20 @@ def convert(request: HttpRequest, public_id: str) -> HttpResponse:
         initial=initial,
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            result = subscription_convert(
-                subscription=subscription,
-                plan=data["plan"],
-                contract_type=data["contract_type"],
-                licences=data["licences"],
-                start_on=data["start_on"],
-                by=customer_actor(request.user),
-                now=now,
-            )
-        except ValidationError as error:
-            _add_service_error(form, error)
-        else:
-            if result.status == Status.ACTIVE:
-                messages.success(
-                    request,
-                    _("%(name)s is now a paid %(plan)s subscription.")
-                    % {"name": result.name, "plan": result.plan.name},
-                )
-            else:
-                messages.success(
-                    request,
-                    _(
-                        "The paid conversion of %(name)s is reserved for %(date)s."
-                        " You can change or withdraw it until then."
-                    )
-                    % {"name": result.name, "date": data["start_on"].isoformat()},
-                )
-            return redirect(MY_PRODUCT)
+        data, by = form.cleaned_data, customer_actor(request.user)
+        converted = _("%(name)s is now a paid %(plan)s subscription.")
+        reserved = _(
+            "The paid conversion of %(name)s is reserved for %(date)s. You can change or withdraw it until then."
+        )
+        said = {"name": subscription.name, "plan": data["plan"].name, "date": data["start_on"].isoformat()}
+        saved = _save(
+            request,
+            form,
+            lambda: subscription_convert(subscription=subscription, **data, by=by, now=now),
+            lambda result: (converted if result.status == Status.ACTIVE else reserved) % said,
+        )
+        if saved:
+            return saved
     plans = list(Plan.objects.filter(is_active=True).order_by("tier"))
     return render(
         request,
@@ -161,18 +158,22 @@ def convert(request: HttpRequest, public_id: str) -> HttpResponse:
     )
 
 
+def _withdraw(request: HttpRequest, public_id: str, service, done: str) -> HttpResponse:
+    """Withdraw a reserved conversion or cancellation (SPEC 5.2, 5.5): the service, then My Product."""
+    subscription = _subscription_for(request, public_id)
+    try:
+        service(subscription=subscription, **_acting(request))
+    except ValidationError as error:
+        return _refuse(request, " ".join(error.messages))
+    messages.success(request, done % {"name": subscription.name})
+    return redirect(MY_PRODUCT)
+
+
 @login_required
 @require_POST
 def withdraw_conversion(request: HttpRequest, public_id: str) -> HttpResponse:
-    subscription = _subscription_for(request, public_id)
-    try:
-        subscription_withdraw_conversion(subscription=subscription, by=customer_actor(request.user), now=_now())
-    except ValidationError as error:
-        return _refuse(request, " ".join(error.messages))
-    messages.success(
-        request, _("The reserved paid conversion of %(name)s is withdrawn.") % {"name": subscription.name}
-    )
-    return redirect(MY_PRODUCT)
+    done = _("The reserved paid conversion of %(name)s is withdrawn.")
+    return _withdraw(request, public_id, subscription_withdraw_conversion, done)
 
 
 # --- renewal option (SPEC 5.3): Save, then Confirm ---------------------------------------------------------------
@@ -184,7 +185,7 @@ def change_renewal(request: HttpRequest, public_id: str) -> HttpResponse:
     subscription = _subscription_for(request, public_id)
     if Action.CHANGE_RENEWAL not in allowed_actions(subscription):
         return _refuse(request)
-    members = _members(subscription)
+    members = members_now(subscription)
     initial = {
         "option": subscription.effective_renewal_option,
         "licences": subscription.renewal_licences or subscription.licences,
@@ -200,23 +201,13 @@ def change_renewal(request: HttpRequest, public_id: str) -> HttpResponse:
         if "confirm" not in request.POST:
             context["option_label"] = RenewalOption(form.cleaned_data["option"]).label
             return render(request, "subscriptions/actions/renewal_confirm.html", context)
-        try:
-            subscription_set_renewal_option(
-                subscription=subscription,
-                option=form.cleaned_data["option"],
-                licences=form.cleaned_data["licences"],
-                by=customer_actor(request.user),
-                now=_now(),
-            )
-        except ValidationError as error:
-            _add_service_error(form, error)
-        else:
-            messages.success(
-                request,
-                _("The renewal option of %(name)s is now: %(option)s.")
-                % {"name": subscription.name, "option": RenewalOption(form.cleaned_data["option"]).label},
-            )
-            return redirect(MY_PRODUCT)
+        option = RenewalOption(form.cleaned_data["option"]).label
+        done = _("The renewal option of %(name)s is now: %(option)s.") % {"name": subscription.name, "option": option}
+        data, acting = form.cleaned_data, _acting(request)
+        if saved := _save(
+            request, form, lambda: subscription_set_renewal_option(subscription=subscription, **data, **acting), done
+        ):
+            return saved
     return render(request, "subscriptions/actions/renewal.html", context)
 
 
@@ -300,22 +291,12 @@ def increase_licences(request: HttpRequest, public_id: str) -> HttpResponse:
         return _refuse(request, _("Licences can be increased for active annual contracts only."))
     form = LicencesForm(request.POST if request.method == "POST" else None, subscription=subscription)
     if request.method == "POST" and form.is_valid():
-        try:
-            subscription_increase_licences(
-                subscription=subscription,
-                licences=form.cleaned_data["licences"],
-                by=customer_actor(request.user),
-                now=_now(),
-            )
-        except ValidationError as error:
-            _add_service_error(form, error)
-        else:
-            messages.success(
-                request,
-                _("%(name)s now has %(licences)d licences.")
-                % {"name": subscription.name, "licences": form.cleaned_data["licences"]},
-            )
-            return redirect(MY_PRODUCT)
+        done = _("%(name)s now has %(licences)d licences.") % {"name": subscription.name, **form.cleaned_data}
+        data, acting = form.cleaned_data, _acting(request)
+        if saved := _save(
+            request, form, lambda: subscription_increase_licences(subscription=subscription, **data, **acting), done
+        ):
+            return saved
     return render(request, "subscriptions/actions/licences.html", {"subscription": subscription, "form": form})
 
 
@@ -357,10 +338,8 @@ def _penalty_context(subscription: Subscription, on: date | None, *, first: date
 
 
 def _cancel_allowed(subscription: Subscription, pending: dict) -> bool:
-    if Action.CANCEL in allowed_actions(subscription, pending=pending):
-        return True
     # A reserved cancellation's date can be changed (or brought forward to today) from the same page.
-    return Reservation.Kind.CANCELLATION in pending and Action.CANCEL in ALLOWED[subscription.status]
+    return bool({Action.CANCEL, Action.CHANGE_CANCELLATION} & allowed_actions(subscription, pending=pending))
 
 
 @login_required
@@ -388,27 +367,18 @@ def cancel(request: HttpRequest, public_id: str) -> HttpResponse:
     elif request.method == "POST":
         form = CancelForm(request.POST, **form_kwargs)
         if form.is_valid():
-            on = form.cleaned_data["cancellation_date"]
-            try:
-                result = subscription_cancel(
-                    subscription=subscription, on=on, by=customer_actor(request.user), now=now
-                )
-            except ValidationError as error:
-                _add_service_error(form, error)
-            else:
-                if result.status == Status.TERMINATED:
-                    messages.success(
-                        request,
-                        _("%(name)s is cancelled: the service has stopped and its data is deleted.")
-                        % {"name": subscription.name},
-                    )
-                else:
-                    messages.success(
-                        request,
-                        _("The cancellation of %(name)s is reserved for %(date)s. You can withdraw it until then.")
-                        % {"name": subscription.name, "date": on.isoformat()},
-                    )
-                return redirect(MY_PRODUCT)
+            on, by = form.cleaned_data["cancellation_date"], customer_actor(request.user)
+            ended = _("%(name)s is cancelled: the service has stopped and its data is deleted.")
+            reserved = _("The cancellation of %(name)s is reserved for %(date)s. You can withdraw it until then.")
+            said = {"name": subscription.name, "date": on.isoformat()}
+            saved = _save(
+                request,
+                form,
+                lambda: subscription_cancel(subscription=subscription, on=on, by=by, now=now),
+                lambda result: (ended if result.status == Status.TERMINATED else reserved) % said,
+            )
+            if saved:
+                return saved
         shown_date = form.cleaned_data.get("cancellation_date") if hasattr(form, "cleaned_data") else None
         if shown_date is None:
             shown_date = _parse_iso(request.POST.get("cancellation_date", ""))
@@ -443,10 +413,5 @@ def cancel_penalty(request: HttpRequest, public_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def withdraw_cancellation(request: HttpRequest, public_id: str) -> HttpResponse:
-    subscription = _subscription_for(request, public_id)
-    try:
-        subscription_withdraw_cancellation(subscription=subscription, by=customer_actor(request.user), now=_now())
-    except ValidationError as error:
-        return _refuse(request, " ".join(error.messages))
-    messages.success(request, _("The reserved cancellation of %(name)s is withdrawn.") % {"name": subscription.name})
-    return redirect(MY_PRODUCT)
+    done = _("The reserved cancellation of %(name)s is withdrawn.")
+    return _withdraw(request, public_id, subscription_withdraw_cancellation, done)

@@ -13,18 +13,25 @@ from workspaces.validators import (
     DOMAIN_NAME_MAX_LENGTH,
     GROUP_NAME_MAX_LENGTH,
     admin_account_id,
-    normalize_domain_name,
+    clean_workspace_name,
     validate_admin_id,
     validate_admin_password,
-    validate_domain_name,
-    validate_group_name,
     validate_password_confirmation,
 )
 
 from .services.apply import name_taken_error
 
+# Names and IDs are taken as typed: no autocompletion, spelling or capitalization by the browser.
+AS_TYPED = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}
 # The field of step 3 that holds the name for each account type.
 NAME_FIELD = {AccountType.GROUP: "group_name", AccountType.DOMAIN: "domain_name"}
+
+
+def _name_field(label: str, max_length: int, help_text: str) -> forms.CharField:
+    """A group or domain name: optional here, only the one the account type chooses is required and checked."""
+    return forms.CharField(
+        label=label, required=False, max_length=max_length, help_text=help_text, widget=forms.TextInput(attrs=AS_TYPED)
+    )
 
 
 class PlanChoiceField(forms.ModelChoiceField):
@@ -67,26 +74,22 @@ class EnterInformationForm(forms.Form):
         error_messages={"required": _("Choose a group name or a domain name.")},
     )
     # Both name fields are optional here: only the one the account type chooses is required and checked.
-    group_name = forms.CharField(
-        label=_("Group name"),
-        required=False,
-        max_length=GROUP_NAME_MAX_LENGTH * 4,  # long enough for the length message to be the one shown
-        help_text=_("2 to 22 lowercase letters, digits and hyphens (-); a hyphen cannot be first, last or doubled."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+    group_name = _name_field(
+        _("Group name"),
+        GROUP_NAME_MAX_LENGTH * 4,  # long enough for the length message to be the one shown
+        _("2 to 22 lowercase letters, digits and hyphens (-); a hyphen cannot be first, last or doubled."),
     )
-    domain_name = forms.CharField(
-        label=_("Domain name"),
-        required=False,
-        max_length=DOMAIN_NAME_MAX_LENGTH * 2,
-        help_text=_("A domain name you own, such as example.com. Internationalized names are accepted."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+    domain_name = _name_field(
+        _("Domain name"),
+        DOMAIN_NAME_MAX_LENGTH * 2,
+        _("A domain name you own, such as example.com. Internationalized names are accepted."),
     )
     admin_id = forms.CharField(
         label=_("Admin ID"),
         max_length=ADMIN_ID_MAX_LENGTH * 4,
         validators=[validate_admin_id],
         help_text=_("2 to 40 lowercase letters, digits, dots (.), hyphens (-) and underscores (_)."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+        widget=forms.TextInput(attrs=AS_TYPED),
     )
     # render_value: going back to this step keeps all input, the passwords too (SPEC 5.1).
     admin_password = PasswordField(
@@ -141,12 +144,7 @@ class EnterInformationForm(forms.Form):
             self.add_error(field, ValidationError(message, code="required"))
             return
         try:
-            if account_type == AccountType.GROUP:
-                validate_group_name(value)
-                name = value
-            else:
-                validate_domain_name(value)
-                name = normalize_domain_name(value)
+            name = clean_workspace_name(account_type, value)
         except ValidationError as error:
             self.add_error(field, error)
             return

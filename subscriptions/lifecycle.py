@@ -6,12 +6,14 @@ does the same thing whoever starts it. Each step's `process` is a service over a
 
 from datetime import date, datetime
 
-from subscriptions.models import Reservation, Status, Subscription
+from subscriptions.models import Reservation, Subscription
+from subscriptions.services.cancel import subscription_execute_reserved_cancellation_many
 from subscriptions.services.core import job_actor, pending_reservation
 from subscriptions.services.expiry import suspend_expired_trials, terminate_expired_grace
 from subscriptions.services.jobs import Step
+from subscriptions.services.paid import subscription_activate_reserved_conversion_many
 from subscriptions.services.reminders import reminder_steps
-from works_console.dates import kst_date
+from subscriptions.services.renewal import subscription_renew_many
 
 ACTIVATE_CONVERSIONS = "subscriptions.tasks.activate_scheduled_conversions"
 RENEW = "billing.tasks.renew_subscriptions"
@@ -22,59 +24,41 @@ SEND_REMINDERS = "subscriptions.tasks.send_reminders"
 
 def _activate_conversions(subscriptions: list[Subscription], now: datetime) -> int:
     """The conversion job's chunk (SPEC 5.2, 6), set-based: a bounded number of queries per chunk."""
-    from subscriptions.services.paid import subscription_activate_reserved_conversion_many
-
     return subscription_activate_reserved_conversion_many(
         subscriptions=subscriptions, now=now, by=job_actor(ACTIVATE_CONVERSIONS)
     )
 
 
 def _renew(subscriptions: list[Subscription], now: datetime) -> int:
-    """The renewal job's chunk (SPEC 6): renewal options of ended terms first, then every ended period's invoice.
-
-    Order matters: the segments of a renewal are dated from the term's end, so the invoices issued after them
-    price every day right. A monthly contract rolls its term every period: that is a plain date move, done for the
-    whole chunk in one UPDATE. The other renewals (a new annual term, annual to monthly, do not renew) start
-    segments, write events or end the service, once a year per contract: they go row by row. Then the invoices of
-    the whole chunk in one go; a period with a cancellation due on or before its end is left to the final invoice.
-    """
-    from billing.services import invoice_issue_due_many
-    from subscriptions.services.paid import (
-        rolls_monthly_term,
-        subscription_renew_at_term_end,
-        subscription_roll_monthly_term_many,
-    )
-
-    by = job_actor(RENEW)
-    today = kst_date(now)
-    before = {
-        subscription.pk: (subscription.term_end, subscription.next_period_index) for subscription in subscriptions
-    }
-    subscription_roll_monthly_term_many(subscriptions=subscriptions, now=now)
-    current = [
-        subscription
-        if subscription.term_end >= today or rolls_monthly_term(subscription, today)
-        else subscription_renew_at_term_end(subscription=subscription, now=now, by=by)
-        for subscription in subscriptions
-    ]
-    active = [subscription for subscription in current if subscription.status == Status.ACTIVE]
-    if active:
-        invoice_issue_due_many(subscriptions=active, now=now)
-    # Changed: ended, renewed or rolled, or at least one period closed (as the per-row path counted them).
-    return sum(
-        subscription.status != Status.ACTIVE
-        or (subscription.term_end, subscription.next_period_index) != before[subscription.pk]
-        for subscription in current
-    )
+    """The renewal job's chunk (SPEC 6): renewal options of ended terms, then every ended period's invoice."""
+    return subscription_renew_many(subscriptions=subscriptions, now=now, by=job_actor(RENEW))
 
 
 def _execute_cancellations(subscriptions: list[Subscription], now: datetime) -> int:
     """The cancellation job's chunk (SPEC 5.5, 6), set-based: final invoices, ``terminated``, one purge."""
-    from subscriptions.services.cancel import subscription_execute_reserved_cancellation_many
-
     return subscription_execute_reserved_cancellation_many(
         subscriptions=subscriptions, now=now, by=job_actor(EXECUTE_CANCELLATIONS)
     )
+
+
+def _suspend_trials(subscriptions: list[Subscription], now: datetime) -> int:
+    return suspend_expired_trials(subscriptions, now, by=job_actor(EXPIRE_TRIALS))
+
+
+def _end_grace(subscriptions: list[Subscription], now: datetime) -> int:
+    return terminate_expired_grace(subscriptions, now, by=job_actor(EXPIRE_TRIALS))
+
+
+def _describe_invoicing(s: Subscription, today: date) -> str:
+    return f"{s.name}: invoice period {s.next_period_index} (due {s.next_invoice_on})"
+
+
+def _describe_suspension(s: Subscription, today: date) -> str:
+    return f"{s.name}: trial ended {s.trial_last_day}, suspended until {s.grace_last_day}"
+
+
+def _describe_grace_expiry(s: Subscription, today: date) -> str:
+    return f"{s.name}: grace ended {s.grace_last_day}, terminate and purge"
 
 
 def _describe_conversion(subscription: Subscription, today: date) -> str:
@@ -92,41 +76,21 @@ def _describe_cancellation(subscription: Subscription, today: date) -> str:
 JOBS: dict[str, list[Step]] = {
     ACTIVATE_CONVERSIONS: [
         Step(
-            name="activate_conversion",
-            due=lambda today: Subscription.objects.due_for_conversion(today),
-            process=_activate_conversions,
-            describe=_describe_conversion,
+            "activate_conversion", Subscription.objects.due_for_conversion, _activate_conversions, _describe_conversion
         )
     ],
-    RENEW: [
-        Step(
-            name="close_period",
-            due=lambda today: Subscription.objects.due_for_invoicing(today),
-            process=_renew,
-            describe=lambda s, today: f"{s.name}: invoice period {s.next_period_index} (due {s.next_invoice_on})",
-        )
-    ],
+    RENEW: [Step("close_period", Subscription.objects.due_for_invoicing, _renew, _describe_invoicing)],
     EXECUTE_CANCELLATIONS: [
         Step(
-            name="execute_cancellation",
-            due=lambda today: Subscription.objects.due_for_cancellation(today),
-            process=_execute_cancellations,
-            describe=_describe_cancellation,
+            "execute_cancellation",
+            Subscription.objects.due_for_cancellation,
+            _execute_cancellations,
+            _describe_cancellation,
         )
     ],
     EXPIRE_TRIALS: [
-        Step(
-            name="suspend_trial",
-            due=lambda today: Subscription.objects.due_for_trial_expiry(today),
-            process=suspend_expired_trials,
-            describe=lambda s, today: f"{s.name}: trial ended {s.trial_last_day}, suspended until {s.grace_last_day}",
-        ),
-        Step(
-            name="terminate_after_grace",
-            due=lambda today: Subscription.objects.due_for_grace_expiry(today),
-            process=terminate_expired_grace,
-            describe=lambda s, today: f"{s.name}: grace ended {s.grace_last_day}, terminate and purge",
-        ),
+        Step("suspend_trial", Subscription.objects.due_for_trial_expiry, _suspend_trials, _describe_suspension),
+        Step("terminate_after_grace", Subscription.objects.due_for_grace_expiry, _end_grace, _describe_grace_expiry),
     ],
     SEND_REMINDERS: reminder_steps(),
 }

@@ -32,29 +32,11 @@ class Action(models.TextChoices):
     ADD_LICENCES = "add_licences", _("Add licences")
     CANCEL = "cancel", _("Cancel subscription")
     WITHDRAW_CANCELLATION = "withdraw_cancellation", _("Withdraw cancellation")
+    # Move a reserved cancellation's date (or bring it forward to today), from the cancel page.
+    CHANGE_CANCELLATION = "change_cancellation", _("Cancellation date")
     WITHDRAW_CONVERSION = "withdraw_conversion", _("Withdraw conversion")
     ADMIN_LOGIN = "admin_login", _("Go to NAVER WORKS Admin")
     EXPORT = "export", _("Export data")
-
-
-# SPEC 4: the only state changes there are. Services refuse anything else.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.TRIAL: frozenset({Status.ACTIVE, Status.SUSPENDED, Status.TERMINATED}),
-    Status.SUSPENDED: frozenset({Status.ACTIVE, Status.TERMINATED}),
-    Status.ACTIVE: frozenset({Status.TERMINATED}),
-    Status.TERMINATED: frozenset(),
-}
-
-# SPEC 5: the customer actions each state allows, before reservations are considered (see allowed_actions).
-# The services and the My Product buttons both read this table, so the UI and the server never disagree.
-ALLOWED: dict[str, frozenset[str]] = {
-    Status.TRIAL: frozenset({Action.CONVERT, Action.UPGRADE, Action.CANCEL, Action.ADMIN_LOGIN, Action.EXPORT}),
-    Status.SUSPENDED: frozenset({Action.CONVERT, Action.CANCEL, Action.EXPORT}),
-    Status.ACTIVE: frozenset(
-        {Action.CHANGE_RENEWAL, Action.UPGRADE, Action.CANCEL, Action.ADMIN_LOGIN, Action.EXPORT}
-    ),
-    Status.TERMINATED: frozenset(),
-}
 
 
 class RenewalOption(models.TextChoices):
@@ -138,7 +120,8 @@ class Subscription(models.Model):
     # The next billing period to invoice; every period before it has its invoice (SPEC 6 renewals).
     next_period_index = models.PositiveIntegerField(default=0)
     # The KST date from which that period's invoice is due (its end + 1 day), so that the renewal job finds due
-    # subscriptions with SQL. Kept in step with next_period_index by the billing services; null when not paid.
+    # subscriptions with SQL. Kept in step with next_period_index by subscriptions.services.invoicing; null when not
+    # paid.
     next_invoice_on = models.DateField(null=True, blank=True, db_index=True)
     terminated_on = models.DateField(_("terminated on (KST)"), null=True, blank=True)
     purged_at = models.DateTimeField(null=True, blank=True)

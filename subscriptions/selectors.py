@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from billing.models import Invoice
 from billing.periods import period_bounds
 from workspaces.models import AccountType, Workspace
-from workspaces.validators import normalize_domain_name, validate_domain_name, validate_group_name
+from workspaces.validators import clean_workspace_name
 
 from .models import RenewalOption, Reservation, Status, Subscription
 from .services.core import allowed_actions, pending_reservations
@@ -43,12 +43,7 @@ def name_availability(*, kind: str, value: str) -> NameAvailability:
     if not value:
         return NameAvailability(False, _("Enter a group name.") if is_group else _("Enter a domain name."))
     try:
-        if is_group:
-            validate_group_name(value)
-            name = value
-        else:
-            validate_domain_name(value)
-            name = normalize_domain_name(value)
+        name = clean_workspace_name(kind, value)
     except ValidationError as error:
         return NameAvailability(False, error.messages[0])
     if Workspace.objects.filter(name=name).exists():

@@ -1,9 +1,10 @@
 """Calendar helpers: every rule date is a KST calendar date (SPEC 2); instants are aware datetimes."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 KST = ZoneInfo("Asia/Seoul")
+ONE_DAY = timedelta(days=1)
 
 
 def kst_date(instant: datetime) -> date:

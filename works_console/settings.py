@@ -262,36 +262,19 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # stale messages never piles up behind a stopped worker.
 _EVERY_15_MINUTES = 15 * 60
 CELERY_BEAT_SCHEDULE = {
-    # Reserved paid conversions whose start date has come (first: a converted trial must not expire).
-    "activate-scheduled-conversions": {
-        "task": "subscriptions.tasks.activate_scheduled_conversions",
-        "schedule": _EVERY_15_MINUTES,
-        "options": {"expires": _EVERY_15_MINUTES},
-    },
-    # Close ended billing periods (invoices) and apply the renewal option at a term's end.
-    "renew-subscriptions": {
-        "task": "billing.tasks.renew_subscriptions",
-        "schedule": _EVERY_15_MINUTES,
-        "options": {"expires": _EVERY_15_MINUTES},
-    },
-    # Reserved cancellations whose date has come: final invoice, terminated, purge.
-    "execute-scheduled-cancellations": {
-        "task": "subscriptions.tasks.execute_scheduled_cancellations",
-        "schedule": _EVERY_15_MINUTES,
-        "options": {"expires": _EVERY_15_MINUTES},
-    },
-    # Trials past their last day to suspended; suspended past the grace to terminated and purged.
-    "expire-trials": {
-        "task": "subscriptions.tasks.expire_trials",
-        "schedule": _EVERY_15_MINUTES,
-        "options": {"expires": _EVERY_15_MINUTES},
-    },
-    # Reminder e-mails (trial ending, cancellation coming, term ending, invoice issued), each once.
-    "send-reminders": {
-        "task": "subscriptions.tasks.send_reminders",
-        "schedule": _EVERY_15_MINUTES,
-        "options": {"expires": _EVERY_15_MINUTES},
-    },
+    name: {"task": task, "schedule": _EVERY_15_MINUTES, "options": {"expires": _EVERY_15_MINUTES}}
+    for name, task in (
+        # Reserved paid conversions whose start date has come (first: a converted trial must not expire).
+        ("activate-scheduled-conversions", "subscriptions.tasks.activate_scheduled_conversions"),
+        # Close ended billing periods (invoices) and apply the renewal option at a term's end.
+        ("renew-subscriptions", "billing.tasks.renew_subscriptions"),
+        # Reserved cancellations whose date has come: final invoice, terminated, purge.
+        ("execute-scheduled-cancellations", "subscriptions.tasks.execute_scheduled_cancellations"),
+        # Trials past their last day to suspended; suspended past the grace to terminated and purged.
+        ("expire-trials", "subscriptions.tasks.expire_trials"),
+        # Reminder e-mails (trial ending, cancellation coming, term ending, invoice issued), each once.
+        ("send-reminders", "subscriptions.tasks.send_reminders"),
+    )
 }
 
 LOGGING = {

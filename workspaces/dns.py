@@ -51,18 +51,14 @@ def txt_values(domain: str, *, resolver: Resolver | None = None) -> list[str]:
         ) from error
     except dns.resolver.NoAnswer:
         return []
-    except (dns.resolver.NoNameservers, dns.exception.Timeout) as error:
-        logger.warning("TXT lookup of %s failed: %s", domain, error)
-        raise ValidationError(
-            _("The DNS servers did not answer for %(domain)s. Try again in a few minutes."),
-            code="dns_unavailable",
-            params={"domain": domain},
-        ) from error
     except dns.exception.DNSException as error:
         logger.warning("TXT lookup of %s failed: %s", domain, error)
-        raise ValidationError(
-            _("The DNS lookup for %(domain)s failed. Try again in a few minutes."),
-            code="dns_error",
-            params={"domain": domain},
-        ) from error
+        if isinstance(error, dns.resolver.NoNameservers | dns.exception.Timeout):
+            message, code = (
+                _("The DNS servers did not answer for %(domain)s. Try again in a few minutes."),
+                "dns_unavailable",
+            )
+        else:
+            message, code = _("The DNS lookup for %(domain)s failed. Try again in a few minutes."), "dns_error"
+        raise ValidationError(message, code=code, params={"domain": domain}) from error
     return [_record_text(rdata) for rdata in answer]

@@ -9,9 +9,10 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from accounts.forms import PasswordField
 
+from .directory import GROUP_TITLE_MAX_LENGTH, MEMBER_NAME_MAX_LENGTH, UNIT_NAME_MAX_LENGTH
 from .models import Member, OrgUnit, Workspace
 from .selectors import org_unit_rows
-from .services import COMPANY_ADDRESS_MAX_LENGTH, COMPANY_NAME_MAX_LENGTH, MEMBER_NAME_MAX_LENGTH
+from .services import COMPANY_ADDRESS_MAX_LENGTH, COMPANY_NAME_MAX_LENGTH
 from .validators import validate_admin_id, validate_admin_password, validate_group_name
 
 # Longest input accepted before a validator even looks at it: an account ID is `id@domain` (40 + 1 + 253).
@@ -54,7 +55,19 @@ class CompanyForm(forms.Form):
         self.helper = _helper(_("Save company info"))
 
 
-class MemberAddForm(forms.Form):
+class _DirectoryForm(forms.Form):
+    """An add form of the workspace's directory: its prefix, the units of ``unit_field``, its button."""
+
+    prefix_name = unit_field = button = url_name = ""
+
+    def __init__(self, *args, workspace: Workspace, **kwargs) -> None:
+        kwargs.setdefault("prefix", self.prefix_name)
+        super().__init__(*args, **kwargs)
+        _set_unit_choices(self.fields[self.unit_field], workspace)
+        self.helper = _helper(self.button, action=reverse(self.url_name))
+
+
+class MemberAddForm(_DirectoryForm):
     """A member's ID and initial password follow the admin account rules (SPEC 7.2)."""
 
     login_id = forms.CharField(
@@ -74,11 +87,7 @@ class MemberAddForm(forms.Form):
         label=_("Organization unit"), queryset=OrgUnit.objects.none(), required=False, empty_label=_("(none)")
     )
 
-    def __init__(self, *args, workspace: Workspace, **kwargs) -> None:
-        kwargs.setdefault("prefix", "member")
-        super().__init__(*args, **kwargs)
-        _set_unit_choices(self.fields["org_unit"], workspace)
-        self.helper = _helper(_("Add member"), action=reverse("workspaces:member-add"))
+    prefix_name, unit_field, button, url_name = "member", "org_unit", _("Add member"), "workspaces:member-add"
 
 
 def _set_unit_choices(field: forms.ModelChoiceField, workspace: Workspace) -> None:
@@ -88,21 +97,17 @@ def _set_unit_choices(field: forms.ModelChoiceField, workspace: Workspace) -> No
     field.choices = [("", field.empty_label), *((row.unit.pk, " / ".join(row.path)) for row in rows)]
 
 
-class OrgUnitAddForm(forms.Form):
-    name = forms.CharField(label=_("Unit name"), max_length=100)
+class OrgUnitAddForm(_DirectoryForm):
+    name = forms.CharField(label=_("Unit name"), max_length=UNIT_NAME_MAX_LENGTH)
     parent = forms.ModelChoiceField(
         label=_("Parent unit"), queryset=OrgUnit.objects.none(), required=False, empty_label=_("(top level)")
     )
 
-    def __init__(self, *args, workspace: Workspace, **kwargs) -> None:
-        kwargs.setdefault("prefix", "unit")
-        super().__init__(*args, **kwargs)
-        _set_unit_choices(self.fields["parent"], workspace)
-        self.helper = _helper(_("Add unit"), action=reverse("workspaces:unit-add"))
+    prefix_name, unit_field, button, url_name = "unit", "parent", _("Add unit"), "workspaces:unit-add"
 
 
 class WorkGroupAddForm(forms.Form):
-    name = forms.CharField(label=_("New group"), max_length=100)
+    name = forms.CharField(label=_("New group"), max_length=GROUP_TITLE_MAX_LENGTH)
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("prefix", "group")

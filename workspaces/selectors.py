@@ -29,6 +29,27 @@ def workspace_subscription(workspace: Workspace) -> Subscription | None:
         return None
 
 
+def member_counts(workspace_ids) -> dict[int, int]:
+    """Members registered now per workspace, the admin account included (SPEC 3: the monthly quantity, the
+    licence floor), in one aggregate. A workspace without members (or purged: a null id) counts 0."""
+    ids = [pk for pk in workspace_ids if pk is not None]
+    if not ids:
+        return {}
+    rows = (
+        Member.objects.filter(workspace_id__in=ids)
+        .order_by()
+        .values("workspace_id")
+        .annotate(count=Count("pk"))
+        .values_list("workspace_id", "count")
+    )
+    return dict(rows)
+
+
+def member_count(workspace_id: int | None) -> int:
+    """``member_counts`` of one workspace."""
+    return member_counts([workspace_id]).get(workspace_id, 0)
+
+
 def member_access_error(member: Member) -> ValidationError | None:
     """Why `member` may not use NAVER WORKS now, or None (SPEC 7.1, 7.2).
 

@@ -39,7 +39,7 @@ _IDNA_DOTS = ("\u3002", "\uff0e", "\uff61")
 _ACE_PREFIX = "xn--"
 
 
-def _validate_length(value: str, *, minimum: int, maximum: int, message: str) -> None:
+def _validate_length(value: str, minimum: int, maximum: int, message: str) -> None:
     if not minimum <= len(value) <= maximum:
         raise ValidationError(message, code="length", params={"min": minimum, "max": maximum, "length": len(value)})
 
@@ -55,12 +55,8 @@ def validate_group_name(value: str) -> None:
     a symbol is reported before uppercase because the characters message already says "lowercase", and
     the reserved check comes last because it only matters for a name that is otherwise valid.
     """
-    _validate_length(
-        value,
-        minimum=GROUP_NAME_MIN_LENGTH,
-        maximum=GROUP_NAME_MAX_LENGTH,
-        message=_("A group name must have %(min)d to %(max)d characters (it has %(length)d)."),
-    )
+    message = _("A group name must have %(min)d to %(max)d characters (it has %(length)d).")
+    _validate_length(value, GROUP_NAME_MIN_LENGTH, GROUP_NAME_MAX_LENGTH, message)
     if not set(value) <= _GROUP_NAME_CHARS | _UPPERCASE:
         raise ValidationError(
             _("A group name may contain only lowercase letters (a-z), digits (0-9) and hyphens (-)."),
@@ -184,18 +180,47 @@ def validate_domain_name(value: str) -> None:
     _validate_no_reserved_fragment(name, message=_("A domain name cannot contain “%(fragment)s”."))
 
 
+def too_long(message: str, maximum: int) -> ValidationError:
+    """The error of a text over ``maximum`` characters (``message`` names the %(max)d)."""
+    return ValidationError(message, code="max_length", params={"max": maximum})
+
+
+def field_errors(checks: dict) -> dict[str, ValidationError]:
+    """Run ``{field: (validator, value)}`` and return the errors by field (none when every value passes)."""
+    errors = {}
+    for field, (validator, value) in checks.items():
+        try:
+            validator(value)
+        except ValidationError as error:
+            errors[field] = error
+    return errors
+
+
+def clean_workspace_name(kind: str, value: str) -> str:
+    """The group or domain name as stored, once every SPEC 5.1 rule holds: a group name as typed (uppercase is
+    refused, never lowered), a domain name in its lowercase IDNA ASCII form.
+
+    The one check of a workspace name: the wizard's form, the "Check availability" button, the application
+    service and the workspace creation all call it. Raises ValidationError (code ``account_type`` for a kind
+    that is neither ``group`` nor ``domain``).
+    """
+    if kind == "group":
+        validate_group_name(value)
+        return value
+    if kind == "domain":
+        validate_domain_name(value)
+        return normalize_domain_name(value)
+    raise ValidationError(_("Choose a group name or a domain name."), code="account_type")
+
+
 def validate_admin_id(value: str) -> None:
     """Refuse an admin ID that breaks SPEC 5.1: 2-40 characters of lowercase letters, digits, ``.``, ``-``, ``_``.
 
     Checked in the order length, characters, uppercase; uppercase gets its own message and is never
     silently lowercased.
     """
-    _validate_length(
-        value,
-        minimum=ADMIN_ID_MIN_LENGTH,
-        maximum=ADMIN_ID_MAX_LENGTH,
-        message=_("An ID must have %(min)d to %(max)d characters (it has %(length)d)."),
-    )
+    message = _("An ID must have %(min)d to %(max)d characters (it has %(length)d).")
+    _validate_length(value, ADMIN_ID_MIN_LENGTH, ADMIN_ID_MAX_LENGTH, message)
     if not set(value) <= _ADMIN_ID_CHARS | _UPPERCASE:
         raise ValidationError(
             _(
@@ -235,12 +260,8 @@ def validate_admin_password(value: str) -> None:
     in the order length, characters, uppercase, letter_and_digit, repeated, sequential. Messages never echo
     the password or a part of it.
     """
-    _validate_length(
-        value,
-        minimum=ADMIN_PASSWORD_MIN_LENGTH,
-        maximum=ADMIN_PASSWORD_MAX_LENGTH,
-        message=_("The password must have %(min)d to %(max)d characters (it has %(length)d)."),
-    )
+    message = _("The password must have %(min)d to %(max)d characters (it has %(length)d).")
+    _validate_length(value, ADMIN_PASSWORD_MIN_LENGTH, ADMIN_PASSWORD_MAX_LENGTH, message)
     if not set(value) <= _ADMIN_PASSWORD_CHARS | _UPPERCASE:
         raise ValidationError(
             _("The password may contain only lowercase letters (a-z) and digits (0-9)."), code="characters"

@@ -25,8 +25,9 @@ from accounts.throttling import login_refused, minutes_until_retry
 from subscriptions.models import Subscription
 from works_console.redirects import safe_next_path
 
-from . import services
+from . import directory, services
 from .decorators import current_member, works_login, works_logout, works_member_required
+from .export import workspace_export_data
 from .forms import (
     CompanyForm,
     GroupMemberForm,
@@ -170,15 +171,29 @@ def company_setup(request: HttpRequest) -> HttpResponse:
 def member_add(request: HttpRequest) -> HttpResponse:
     workspace = request.works_member.workspace
     form = MemberAddForm(request.POST, workspace=workspace)
+    added = _("Member %(account_id)s added.")
+    return _add(request, form, directory.member_add, added, "member_form", workspace=workspace, now=timezone.now())
+
+
+def _add(request: HttpRequest, form, add, done: str, shown_as: str, **arguments) -> HttpResponse:
+    """An add form of the home page: ``add`` on its data, then home with ``done`` (its %(name)s or %(account_id)s
+    filled in from what was added); a refusal is shown at the field it names, on the home page again."""
     if form.is_valid():
         try:
-            member = services.member_add(workspace=workspace, now=timezone.now(), **form.cleaned_data)
+            created = add(**arguments, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("Member %(account_id)s added.") % {"account_id": member.account_id})
+            messages.success(request, done % {"name": created.name, "account_id": getattr(created, "account_id", "")})
             return redirect("workspaces:home")
-    return _render_home(request, member_form=form)
+    return _render_home(request, **{shown_as: form})
+
+
+def _own(request: HttpRequest, model, pk: int):
+    """A member, unit or group of the signed-in member's workspace, or 404."""
+    return get_object_or_404(
+        model.objects.select_related("workspace"), pk=pk, workspace=request.works_member.workspace
+    )
 
 
 def _run(request: HttpRequest, action, success_message: str) -> HttpResponse:
@@ -196,14 +211,9 @@ def _run(request: HttpRequest, action, success_message: str) -> HttpResponse:
 @require_POST
 @works_member_required
 def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
-    target = get_object_or_404(
-        Member.objects.select_related("workspace"), pk=member_id, workspace=request.works_member.workspace
-    )
-    return _run(
-        request,
-        lambda: services.member_remove(member=target, now=timezone.now()),
-        _("Member %(account_id)s removed.") % {"account_id": target.account_id},
-    )
+    target = _own(request, Member, member_id)
+    done = _("Member %(account_id)s removed.") % {"account_id": target.account_id}
+    return _run(request, lambda: directory.member_remove(member=target, now=timezone.now()), done)
 
 
 @require_POST
@@ -211,26 +221,15 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
 def unit_add(request: HttpRequest) -> HttpResponse:
     workspace = request.works_member.workspace
     form = OrgUnitAddForm(request.POST, workspace=workspace)
-    if form.is_valid():
-        try:
-            unit = services.org_unit_add(workspace=workspace, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Unit “%(name)s” added.") % {"name": unit.name})
-            return redirect("workspaces:home")
-    return _render_home(request, unit_form=form)
+    return _add(request, form, directory.org_unit_add, _("Unit “%(name)s” added."), "unit_form", workspace=workspace)
 
 
 @require_POST
 @works_member_required
 def unit_remove(request: HttpRequest, unit_id: int) -> HttpResponse:
-    unit = get_object_or_404(
-        OrgUnit.objects.select_related("workspace"), pk=unit_id, workspace=request.works_member.workspace
-    )
-    return _run(
-        request, lambda: services.org_unit_remove(org_unit=unit), _("Unit “%(name)s” removed.") % {"name": unit.name}
-    )
+    unit = _own(request, OrgUnit, unit_id)
+    done = _("Unit “%(name)s” removed.") % {"name": unit.name}
+    return _run(request, lambda: directory.org_unit_remove(org_unit=unit), done)
 
 
 @require_POST
@@ -238,32 +237,20 @@ def unit_remove(request: HttpRequest, unit_id: int) -> HttpResponse:
 def group_add(request: HttpRequest) -> HttpResponse:
     workspace = request.works_member.workspace
     form = WorkGroupAddForm(request.POST)
-    if form.is_valid():
-        try:
-            group = services.work_group_add(workspace=workspace, name=form.cleaned_data["name"])
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Group “%(name)s” added.") % {"name": group.name})
-            return redirect("workspaces:home")
-    return _render_home(request, group_form=form)
+    added = _("Group “%(name)s” added.")
+    return _add(request, form, directory.work_group_add, added, "group_form", workspace=workspace)
 
 
 def _group(request: HttpRequest, group_id: int) -> WorkGroup:
-    return get_object_or_404(
-        WorkGroup.objects.select_related("workspace"), pk=group_id, workspace=request.works_member.workspace
-    )
+    return _own(request, WorkGroup, group_id)
 
 
 @require_POST
 @works_member_required
 def group_remove(request: HttpRequest, group_id: int) -> HttpResponse:
     group = _group(request, group_id)
-    return _run(
-        request,
-        lambda: services.work_group_remove(work_group=group),
-        _("Group “%(name)s” removed.") % {"name": group.name},
-    )
+    done = _("Group “%(name)s” removed.") % {"name": group.name}
+    return _run(request, lambda: directory.work_group_remove(work_group=group), done)
 
 
 @require_POST
@@ -275,11 +262,8 @@ def group_member_add(request: HttpRequest, group_id: int) -> HttpResponse:
         messages.error(request, _("Choose a member to add to the group “%(name)s”.") % {"name": group.name})
         return redirect("workspaces:home")
     target = form.cleaned_data["member"]
-    return _run(
-        request,
-        lambda: services.work_group_add_member(work_group=group, member=target),
-        _("%(account_id)s added to “%(name)s”.") % {"account_id": target.account_id, "name": group.name},
-    )
+    done = _("%(account_id)s added to “%(name)s”.") % {"account_id": target.account_id, "name": group.name}
+    return _run(request, lambda: directory.work_group_add_member(work_group=group, member=target), done)
 
 
 @require_POST
@@ -287,11 +271,8 @@ def group_member_add(request: HttpRequest, group_id: int) -> HttpResponse:
 def group_member_remove(request: HttpRequest, group_id: int, member_id: int) -> HttpResponse:
     group = _group(request, group_id)
     target = get_object_or_404(Member.objects.select_related("workspace"), pk=member_id, workspace=group.workspace)
-    return _run(
-        request,
-        lambda: services.work_group_remove_member(work_group=group, member=target),
-        _("%(account_id)s removed from “%(name)s”.") % {"account_id": target.account_id, "name": group.name},
-    )
+    done = _("%(account_id)s removed from “%(name)s”.") % {"account_id": target.account_id, "name": group.name}
+    return _run(request, lambda: directory.work_group_remove_member(work_group=group, member=target), done)
 
 
 # --- Group name, domain, export (SPEC 7.2, 7.3) ---------------------------------------------------------------
@@ -323,15 +304,12 @@ def rename(request: HttpRequest) -> HttpResponse:
 @works_member_required
 def verify_domain(request: HttpRequest) -> HttpResponse:
     workspace = request.works_member.workspace
-    return _run(
-        request,
-        lambda: services.workspace_verify_domain(workspace=workspace, now=timezone.now()),
-        _("The domain %(domain)s is verified. Every member can log in now.") % {"domain": workspace.name},
-    )
+    done = _("The domain %(domain)s is verified. Every member can log in now.") % {"domain": workspace.name}
+    return _run(request, lambda: services.workspace_verify_domain(workspace=workspace, now=timezone.now()), done)
 
 
 def _export_response(workspace: Workspace) -> HttpResponse:
-    data = services.workspace_export_data(workspace=workspace, now=timezone.now())
+    data = workspace_export_data(workspace=workspace, now=timezone.now())
     response = HttpResponse(
         json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
         content_type="application/json; charset=utf-8",

@@ -17,11 +17,10 @@ from workspaces.models import AccountType, Workspace
 from workspaces.services import workspace_create
 from workspaces.validators import (
     admin_account_id,
-    normalize_domain_name,
+    clean_workspace_name,
+    field_errors,
     validate_admin_id,
     validate_admin_password,
-    validate_domain_name,
-    validate_group_name,
 )
 
 logger = logging.getLogger(__name__)
@@ -37,38 +36,24 @@ def name_taken_error(kind: str) -> ValidationError:
     return ValidationError({"name": ValidationError(message, code="name_taken")})
 
 
-def _validated_name(*, kind: str, name: str) -> str:
-    """The name as stored: a group name as typed (uppercase refused), a domain name in lowercase IDNA ASCII."""
-    if kind == AccountType.GROUP:
-        validate_group_name(name)
-        return name
-    if kind == AccountType.DOMAIN:
-        validate_domain_name(name)
-        return normalize_domain_name(name)
-    raise ValidationError(_("Choose a group name or a domain name."), code="account_type")
-
-
 def _check_input(
-    *, plan: Plan, kind: str, name: str, admin_login_id: str, admin_password: str, region: str, platform: str
+    plan: Plan, kind: str, name: str, admin_login_id: str, admin_password: str, region: str, platform: str
 ) -> str:
     """Re-check every SPEC 5.1 rule the form checked (a service must be safe whoever calls it).
 
     Returns the name in its stored form; raises one ValidationError keyed by field.
     """
-    errors: dict[str, ValidationError] = {}
+    errors = field_errors(
+        {
+            "admin_login_id": (validate_admin_id, admin_login_id),
+            "admin_password": (validate_admin_password, admin_password),
+        }
+    )
     stored_name = name
     try:
-        stored_name = _validated_name(kind=kind, name=name)
+        stored_name = clean_workspace_name(kind, name)
     except ValidationError as error:
-        errors["name"] = error
-    for field, validator, value in (
-        ("admin_login_id", validate_admin_id, admin_login_id),
-        ("admin_password", validate_admin_password, admin_password),
-    ):
-        try:
-            validator(value)
-        except ValidationError as error:
-            errors[field] = error
+        errors = {"name": error, **errors}
     if not plan.is_active:
         errors["plan"] = ValidationError(_("This plan is no longer offered."), code="plan_unavailable")
     if region not in REGIONS or platform not in PLATFORMS:
@@ -100,15 +85,7 @@ def subscription_apply(
     the loser gets ``ValidationError({"name": ...}, code="name_taken")`` and nothing of its application
     remains (the whole transaction rolls back when the error leaves this function).
     """
-    name = _check_input(
-        plan=plan,
-        kind=kind,
-        name=name,
-        admin_login_id=admin_login_id,
-        admin_password=admin_password,
-        region=region,
-        platform=platform,
-    )
+    name = _check_input(plan, kind, name, admin_login_id, admin_password, region, platform)
     if Workspace.objects.filter(name=name).exists():
         raise name_taken_error(kind)
     try:

@@ -5,32 +5,26 @@ row, and writes its lifecycle events in the same transaction.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
-from django.db.models import Case, Q, Value, When
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing.models import ContractType, RateSegment
 from billing.pricing import PenaltyBreakdown, SegmentTerms, early_termination_penalty, parse_rate
-from billing.services import ChunkInvoices, invoice_issue_final, invoice_issue_final_many, update_rows
 from works_console.dates import kst_date
-from workspaces.services import workspace_purge, workspace_purge_many
 
-from ..models import ALLOWED, Action, LifecycleEvent, Reservation, Status, Subscription
-from .core import (
-    Actor,
-    change_status,
-    ensure_allowed,
-    lock_subscription,
-    pending_reservation,
-    record_event,
-    withdraw_reservation,
-)
+from ..models import Action, Reservation, Status, Subscription
+from ..rules import due_reservations, ensure_allowed, pending_reservation
+from .core import Actor, change_status_many, lock_one, lock_subscription, record_change, withdraw_reservation
+from .invoicing import issue_invoices
+from .purge import workspace_purge_many
+from .segments import stop_segments
 
 logger = logging.getLogger(__name__)
 
@@ -102,51 +96,70 @@ def _owes_penalty_on(subscription: Subscription, on: date) -> bool:
     return penalty_applies(subscription) and subscription.term_start is not None and on <= subscription.term_end
 
 
-# --- ending the service (shared with the renewal's "Do not renew" and the jobs) -----------------------------------
+# --- ending the service (the cancellation, the renewal's "Do not renew", the jobs) ---------------------------------
 
 
-def _close_segments(subscription: Subscription, on: date) -> None:
-    """No rate segment runs from ``on``: the open one ends there; one that would start on or after it never ran."""
-    RateSegment.objects.filter(subscription=subscription, starts_on__gte=on).delete()
-    RateSegment.objects.filter(subscription=subscription).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=on)).update(
-        ends_on=on
-    )
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """A service that stops on ``on``: the penalty of its final invoice (None: none owed) and its event details."""
+
+    subscription: Subscription
+    on: date
+    penalty: PenaltyBreakdown | None
+    details: dict
 
 
-def end_service(
-    subscription: Subscription,
-    *,
-    on: date,
-    penalty: PenaltyBreakdown | None,
-    kind: str,
-    by: Actor,
-    now: datetime,
-    details: dict | None = None,
-) -> Subscription:
-    """Stop the service on ``on`` (SPEC 5.5, 6): final invoice, ``terminated``, purge, in the caller's transaction.
+def end_services(endings: Sequence[Ending], *, kind: str, by: Actor, now: datetime) -> list[Subscription]:
+    """Stop the services (SPEC 5.5, 6): final invoices, ``terminated``, purge, in the caller's transaction.
 
-    The caller holds the row lock and has checked that the service may end. A paid subscription gets its final
-    invoice (the ended periods, then the usage up to the day before ``on`` plus ``penalty``); the segments stop
-    at ``on``; pending reservations are resolved; the state becomes ``terminated`` (event ``kind``); then the
-    workspace is purged (its own ``purged`` event).
+    The caller holds the row locks and has checked that each service may end on its date. The paid ones get
+    their final invoice (the ended periods, then the usage up to the day before the date plus the penalty); the
+    segments stop at the date; pending reservations are resolved (the cancellation done, any other withdrawn);
+    the state becomes ``terminated`` with a ``kind`` event; then the workspaces are purged (``purged`` events).
+    A fixed number of queries whatever the number of services: a job's chunk or a view's batch of one.
     """
-    if subscription.status == Status.ACTIVE:
-        invoice = invoice_issue_final(subscription=subscription, cancellation_date=on, penalty=penalty, now=now)
-        details = {**(details or {}), "final_invoice": invoice.public_id if invoice else None}
-    _close_segments(subscription, on)
+    if not endings:
+        return []
+    subscriptions = [ending.subscription for ending in endings]
+    ids = [subscription.pk for subscription in subscriptions]
+    paid = {
+        ending.subscription.pk: (ending.on, ending.penalty)
+        for ending in endings
+        if ending.subscription.status == Status.ACTIVE
+    }
+    invoices, moved = issue_invoices([s for s in subscriptions if s.pk in paid], now=now, finals=paid)
+    stop_segments({ending.subscription.pk: ending.on for ending in endings})
     Reservation.objects.filter(
-        subscription=subscription, state=Reservation.State.PENDING, kind=Reservation.Kind.CANCELLATION
+        subscription_id__in=ids, state=Reservation.State.PENDING, kind=Reservation.Kind.CANCELLATION
     ).update(state=Reservation.State.DONE, resolved_at=now)
-    Reservation.objects.filter(subscription=subscription, state=Reservation.State.PENDING).update(
+    Reservation.objects.filter(subscription_id__in=ids, state=Reservation.State.PENDING).update(
         state=Reservation.State.WITHDRAWN, resolved_at=now
     )
-    subscription.terminated_on = on
-    subscription.next_invoice_on = None
-    change_status(subscription, Status.TERMINATED, by=by, at=now, kind=kind, details=details)
-    subscription.save(update_fields=["status", "terminated_on", "next_invoice_on", "next_period_index"])
-    workspace_purge(subscription=subscription, now=now, by=by)
-    logger.info("subscription %s ended on %s (%s)", subscription.pk, on, kind)
-    return subscription
+    details = {}
+    for ending in endings:
+        pk = ending.subscription.pk
+        details[pk] = (
+            {**ending.details, "final_invoice": invoices.final_invoice.get(pk)} if pk in paid else ending.details
+        )
+    change_status_many(
+        subscriptions,
+        Status.TERMINATED,
+        kind=kind,
+        by=by,
+        at=now,
+        details=details,
+        fields={
+            ending.subscription.pk: {
+                **moved.get(ending.subscription.pk, {}),
+                "terminated_on": ending.on,
+                "next_invoice_on": None,
+            }
+            for ending in endings
+        },
+    )
+    workspace_purge_many(subscriptions=subscriptions, now=now, by=by)
+    logger.info("%d subscriptions ended (%s)", len(subscriptions), kind)
+    return subscriptions
 
 
 # --- the customer's cancellation ------------------------------------------------------------------------------
@@ -155,6 +168,20 @@ def end_service(
 def cancellation_date_range(subscription: Subscription, today: date) -> tuple[date, date]:
     """The dates a cancellation may take (SPEC 5.5): from today up to the day after the contract end."""
     return today, subscription.latest_cancellation_date() or today
+
+
+def check_cancellation_date(subscription: Subscription, on: date, *, today: date) -> date:
+    """A cancellation date within ``cancellation_date_range`` (SPEC 5.5)."""
+    first, last = cancellation_date_range(subscription, today)
+    if not first <= on <= last:
+        raise ValidationError(
+            {
+                "cancellation_date": _("Choose a cancellation date from %(first)s to %(last)s.")
+                % {"first": first.isoformat(), "last": last.isoformat()}
+            },
+            code="date_out_of_range",
+        )
+    return on
 
 
 @transaction.atomic
@@ -175,56 +202,35 @@ def subscription_cancel(*, subscription: Subscription, on: date, by: Actor, now:
     reservation = pending_reservation(subscription, Reservation.Kind.CANCELLATION)
     if reservation is None:
         ensure_allowed(subscription, Action.CANCEL)
-    elif Action.CANCEL not in ALLOWED[subscription.status]:
-        raise ValidationError(_("This subscription cannot be cancelled now."), code="not_allowed")
-    today = kst_date(now)
-    first, last = cancellation_date_range(subscription, today)
-    if not first <= on <= last:
-        raise ValidationError(
-            {
-                "cancellation_date": _("Choose a cancellation date from %(first)s to %(last)s.")
-                % {"first": first.isoformat(), "last": last.isoformat()}
-            },
-            code="date_out_of_range",
+    else:
+        ensure_allowed(
+            subscription, Action.CHANGE_CANCELLATION, message=_("This subscription cannot be cancelled now.")
         )
+    today = kst_date(now)
+    check_cancellation_date(subscription, on, today=today)
 
     if on == today:
         penalty = cancellation_penalty(subscription, on)
         details = {"cancellation_date": on.isoformat(), "penalty": penalty.amount}
         if reservation is not None:
             details["reservation"] = reservation.pk
-        return end_service(
-            subscription,
-            on=on,
-            penalty=penalty if penalty_applies(subscription) else None,
-            kind="cancelled",
-            by=by,
-            now=now,
-            details=details,
-        )
+        ending = Ending(subscription, on, penalty if penalty_applies(subscription) else None, details)
+        return end_services([ending], kind="cancelled", by=by, now=now)[0]
 
     if reservation is None:
         Reservation.objects.create(subscription=subscription, kind=Reservation.Kind.CANCELLATION, effective_on=on)
-        record_event(
-            subscription,
-            "cancellation_reserved",
-            by=by,
-            at=now,
-            from_status=subscription.status,
-            to_status=subscription.status,
-            details={"cancellation_date": on.isoformat()},
+        record_change(
+            subscription, "cancellation_reserved", by=by, at=now, details={"cancellation_date": on.isoformat()}
         )
     elif reservation.effective_on != on:
         previous = reservation.effective_on
         reservation.effective_on = on
         reservation.save(update_fields=["effective_on"])
-        record_event(
+        record_change(
             subscription,
             "cancellation_changed",
             by=by,
             at=now,
-            from_status=subscription.status,
-            to_status=subscription.status,
             details={"from": previous.isoformat(), "to": on.isoformat()},
         )
     return subscription
@@ -233,54 +239,18 @@ def subscription_cancel(*, subscription: Subscription, on: date, by: Actor, now:
 @transaction.atomic
 def subscription_withdraw_cancellation(*, subscription: Subscription, by: Actor, now: datetime) -> Subscription:
     """Withdraw the pending cancellation (SPEC 5.5: any time before its date)."""
-    return withdraw_reservation(
-        lock_subscription(subscription),
-        kind=Reservation.Kind.CANCELLATION,
-        action=Action.WITHDRAW_CANCELLATION,
-        event="cancellation_withdrawn",
-        date_detail="cancellation_date",
-        nothing_reserved=_("There is no reserved cancellation to withdraw."),
-        by=by,
-        at=now,
-    )
+    return withdraw_reservation(lock_subscription(subscription), Reservation.Kind.CANCELLATION, by=by, at=now)
 
 
 @transaction.atomic
 def subscription_execute_reserved_cancellation(
     *, subscription: Subscription, now: datetime, by: Actor
 ) -> Subscription:
-    """For the job (SPEC 6): carry out the pending cancellation whose date has come (KST).
+    """For the job (SPEC 6): carry out the pending cancellation whose date has come (KST), on one subscription.
 
-    Re-reads the reservation under the lock: withdrawn, already done or not due yet -> changes nothing.
-    Otherwise ends the service on the reserved date (final invoice with the penalty for that date,
-    ``terminated``, purge). Returns the locked, current subscription either way.
+    ``subscription_execute_reserved_cancellation_many`` on a batch of one; returns the locked, current row.
     """
-    subscription = lock_subscription(subscription)
-    reservation = (
-        Reservation.objects.filter(
-            subscription=subscription, kind=Reservation.Kind.CANCELLATION, state=Reservation.State.PENDING
-        )
-        .order_by("id")
-        .first()
-    )
-    if reservation is None or reservation.effective_on > kst_date(now):
-        return subscription
-    if subscription.status == Status.TERMINATED:
-        reservation.state = Reservation.State.DONE
-        reservation.resolved_at = now
-        reservation.save(update_fields=["state", "resolved_at"])
-        return subscription
-    on = reservation.effective_on
-    penalty = cancellation_penalty(subscription, on)
-    return end_service(
-        subscription,
-        on=on,
-        penalty=penalty if penalty_applies(subscription) else None,
-        kind="cancelled",
-        by=by,
-        now=now,
-        details={"cancellation_date": on.isoformat(), "penalty": penalty.amount, "reservation": reservation.pk},
-    )
+    return lock_one(subscription, subscription_execute_reserved_cancellation_many, now=now, by=by)
 
 
 # A chunk's own transaction is the unit: atomic when called alone, no extra savepoint inside the job's chunk.
@@ -288,29 +258,17 @@ def subscription_execute_reserved_cancellation(
 def subscription_execute_reserved_cancellation_many(
     *, subscriptions: list[Subscription], now: datetime, by: Actor
 ) -> int:
-    """``subscription_execute_reserved_cancellation`` for a chunk of the cancellation job, set-based (SPEC 5.5, 6).
+    """The cancellation job's chunk (SPEC 5.5, 6): carry out the pending cancellations whose date has come (KST).
 
-    The caller holds the rows' locks (the job's claimed chunk). Reads the chunk's pending cancellations in one
-    query and re-checks each under the lock (pending, due as of today KST): a withdrawn or not yet due one does
-    nothing. Each other service stops on its reserved date exactly as ``end_service`` would stop it: the final
-    invoices of the paid ones (ended periods first, then usage up to the day before plus the penalty of
-    ``cancellation_penalty`` for that date) through ``invoice_issue_final_many``; the segments stop at the date;
-    the reservations are resolved; ``terminated`` with a ``cancelled`` event; then one ``workspace_purge_many``.
-    A bounded number of queries whatever the size of the chunk. Should the unique guard refuse an invoice,
-    nothing of the batch is kept and the chunk goes row by row. Returns how many are ``terminated``.
+    The caller holds the rows' locks. Reads the chunk's pending cancellations in one query and re-checks each
+    under the lock (pending, due as of today KST): a withdrawn or not yet due one does nothing; one of a service
+    that ended meanwhile (e.g. "Do not renew") is marked done. Each other service stops on its reserved date
+    (``end_services``) with the penalty of ``cancellation_penalty`` for that date. A bounded number of queries
+    whatever the size of the chunk. Returns how many are ``terminated``.
     """
     today = kst_date(now)
-    reservations: dict[int, Reservation] = {}
-    for reservation in Reservation.objects.filter(
-        subscription_id__in=[subscription.pk for subscription in subscriptions],
-        kind=Reservation.Kind.CANCELLATION,
-        state=Reservation.State.PENDING,
-        effective_on__lte=today,
-    ).order_by("subscription_id", "id"):
-        reservations.setdefault(reservation.subscription_id, reservation)
+    reservations = due_reservations(subscriptions, Reservation.Kind.CANCELLATION, today=today)
     due = [subscription for subscription in subscriptions if subscription.pk in reservations]
-    if not due:
-        return 0
     gone = [subscription for subscription in due if subscription.status == Status.TERMINATED]
     if gone:
         # Ended meanwhile (e.g. "Do not renew"): the reservation has nothing left to do.
@@ -321,92 +279,17 @@ def subscription_execute_reserved_cancellation_many(
     if not ending:
         return len(gone)
     on_of = {subscription.pk: reservations[subscription.pk].effective_on for subscription in ending}
-
     owing = [subscription.pk for subscription in ending if _owes_penalty_on(subscription, on_of[subscription.pk])]
     annual_segments: dict[int, list[RateSegment]] = {pk: [] for pk in owing}
     if owing:
         for row in RateSegment.objects.filter(subscription_id__in=owing, contract_type=ContractType.ANNUAL):
             annual_segments[row.subscription_id].append(row)
-    penalties = {
-        subscription.pk: cancellation_penalty(
-            subscription, on_of[subscription.pk], segments=annual_segments.get(subscription.pk, ())
-        )
-        for subscription in ending
-    }
-    finals = [
-        (
-            subscription,
-            on_of[subscription.pk],
-            penalties[subscription.pk] if penalty_applies(subscription) else None,
-        )
-        for subscription in ending
-        if subscription.status == Status.ACTIVE
-    ]
-    try:
-        invoices = invoice_issue_final_many(finals=finals, now=now) if finals else ChunkInvoices()
-    except IntegrityError:
-        logger.warning("cancellations of a chunk of %d hit the invoice guard: row by row", len(subscriptions))
-        return len(gone) + sum(
-            subscription_execute_reserved_cancellation(subscription=subscription, now=now, by=by).status
-            == Status.TERMINATED
-            for subscription in ending
-        )
-
-    ids = [subscription.pk for subscription in ending]
-    pks_by_date: dict[date, list[int]] = {}
-    for pk, on in on_of.items():
-        pks_by_date.setdefault(on, []).append(pk)
-    # Each subscription's own date, as _close_segments uses it, in one DELETE and one UPDATE for the chunk.
-    stops_on = Case(
-        *(When(subscription_id__in=pks, then=Value(on)) for on, pks in pks_by_date.items()),
-        output_field=models.DateField(),
-    )
-    RateSegment.objects.filter(subscription_id__in=ids, starts_on__gte=stops_on).delete()
-    RateSegment.objects.filter(subscription_id__in=ids).filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gt=stops_on)
-    ).update(ends_on=stops_on)
-    Reservation.objects.filter(
-        subscription_id__in=ids, state=Reservation.State.PENDING, kind=Reservation.Kind.CANCELLATION
-    ).update(state=Reservation.State.DONE, resolved_at=now)
-    Reservation.objects.filter(subscription_id__in=ids, state=Reservation.State.PENDING).update(
-        state=Reservation.State.WITHDRAWN, resolved_at=now
-    )
-
-    actor, user = by
-    events, changes = [], {}
+    endings = []
     for subscription in ending:
-        on, penalty = on_of[subscription.pk], penalties[subscription.pk]
-        details = {
-            "cancellation_date": on.isoformat(),
-            "penalty": penalty.amount,
-            "reservation": reservations[subscription.pk].pk,
-        }
-        if subscription.status == Status.ACTIVE:
-            details["final_invoice"] = invoices.final_invoice.get(subscription.pk)
-        events.append(
-            LifecycleEvent(
-                subscription_id=subscription.pk,
-                kind="cancelled",
-                from_status=subscription.status,
-                to_status=Status.TERMINATED,
-                actor=actor,
-                actor_user=user,
-                at=now,
-                details=details,
-            )
-        )
-        subscription.status, subscription.terminated_on, subscription.next_invoice_on = Status.TERMINATED, on, None
-        subscription.next_period_index = invoices.next_period_index.get(
-            subscription.pk, subscription.next_period_index
-        )
-        changes[subscription.pk] = {
-            "status": Status.TERMINATED,
-            "terminated_on": on,
-            "next_invoice_on": None,
-            "next_period_index": subscription.next_period_index,
-        }
-    update_rows(Subscription, changes)
-    LifecycleEvent.objects.bulk_create(events)
-    workspace_purge_many(subscriptions=ending, now=now, by=by)
-    logger.info("cancelled %d subscriptions", len(ending))
+        on = on_of[subscription.pk]
+        penalty = cancellation_penalty(subscription, on, segments=annual_segments.get(subscription.pk, ()))
+        details = {"cancellation_date": on.isoformat(), "penalty": penalty.amount}
+        details["reservation"] = reservations[subscription.pk].pk
+        endings.append(Ending(subscription, on, penalty if penalty_applies(subscription) else None, details))
+    end_services(endings, kind="cancelled", by=by, now=now)
     return len(gone) + len(ending)

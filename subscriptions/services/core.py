@@ -1,20 +1,38 @@
-"""What every subscription service shares: the lock, the transition table, the event log (SPEC 4, 6)."""
+"""What every subscription service shares: the lock, the one door for state changes, the event log (SPEC 4, 6).
 
+``change_status_many`` is the only code that writes a subscription's state: it checks TRANSITIONS for every row
+and writes the transition events with ``record_events``, for a job's chunk or a view's batch of one.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from billing.models import ContractType
-from subscriptions.models import (
-    ALLOWED,
-    TRANSITIONS,
-    Action,
-    LifecycleEvent,
-    Reservation,
-    Subscription,
-)
+from works_console.db import update_rows
+
+from ..models import Action, LifecycleEvent, Reservation, Subscription
+from ..rules import TRANSITIONS, allowed_actions, ensure_allowed, pending_reservation, pending_reservations
+
+__all__ = [
+    "Actor",
+    "allowed_actions",
+    "change_status_many",
+    "customer_actor",
+    "ensure_allowed",
+    "job_actor",
+    "lock_one",
+    "lock_subscription",
+    "pending_reservation",
+    "pending_reservations",
+    "record_change",
+    "record_event",
+    "record_events",
+    "withdraw_reservation",
+]
 
 # Who acted, as written on lifecycle events: ("customer", user) / ("operator", user) / ("job:<name>", None).
 Actor = tuple[str, Any]
@@ -37,6 +55,41 @@ def lock_subscription(subscription: Subscription | int) -> Subscription:
     return Subscription.objects.select_for_update(of=("self",)).select_related("plan", "workspace").get(pk=pk)
 
 
+def lock_one(subscription: Subscription, step, *, now: datetime, by: Actor) -> Subscription:
+    """A job's set-based ``step`` on one subscription under its lock, the locked row returned (tests, the shell)."""
+    locked = lock_subscription(subscription)
+    step(subscriptions=[locked], now=now, by=by)
+    return locked
+
+
+def record_events(
+    subscriptions: Iterable[Subscription],
+    kind: str,
+    *,
+    details: Mapping[int, dict] | None = None,
+    statuses: Mapping[int, tuple[str, str]] | None = None,
+    by: Actor,
+    at: datetime,
+) -> list[LifecycleEvent]:
+    """One ``kind`` event per subscription, in one INSERT (SPEC 4: in the same transaction as the change).
+
+    ``details`` and ``statuses`` (``(from, to)``) are per subscription id; without ``statuses`` the event records
+    the subscription's current state on both sides (a reservation or contract change, not a transition).
+    """
+    actor, user = by
+    common = {"kind": kind, "actor": actor, "actor_user": user, "at": at}
+    events = []
+    for subscription in subscriptions:
+        from_status, to_status = (statuses or {}).get(subscription.pk, (subscription.status, subscription.status))
+        row = {
+            "from_status": from_status,
+            "to_status": to_status,
+            "details": (details or {}).get(subscription.pk) or {},
+        }
+        events.append(LifecycleEvent(subscription_id=subscription.pk, **common, **row))
+    return LifecycleEvent.objects.bulk_create(events) if events else []
+
+
 def record_event(
     subscription: Subscription,
     kind: str,
@@ -47,108 +100,87 @@ def record_event(
     to_status: str = "",
     details: dict | None = None,
 ) -> LifecycleEvent:
-    actor, user = by
-    return LifecycleEvent.objects.create(
-        subscription=subscription,
-        kind=kind,
-        from_status=from_status,
-        to_status=to_status,
-        actor=actor,
-        actor_user=user,
+    """``record_events`` for one subscription, with the states given as they are (blank when not a state's)."""
+    [event] = record_events(
+        [subscription],
+        kind,
+        by=by,
         at=at,
-        details=details or {},
+        details={subscription.pk: details or {}},
+        statuses={subscription.pk: (from_status, to_status)},
     )
+    return event
 
 
-def change_status(
-    subscription: Subscription, to_status: str, *, by: Actor, at: datetime, kind: str, details: dict | None = None
-) -> Subscription:
-    """Move a locked subscription to `to_status`, if SPEC 4 allows it, and log the transition."""
-    from_status = subscription.status
-    if to_status not in TRANSITIONS[from_status]:
-        raise ValidationError(
-            _("A subscription cannot go from %(from)s to %(to)s.") % {"from": from_status, "to": to_status},
-            code="illegal_transition",
-        )
-    subscription.status = to_status
-    record_event(subscription, kind, by=by, at=at, from_status=from_status, to_status=to_status, details=details)
-    return subscription
+def record_change(subscription: Subscription, kind: str, *, by: Actor, at: datetime, details: dict) -> LifecycleEvent:
+    """The event of a change that keeps the state (a reservation, the contract): ``record_events`` of one."""
+    return record_events([subscription], kind, by=by, at=at, details={subscription.pk: details})[0]
 
 
-def pending_reservations(subscription: Subscription) -> dict[str, Reservation]:
-    """The pending reservations by kind; uses the prefetched `pending_reservations` when present."""
-    rows = getattr(subscription, "pending_reservation_list", None)
-    if rows is None:
-        rows = subscription.reservations.filter(state=Reservation.State.PENDING)
-    return {row.kind: row for row in rows}
-
-
-def pending_reservation(subscription: Subscription, kind: str) -> Reservation | None:
-    """The pending reservation of one kind, if any (SPEC 4: at most one of each)."""
-    return pending_reservations(subscription).get(kind)
-
-
-def allowed_actions(subscription: Subscription, *, pending: dict[str, Reservation] | None = None) -> frozenset[str]:
-    """The customer actions valid now: the state's table (ALLOWED) narrowed by the reservations (SPEC 5).
-
-    Views, templates (which buttons show) and services (what is accepted) all ask this one function.
-    """
-    if pending is None:
-        pending = pending_reservations(subscription)
-    actions = set(ALLOWED[subscription.status])
-    if Action.CHANGE_RENEWAL in actions and subscription.contract_type == ContractType.ANNUAL:
-        # SPEC 3: annual licences can be increased at any time of a running term (reduced only at renewal).
-        actions.add(Action.ADD_LICENCES)
-    conversion = pending.get(Reservation.Kind.CONVERSION)
-    cancellation = pending.get(Reservation.Kind.CANCELLATION)
-    if conversion is not None:
-        # SPEC 5.5: a reserved conversion blocks cancellation; it can be changed (Convert) or withdrawn.
-        actions.discard(Action.CANCEL)
-        actions.add(Action.WITHDRAW_CONVERSION)
-    if cancellation is not None:
-        # SPEC 5.4: no upgrade with a pending cancellation. Also one cancellation at a time, and no conversion
-        # or renewal change for a service that is ending (docs/decisions.md): withdraw the cancellation first.
-        actions -= {Action.UPGRADE, Action.CANCEL, Action.CONVERT, Action.CHANGE_RENEWAL, Action.ADD_LICENCES}
-        actions.add(Action.WITHDRAW_CANCELLATION)
-    return frozenset(actions)
-
-
-def ensure_allowed(subscription: Subscription, action: str) -> None:
-    if action not in allowed_actions(subscription):
-        raise ValidationError(
-            _("This action is not available for this subscription in its current state."), code="not_allowed"
-        )
-
-
-def withdraw_reservation(
-    subscription: Subscription,
+def change_status_many(
+    subscriptions: Sequence[Subscription],
+    to_status: str,
     *,
     kind: str,
-    action: str,
-    event: str,
-    date_detail: str,
-    nothing_reserved: str,
     by: Actor,
     at: datetime,
-) -> Subscription:
+    details: Mapping[int, dict] | None = None,
+    fields: Mapping[int, Mapping[str, Any]] | None = None,
+) -> list[Subscription]:
+    """Move locked subscriptions to ``to_status`` in one UPDATE, with one ``kind`` event each (SPEC 4).
+
+    Every row is checked against TRANSITIONS first: one illegal change refuses them all and writes nothing.
+    ``fields`` gives other values each row takes in the same UPDATE (``{pk: {field: value}}``); the given
+    objects are updated to match. Returns them.
+    """
+    illegal = [subscription for subscription in subscriptions if to_status not in TRANSITIONS[subscription.status]]
+    if illegal:
+        raise ValidationError(
+            _("A subscription cannot go from %(from)s to %(to)s.") % {"from": illegal[0].status, "to": to_status},
+            code="illegal_transition",
+        )
+    if not subscriptions:
+        return []
+    statuses = {subscription.pk: (subscription.status, to_status) for subscription in subscriptions}
+    changes = {pk: {**(fields or {}).get(pk, {}), "status": to_status} for pk in statuses}
+    update_rows(Subscription, changes)
+    for subscription in subscriptions:
+        for name, value in changes[subscription.pk].items():
+            setattr(subscription, name, value)
+    record_events(subscriptions, kind, by=by, at=at, details=details, statuses=statuses)
+    return list(subscriptions)
+
+
+# Withdrawing a reservation (SPEC 5.2, 5.5): the action it needs, the event, the detail naming its date, and the
+# message when there is none to withdraw.
+WITHDRAWALS = {
+    Reservation.Kind.CONVERSION: (
+        Action.WITHDRAW_CONVERSION,
+        "conversion_withdrawn",
+        "start_on",
+        gettext_lazy("There is no reserved conversion to withdraw."),
+    ),
+    Reservation.Kind.CANCELLATION: (
+        Action.WITHDRAW_CANCELLATION,
+        "cancellation_withdrawn",
+        "cancellation_date",
+        gettext_lazy("There is no reserved cancellation to withdraw."),
+    ),
+}
+
+
+def withdraw_reservation(subscription: Subscription, kind: str, *, by: Actor, at: datetime) -> Subscription:
     """Withdraw the pending reservation of `kind` of a locked subscription and log it (SPEC 4, 5.2, 5.5).
 
     A job that already claimed the reservation re-reads it under the same row lock and finds it withdrawn.
     """
+    action, event, date_detail, nothing_reserved = WITHDRAWALS[kind]
     reservation = pending_reservation(subscription, kind)
     if reservation is None:
-        raise ValidationError(nothing_reserved, code="nothing_reserved")
+        raise ValidationError(str(nothing_reserved), code="nothing_reserved")
     ensure_allowed(subscription, action)
     reservation.state = Reservation.State.WITHDRAWN
     reservation.resolved_at = at
     reservation.save(update_fields=["state", "resolved_at"])
-    record_event(
-        subscription,
-        event,
-        by=by,
-        at=at,
-        from_status=subscription.status,
-        to_status=subscription.status,
-        details={date_detail: reservation.effective_on.isoformat()},
-    )
+    record_change(subscription, event, by=by, at=at, details={date_detail: reservation.effective_on.isoformat()})
     return subscription

@@ -1,64 +1,31 @@
 """Trial expiry (SPEC 6 `expire_trials`): trial -> suspended after the last trial day; suspended -> terminated
 and purged after the grace period. Set-based over a claimed chunk: a bounded number of queries per chunk."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.db.models import DateField, ExpressionWrapper, F
+from works_console.dates import ONE_DAY
 
-from subscriptions.models import LifecycleEvent, Status, Subscription
-
-from .core import job_actor
-
-JOB = "subscriptions.tasks.expire_trials"
+from ..models import Status, Subscription
+from .core import Actor, change_status_many
+from .purge import workspace_purge_many
 
 
-def suspend_expired_trials(subscriptions: list[Subscription], now: datetime) -> int:
+def suspend_expired_trials(subscriptions: list[Subscription], now: datetime, *, by: Actor) -> int:
     """Suspend the claimed trials (locked by the caller, due condition already re-checked under the lock)."""
-    ids = [subscription.pk for subscription in subscriptions]
-    changed = Subscription.objects.filter(pk__in=ids, status=Status.TRIAL).update(status=Status.SUSPENDED)
-    actor, _user = job_actor(JOB)
-    LifecycleEvent.objects.bulk_create(
-        LifecycleEvent(
-            subscription_id=subscription.pk,
-            kind="trial_expired",
-            from_status=Status.TRIAL,
-            to_status=Status.SUSPENDED,
-            actor=actor,
-            at=now,
-            details={
-                "trial_last_day": subscription.trial_last_day.isoformat(),
-                "grace_last_day": subscription.grace_last_day.isoformat(),
-            },
-        )
-        for subscription in subscriptions
-    )
-    return changed
+    days = {
+        s.pk: {"trial_last_day": s.trial_last_day.isoformat(), "grace_last_day": s.grace_last_day.isoformat()}
+        for s in subscriptions
+    }
+    return len(change_status_many(subscriptions, Status.SUSPENDED, kind="trial_expired", by=by, at=now, details=days))
 
 
-def terminate_expired_grace(subscriptions: list[Subscription], now: datetime) -> int:
+def terminate_expired_grace(subscriptions: list[Subscription], now: datetime, *, by: Actor) -> int:
     """End the claimed suspended trials whose grace is over and purge their workspace data (SPEC 6)."""
-    from workspaces.services import workspace_purge_many
-
-    ids = [subscription.pk for subscription in subscriptions]
+    days = {s.pk: {"grace_last_day": s.grace_last_day.isoformat()} for s in subscriptions}
     # The rule's date, not the run's: a run catching up later still records the day the service ended.
-    changed = Subscription.objects.filter(pk__in=ids, status=Status.SUSPENDED).update(
-        status=Status.TERMINATED,
-        terminated_on=ExpressionWrapper(F("grace_last_day") + timedelta(days=1), output_field=DateField()),
+    ends = {s.pk: {"terminated_on": s.grace_last_day + ONE_DAY} for s in subscriptions}
+    ended = change_status_many(
+        subscriptions, Status.TERMINATED, kind="grace_expired", by=by, at=now, details=days, fields=ends
     )
-    actor, _user = job_actor(JOB)
-    LifecycleEvent.objects.bulk_create(
-        LifecycleEvent(
-            subscription_id=subscription.pk,
-            kind="grace_expired",
-            from_status=Status.SUSPENDED,
-            to_status=Status.TERMINATED,
-            actor=actor,
-            at=now,
-            details={"grace_last_day": subscription.grace_last_day.isoformat()},
-        )
-        for subscription in subscriptions
-    )
-    for subscription in subscriptions:
-        subscription.status = Status.TERMINATED
-    workspace_purge_many(subscriptions=subscriptions, now=now, by=(actor, None))
-    return changed
+    workspace_purge_many(subscriptions=ended, now=now, by=by)
+    return len(ended)

@@ -1,4 +1,5 @@
-"""Paid service (SPEC 5.2-5.4, 6): conversion, renewal option, upgrade, licences, and the renewal at a term's end.
+"""Paid service (SPEC 5.2-5.4, 6): conversion, upgrade, licences (the renewal option and the renewal at a term's
+end are in ``renewal``).
 
 Every service locks the subscription first (core.lock_subscription), re-checks the rules on the locked row
 (core.ensure_allowed), and writes its lifecycle events in the same transaction. Rule dates are KST dates taken
@@ -7,46 +8,47 @@ the open segment ends on the day the new terms start, and the invoices prorate b
 """
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
-from billing.models import ContractType, Plan, RateSegment
-from billing.periods import ONE_DAY, period_bounds, period_index_containing, period_start, term_bounds
-from billing.selectors import workspace_member_count
-from billing.services import pending_cancellation_dates, update_rows, workspace_member_counts
+from billing.models import ContractType, Plan
+from billing.periods import period_bounds, term_bounds
 from works_console.dates import kst_date
+from workspaces.selectors import member_count
 
-from ..models import Action, LifecycleEvent, RenewalOption, Reservation, Status, Subscription
-from .cancel import end_service
+from ..models import Action, Reservation, Status, Subscription
+from ..rules import allowed_actions, due_reservations, ensure_allowed, pending_reservation
 from .core import (
     Actor,
-    allowed_actions,
-    change_status,
-    ensure_allowed,
+    change_status_many,
+    lock_one,
     lock_subscription,
-    pending_reservation,
-    record_event,
+    record_change,
+    record_events,
     withdraw_reservation,
 )
+from .invoicing import members_of
+from .segments import Rate, open_segments, start_segments
 
 logger = logging.getLogger(__name__)
 
 # A sanity bound on a licence count typed by a customer (not a business rule: a larger deal goes through sales).
 MAX_LICENCES = 100_000
-ANNUAL_TERM_PERIODS = 12
 
 
 # --- shared rules --------------------------------------------------------------------------------------------
 
 
-def _members(subscription: Subscription) -> int:
-    return workspace_member_count(workspace_id=subscription.workspace_id)
+def members_now(subscription: Subscription) -> int:
+    return member_count(subscription.workspace_id)
 
 
-def _check_licences(licences: int | None, *, minimum: int, field: str = "licences") -> int:
+def check_licences(licences: int | None, *, minimum: int, field: str = "licences") -> int:
     """An annual licence count: a whole number from ``minimum`` (the members registered now) up to MAX_LICENCES."""
     if licences is None:
         raise ValidationError({field: _("Enter the number of licences for an annual contract.")}, code="required")
@@ -68,57 +70,59 @@ def _check_licences(licences: int | None, *, minimum: int, field: str = "licence
     return licences
 
 
-def _ensure_term_running(subscription: Subscription, today: date) -> None:
+def check_contract_licences(contract_type: str, licences: int | None, *, members: int) -> int | None:
+    """The licences of a contract: an annual one needs ``check_licences``; a monthly one has none (SPEC 3)."""
+    return check_licences(licences, minimum=members) if contract_type == ContractType.ANNUAL else None
+
+
+def check_start_on(subscription: Subscription, start_on: date, *, today: date) -> date:
+    """A paid start date from today to the last grace day (SPEC 5.2)."""
+    if not today <= start_on <= subscription.grace_last_day:
+        raise ValidationError(
+            {
+                "start_on": _("Choose a start date from %(first)s to %(last)s.")
+                % {"first": today.isoformat(), "last": subscription.grace_last_day.isoformat()}
+            },
+            code="date_out_of_range",
+        )
+    return start_on
+
+
+def check_upgrade_plan(subscription: Subscription, plan: Plan) -> Plan:
+    """An upgrade goes to an offered plan of a strictly higher tier (SPEC 5.4)."""
+    if plan.tier <= subscription.plan.tier:
+        raise ValidationError(
+            {"plan": _("Choose a plan of a higher tier than %(plan)s.") % {"plan": subscription.plan.name}},
+            code="not_higher_tier",
+        )
+    if not plan.is_active:
+        raise ValidationError({"plan": _("This plan is no longer offered.")}, code="plan_retired")
+    return plan
+
+
+def check_licence_increase(subscription: Subscription, licences: int) -> int:
+    """More licences than now (SPEC 3: reductions only at renewal), within ``check_licences``."""
+    current = subscription.licences
+    if isinstance(licences, bool) or not isinstance(licences, int) or licences <= current:
+        raise ValidationError(
+            {
+                "licences": _(
+                    "Enter more than the current %(licences)d licences. Licences can only be reduced at renewal."
+                )
+                % {"licences": current}
+            },
+            code="not_an_increase",
+        )
+    return check_licences(licences, minimum=current + 1)
+
+
+def ensure_term_running(subscription: Subscription, today: date) -> None:
     """Contract changes need a running term; past its end, the renewal job applies the renewal option first."""
     if subscription.term_end is not None and today > subscription.term_end:
         raise ValidationError(
             _("The contract term has just ended and is being renewed. Try again in a few minutes."),
             code="term_ended",
         )
-
-
-def _open_segment(subscription: Subscription) -> RateSegment | None:
-    return RateSegment.objects.filter(subscription=subscription, ends_on__isnull=True).select_related("plan").first()
-
-
-def _start_segment(
-    subscription: Subscription,
-    *,
-    starts_on: date,
-    plan: Plan,
-    contract_type: str,
-    unit_price: int,
-    list_unit_price: int,
-    quantity: int | None,
-) -> RateSegment:
-    """New rate terms from ``starts_on``: the open segment ends there (exclusive) and a new one opens.
-
-    If the open segment started that same day nothing was billed at its terms yet, so it is replaced rather
-    than leaving an empty segment behind.
-    """
-    terms = {
-        "plan": plan,
-        "contract_type": contract_type,
-        "unit_price": unit_price,
-        "list_unit_price": list_unit_price,
-        "quantity": quantity,
-    }
-    current = _open_segment(subscription)
-    if current is not None and current.starts_on >= starts_on:
-        for name, value in terms.items():
-            setattr(current, name, value)
-        current.save(update_fields=list(terms))
-        return current
-    if current is not None:
-        current.ends_on = starts_on
-        current.save(update_fields=["ends_on"])
-    return RateSegment.objects.create(subscription=subscription, starts_on=starts_on, **terms)
-
-
-def _annual_term_from(anchor: date, term_start: date) -> tuple[date, date]:
-    """The 12-period term starting on ``term_start`` (a billing period's first day)."""
-    first = period_index_containing(anchor, term_start)
-    return period_start(anchor, first), period_start(anchor, first + ANNUAL_TERM_PERIODS) - ONE_DAY
 
 
 def _terms_details(*, plan: Plan, contract_type: str, licences: int | None, start_on: date) -> dict:
@@ -160,42 +164,55 @@ def _converted_details(details: dict, *, plan: Plan, contract_type: str, term_en
     return {**details, "unit_price": plan.unit_price(contract_type), "term_end": term_end.isoformat()}
 
 
-def _convert_now(
-    subscription: Subscription,
-    *,
-    plan: Plan,
-    contract_type: str,
-    licences: int | None,
-    start_on: date,
-    by: Actor,
-    now: datetime,
-    details: dict,
-) -> Subscription:
-    """Start the paid contract on ``start_on`` (the billing anchor); the trial, if any is left, ends."""
-    contract = _paid_contract(plan=plan, contract_type=contract_type, licences=licences, start_on=start_on)
-    for name, value in contract.items():
-        setattr(subscription, name, value)
-    _start_segment(
-        subscription,
-        starts_on=start_on,
-        plan=plan,
-        contract_type=contract_type,
-        # The prices as of now; a later catalog change never reaches this segment (SPEC 3).
-        unit_price=plan.unit_price(contract_type),
-        list_unit_price=plan.monthly_unit_price,
-        quantity=contract["licences"],
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """A paid contract to start on ``start_on`` (the billing anchor), with the details of its event."""
+
+    subscription: Subscription
+    plan: Plan
+    contract_type: str
+    licences: int | None
+    start_on: date
+    details: dict
+
+
+def _start_paid_contracts(conversions: Sequence[Conversion], *, by: Actor, now: datetime) -> list[Subscription]:
+    """Start the paid contracts (SPEC 3, 5.2): ``active``, the first rate segment at the catalog prices of now,
+    a ``converted`` event each; the trial, if any is left, ends. A fixed number of queries for any number."""
+    contracts = {
+        item.subscription.pk: _paid_contract(
+            plan=item.plan, contract_type=item.contract_type, licences=item.licences, start_on=item.start_on
+        )
+        for item in conversions
+    }
+    start_segments(
+        {
+            pk: (
+                contract["paid_start"],
+                Rate.catalog(contract["plan"], contract["contract_type"], contract["licences"]),
+            )
+            for pk, contract in contracts.items()
+        }
     )
-    change_status(
-        subscription,
+    converted = change_status_many(
+        [item.subscription for item in conversions],
         Status.ACTIVE,
+        kind="converted",
         by=by,
         at=now,
-        kind="converted",
-        details=_converted_details(details, plan=plan, contract_type=contract_type, term_end=contract["term_end"]),
+        details={
+            item.subscription.pk: _converted_details(
+                item.details,
+                plan=item.plan,
+                contract_type=item.contract_type,
+                term_end=contracts[item.subscription.pk]["term_end"],
+            )
+            for item in conversions
+        },
+        fields=contracts,
     )
-    subscription.save()
-    logger.info("subscription %s converted to paid from %s", subscription.pk, start_on)
-    return subscription
+    logger.info("%d subscriptions converted to paid", len(converted))
+    return converted
 
 
 @transaction.atomic
@@ -222,18 +239,8 @@ def subscription_convert(
         raise ValidationError({"contract_type": _("Choose monthly or annual.")}, code="invalid_choice")
     if not plan.is_active:
         raise ValidationError({"plan": _("This plan is no longer offered.")}, code="plan_retired")
-    if not today <= start_on <= subscription.grace_last_day:
-        raise ValidationError(
-            {
-                "start_on": _("Choose a start date from %(first)s to %(last)s.")
-                % {"first": today.isoformat(), "last": subscription.grace_last_day.isoformat()}
-            },
-            code="date_out_of_range",
-        )
-    if contract_type == ContractType.ANNUAL:
-        licences = _check_licences(licences, minimum=_members(subscription))
-    else:
-        licences = None
+    check_start_on(subscription, start_on, today=today)
+    licences = check_contract_licences(contract_type, licences, members=members_now(subscription))
     terms = _terms_details(plan=plan, contract_type=contract_type, licences=licences, start_on=start_on)
     reservation = pending_reservation(subscription, Reservation.Kind.CONVERSION)
 
@@ -243,16 +250,8 @@ def subscription_convert(
             reservation.resolved_at = now
             reservation.save(update_fields=["state", "resolved_at"])
             terms["reservation"] = reservation.pk
-        return _convert_now(
-            subscription,
-            plan=plan,
-            contract_type=contract_type,
-            licences=licences,
-            start_on=start_on,
-            by=by,
-            now=now,
-            details=terms,
-        )
+        conversion = Conversion(subscription, plan, contract_type, licences, start_on, terms)
+        return _start_paid_contracts([conversion], by=by, now=now)[0]
 
     if reservation is None:
         Reservation.objects.create(
@@ -263,15 +262,7 @@ def subscription_convert(
             contract_type=contract_type,
             licences=licences,
         )
-        record_event(
-            subscription,
-            "conversion_reserved",
-            by=by,
-            at=now,
-            from_status=subscription.status,
-            to_status=subscription.status,
-            details=terms,
-        )
+        record_change(subscription, "conversion_reserved", by=by, at=now, details=terms)
         return subscription
 
     previous = _terms_details(
@@ -287,31 +278,14 @@ def subscription_convert(
     reservation.licences = licences
     reservation.effective_on = start_on
     reservation.save(update_fields=["plan", "contract_type", "licences", "effective_on"])
-    record_event(
-        subscription,
-        "conversion_changed",
-        by=by,
-        at=now,
-        from_status=subscription.status,
-        to_status=subscription.status,
-        details={"from": previous, "to": terms},
-    )
+    record_change(subscription, "conversion_changed", by=by, at=now, details={"from": previous, "to": terms})
     return subscription
 
 
 @transaction.atomic
 def subscription_withdraw_conversion(*, subscription: Subscription, by: Actor, now: datetime) -> Subscription:
     """Withdraw the reserved paid conversion (SPEC 5.2: any time before its date)."""
-    return withdraw_reservation(
-        lock_subscription(subscription),
-        kind=Reservation.Kind.CONVERSION,
-        action=Action.WITHDRAW_CONVERSION,
-        event="conversion_withdrawn",
-        date_detail="start_on",
-        nothing_reserved=_("There is no reserved conversion to withdraw."),
-        by=by,
-        at=now,
-    )
+    return withdraw_reservation(lock_subscription(subscription), Reservation.Kind.CONVERSION, by=by, at=now)
 
 
 def _reserved_terms(reservation: Reservation, *, members: int) -> tuple[int | None, dict]:
@@ -336,44 +310,12 @@ def _reserved_terms(reservation: Reservation, *, members: int) -> tuple[int | No
 
 @transaction.atomic
 def subscription_activate_reserved_conversion(*, subscription: Subscription, now: datetime, by: Actor) -> Subscription:
-    """For the job (SPEC 6): start the reserved conversion whose date has come (KST).
+    """For the job (SPEC 6): start the reserved conversion whose date has come (KST), on one subscription.
 
-    Re-reads the reservation under the lock: withdrawn, done or not due yet -> changes nothing. Otherwise
-    converts with the reservation's terms, anchored on its date (even if the job runs late), at the catalog
-    prices of now, and marks it done. Returns the locked, current subscription either way (``active`` once
-    converted). Should the workspace have grown past the
-    reserved licences meanwhile, the annual contract starts with as many licences as members.
+    ``subscription_activate_reserved_conversion_many`` on a batch of one; returns the locked, current row
+    (``active`` once converted).
     """
-    subscription = lock_subscription(subscription)
-    reservation = (
-        Reservation.objects.filter(
-            subscription=subscription, kind=Reservation.Kind.CONVERSION, state=Reservation.State.PENDING
-        )
-        .select_related("plan")
-        .first()
-    )
-    if reservation is None or reservation.effective_on > kst_date(now):
-        return subscription
-    reservation.resolved_at = now
-    if subscription.status not in (Status.TRIAL, Status.SUSPENDED):
-        # The service ended (or was converted) before the date came: the reservation has nothing left to do.
-        reservation.state = Reservation.State.WITHDRAWN
-        reservation.save(update_fields=["state", "resolved_at"])
-        return subscription
-    members = _members(subscription) if reservation.contract_type == ContractType.ANNUAL else 0
-    licences, details = _reserved_terms(reservation, members=members)
-    reservation.state = Reservation.State.DONE
-    reservation.save(update_fields=["state", "resolved_at"])
-    return _convert_now(
-        subscription,
-        plan=reservation.plan,
-        contract_type=reservation.contract_type,
-        licences=licences,
-        start_on=reservation.effective_on,
-        by=by,
-        now=now,
-        details=details,
-    )
+    return lock_one(subscription, subscription_activate_reserved_conversion_many, now=now, by=by)
 
 
 # A chunk's own transaction is the unit: atomic when called alone, no extra savepoint inside the job's chunk.
@@ -381,31 +323,19 @@ def subscription_activate_reserved_conversion(*, subscription: Subscription, now
 def subscription_activate_reserved_conversion_many(
     *, subscriptions: list[Subscription], now: datetime, by: Actor
 ) -> int:
-    """``subscription_activate_reserved_conversion`` for a chunk of the conversion job, set-based (SPEC 5.2, 6).
+    """The conversion job's chunk (SPEC 5.2, 6): start the reserved conversions whose date has come (KST).
 
-    The caller holds the rows' locks (the job's claimed chunk). Reads the pending conversions of the chunk with
-    their plans in one query and re-checks each under the lock (pending, due as of today KST): a withdrawn or not
-    yet due one does nothing. A subscription no longer in trial or grace withdraws its reservation, as the per-row
-    service does. The others start their paid contracts exactly as the per-row service would (anchor on the
-    reserved date, catalog prices of now, annual licences raised to the members), written with one INSERT of rate
-    segments, one UPDATE of the subscriptions, one of the reservations and one INSERT of ``converted`` events: a
-    bounded number of queries whatever the size of the chunk. A trial never had a rate segment (only paid services
-    write them), so every contract opens the first one; should the one-open-segment constraint say otherwise,
-    nothing of the batch is kept and the chunk converts row by row. Returns how many became ``active``.
+    The caller holds the rows' locks. Reads the pending conversions of the chunk with their plans in one query
+    and re-checks each under the lock (pending, due as of today KST): a withdrawn or not yet due one does
+    nothing. A subscription no longer in trial or grace (ended, or converted meanwhile) withdraws its
+    reservation. The others convert with the reservation's terms, anchored on its date (even if the job runs
+    late), at the catalog prices of now; should an annual workspace have grown past the reserved licences, the
+    contract starts with as many licences as members. A bounded number of queries whatever the size of the
+    chunk. Returns how many became ``active``.
     """
     today = kst_date(now)
     by_pk = {subscription.pk: subscription for subscription in subscriptions}
-    reservations = {
-        reservation.subscription_id: reservation
-        for reservation in Reservation.objects.filter(
-            subscription_id__in=list(by_pk),
-            kind=Reservation.Kind.CONVERSION,
-            state=Reservation.State.PENDING,
-            effective_on__lte=today,
-        ).select_related("plan")
-    }
-    if not reservations:
-        return 0
+    reservations = due_reservations(subscriptions, Reservation.Kind.CONVERSION, today=today)
     ended = [pk for pk in reservations if by_pk[pk].status not in (Status.TRIAL, Status.SUSPENDED)]
     if ended:
         # The service ended (or was converted) before the date came: the reservation has nothing left to do.
@@ -414,119 +344,22 @@ def subscription_activate_reserved_conversion_many(
         )
     if not reservations:
         return 0
-    annual_workspaces = {
-        by_pk[pk].workspace_id
-        for pk, reservation in reservations.items()
-        if reservation.contract_type == ContractType.ANNUAL and by_pk[pk].workspace_id is not None
-    }
-    members = workspace_member_counts(annual_workspaces) if annual_workspaces else {}
-
-    contracts, segments, events = {}, [], []
-    actor, user = by
+    annual = [
+        by_pk[pk] for pk, reservation in reservations.items() if reservation.contract_type == ContractType.ANNUAL
+    ]
+    members = members_of(annual) if annual else {}
+    conversions = []
     for pk, reservation in reservations.items():
-        subscription, plan = by_pk[pk], reservation.plan
-        count = members.get(subscription.workspace_id, 0) if reservation.contract_type == ContractType.ANNUAL else 0
-        licences, details = _reserved_terms(reservation, members=count)
-        contract = _paid_contract(
-            plan=plan, contract_type=reservation.contract_type, licences=licences, start_on=reservation.effective_on
-        )
-        contracts[pk] = contract
-        segments.append(
-            RateSegment(
-                subscription_id=pk,
-                plan=plan,
-                contract_type=reservation.contract_type,
-                # The prices as of now; a later catalog change never reaches this segment (SPEC 3).
-                unit_price=plan.unit_price(reservation.contract_type),
-                list_unit_price=plan.monthly_unit_price,
-                quantity=contract["licences"],
-                starts_on=reservation.effective_on,
+        licences, details = _reserved_terms(reservation, members=members.get(pk, 0))
+        conversions.append(
+            Conversion(
+                by_pk[pk], reservation.plan, reservation.contract_type, licences, reservation.effective_on, details
             )
         )
-        events.append(
-            LifecycleEvent(
-                subscription_id=pk,
-                kind="converted",
-                from_status=subscription.status,
-                to_status=Status.ACTIVE,
-                actor=actor,
-                actor_user=user,
-                at=now,
-                details=_converted_details(
-                    details, plan=plan, contract_type=reservation.contract_type, term_end=contract["term_end"]
-                ),
-            )
-        )
-    try:
-        with transaction.atomic():
-            RateSegment.objects.bulk_create(segments)
-    except IntegrityError:
-        logger.warning("conversions of a chunk of %d found an open rate segment: row by row", len(subscriptions))
-        return sum(
-            subscription_activate_reserved_conversion(subscription=by_pk[pk], now=now, by=by).status == Status.ACTIVE
-            for pk in reservations
-        )
-    update_rows(
-        Subscription,
-        {pk: {**contract, "plan": contract["plan"].pk, "status": Status.ACTIVE} for pk, contract in contracts.items()},
-    )
     Reservation.objects.filter(pk__in=[reservation.pk for reservation in reservations.values()]).update(
         state=Reservation.State.DONE, resolved_at=now
     )
-    LifecycleEvent.objects.bulk_create(events)
-    for pk, contract in contracts.items():
-        subscription = by_pk[pk]
-        for name, value in contract.items():
-            setattr(subscription, name, value)
-        subscription.status = Status.ACTIVE
-    logger.info("converted %d subscriptions to paid", len(contracts))
-    return len(contracts)
-
-
-# --- renewal option (SPEC 5.3) --------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def subscription_set_renewal_option(
-    *, subscription: Subscription, option: str, licences: int | None, by: Actor, now: datetime
-) -> Subscription:
-    """Set what happens at the end of the current term (SPEC 5.3); editable until then.
-
-    - ``renew_annual``: a new 12-month annual term. An annual contract keeps its licences unless ``licences``
-      sets another count for the next term (lower is allowed; at least the members registered now). A monthly
-      contract switches to annual at its term end (the current billing period) and needs ``licences``.
-    - ``switch_to_monthly``: a monthly contract from the day after the term end (the default when never set).
-    - ``do_not_renew``: the service ends the day after the term end, without a penalty.
-    """
-    subscription = lock_subscription(subscription)
-    ensure_allowed(subscription, Action.CHANGE_RENEWAL)
-    _ensure_term_running(subscription, kst_date(now))
-    if option not in RenewalOption.values:
-        raise ValidationError({"option": _("Choose a renewal option.")}, code="invalid_choice")
-    renewal_licences = None
-    if option == RenewalOption.RENEW_ANNUAL:
-        if licences is None and subscription.contract_type == ContractType.ANNUAL:
-            licences = subscription.licences
-        licences = _check_licences(licences, minimum=_members(subscription))
-        if licences != subscription.licences:
-            renewal_licences = licences
-    before = {"option": subscription.renewal_option, "licences": subscription.renewal_licences}
-    after = {"option": option, "licences": renewal_licences}
-    if before == after:
-        return subscription
-    subscription.renewal_option = option
-    subscription.renewal_licences = renewal_licences
-    subscription.save(update_fields=["renewal_option", "renewal_licences"])
-    record_event(
-        subscription,
-        "renewal_option_changed",
-        by=by,
-        at=now,
-        from_status=subscription.status,
-        to_status=subscription.status,
-        details={"from": before, "to": after, "effective_on": (subscription.term_end + ONE_DAY).isoformat()},
-    )
-    return subscription
+    return len(_start_paid_contracts(conversions, by=by, now=now))
 
 
 # --- upgrade and licences (SPEC 5.4, 3) -----------------------------------------------------------------------
@@ -544,30 +377,17 @@ def subscription_upgrade(*, subscription: Subscription, plan: Plan, by: Actor, n
     subscription = lock_subscription(subscription)
     ensure_allowed(subscription, Action.UPGRADE)
     current_plan = subscription.plan
-    if plan.tier <= current_plan.tier:
-        raise ValidationError(
-            {"plan": _("Choose a plan of a higher tier than %(plan)s.") % {"plan": current_plan.name}},
-            code="not_higher_tier",
-        )
-    if not plan.is_active:
-        raise ValidationError({"plan": _("This plan is no longer offered.")}, code="plan_retired")
+    check_upgrade_plan(subscription, plan)
     today = kst_date(now)
     details = {"from_plan": current_plan.code, "to_plan": plan.code, "effective_on": today.isoformat()}
     if subscription.status == Status.ACTIVE:
-        _ensure_term_running(subscription, today)
-        current = _open_segment(subscription)
-        quantity = current.quantity if current is not None else subscription.licences
-        unit_price = plan.unit_price(subscription.contract_type)
-        _start_segment(
-            subscription,
-            starts_on=today,
-            plan=plan,
-            contract_type=subscription.contract_type,
-            unit_price=unit_price,
-            list_unit_price=plan.monthly_unit_price,
-            quantity=quantity,
-        )
-        details["unit_price"] = unit_price
+        ensure_term_running(subscription, today)
+        current = open_segments([subscription.pk])
+        segment = current.get(subscription.pk)
+        quantity = segment.quantity if segment is not None else subscription.licences
+        rate = Rate.catalog(plan, subscription.contract_type, quantity)
+        start_segments({subscription.pk: (today, rate)}, current=current)
+        details["unit_price"] = rate.unit_price
     else:
         reservation = pending_reservation(subscription, Reservation.Kind.CONVERSION)
         if reservation is not None and reservation.plan.tier < plan.tier:
@@ -577,15 +397,7 @@ def subscription_upgrade(*, subscription: Subscription, plan: Plan, by: Actor, n
             reservation.save(update_fields=["plan"])
     subscription.plan = plan
     subscription.save(update_fields=["plan"])
-    record_event(
-        subscription,
-        "upgraded",
-        by=by,
-        at=now,
-        from_status=subscription.status,
-        to_status=subscription.status,
-        details=details,
-    )
+    record_events([subscription], "upgraded", by=by, at=now, details={subscription.pk: details})
     return subscription
 
 
@@ -604,208 +416,29 @@ def subscription_increase_licences(
     both segments by day.
     """
     subscription = lock_subscription(subscription)
-    if not can_increase_licences(subscription):
-        raise ValidationError(
-            _("Licences can be increased for active annual contracts only, and not while a cancellation is reserved."),
-            code="not_allowed",
-        )
-    today = kst_date(now)
-    _ensure_term_running(subscription, today)
-    current_licences = subscription.licences
-    if isinstance(licences, bool) or not isinstance(licences, int) or licences <= current_licences:
-        raise ValidationError(
-            {
-                "licences": _(
-                    "Enter more than the current %(licences)d licences. Licences can only be reduced at renewal."
-                )
-                % {"licences": current_licences}
-            },
-            code="not_an_increase",
-        )
-    _check_licences(licences, minimum=current_licences + 1)
-    current = _open_segment(subscription)
-    _start_segment(
+    ensure_allowed(
         subscription,
-        starts_on=today,
-        plan=current.plan,
-        contract_type=ContractType.ANNUAL,
-        # The running contract keeps the prices it was agreed at (SPEC 3); only the quantity changes.
-        unit_price=current.unit_price,
-        list_unit_price=current.list_unit_price,
-        quantity=licences,
+        Action.ADD_LICENCES,
+        message=_(
+            "Licences can be increased for active annual contracts only, and not while a cancellation is reserved."
+        ),
     )
+    today = kst_date(now)
+    ensure_term_running(subscription, today)
+    current_licences = subscription.licences
+    check_licence_increase(subscription, licences)
+    current = open_segments([subscription.pk])
+    segment = current[subscription.pk]
+    # The running contract keeps the prices it was agreed at (SPEC 3); only the quantity changes.
+    rate = Rate(segment.plan, ContractType.ANNUAL, segment.unit_price, segment.list_unit_price, licences)
+    start_segments({subscription.pk: (today, rate)}, current=current)
     subscription.licences = licences
     subscription.save(update_fields=["licences"])
-    record_event(
-        subscription,
+    record_events(
+        [subscription],
         "licences_increased",
         by=by,
         at=now,
-        from_status=subscription.status,
-        to_status=subscription.status,
-        details={"from": current_licences, "to": licences, "effective_on": today.isoformat()},
+        details={subscription.pk: {"from": current_licences, "to": licences, "effective_on": today.isoformat()}},
     )
-    return subscription
-
-
-# --- renewal at the term's end (SPEC 5.3, 6) ------------------------------------------------------------------
-
-
-def _renew_annual(subscription: Subscription, *, starts_on: date, by: Actor, now: datetime) -> None:
-    term_start, term_end = _annual_term_from(subscription.paid_start, starts_on)
-    members = _members(subscription)
-    requested = subscription.renewal_licences or subscription.licences or members
-    # Never fewer licences than members registered: an annual workspace cannot hold more (SPEC 3).
-    licences = max(requested, members, 1)
-    plan = subscription.plan
-    previous_contract = subscription.contract_type
-    _start_segment(
-        subscription,
-        starts_on=starts_on,
-        plan=plan,
-        contract_type=ContractType.ANNUAL,
-        unit_price=plan.annual_unit_price,
-        list_unit_price=plan.monthly_unit_price,
-        quantity=licences,
-    )
-    subscription.contract_type = ContractType.ANNUAL
-    subscription.licences = licences
-    subscription.renewal_licences = None
-    subscription.term_start, subscription.term_end = term_start, term_end
-    subscription.save(update_fields=["contract_type", "licences", "renewal_licences", "term_start", "term_end"])
-    record_event(
-        subscription,
-        "renewed",
-        by=by,
-        at=now,
-        from_status=subscription.status,
-        to_status=subscription.status,
-        details={
-            "option": RenewalOption.RENEW_ANNUAL,
-            "from_contract_type": previous_contract,
-            "contract_type": ContractType.ANNUAL,
-            "licences": licences,
-            "unit_price": plan.annual_unit_price,
-            "term_start": term_start.isoformat(),
-            "term_end": term_end.isoformat(),
-        },
-    )
-
-
-def _continue_monthly(subscription: Subscription, *, starts_on: date, by: Actor, now: datetime) -> None:
-    period = period_bounds(subscription.paid_start, period_index_containing(subscription.paid_start, starts_on))
-    if subscription.contract_type != ContractType.MONTHLY:
-        plan = subscription.plan
-        _start_segment(
-            subscription,
-            starts_on=starts_on,
-            plan=plan,
-            contract_type=ContractType.MONTHLY,
-            unit_price=plan.monthly_unit_price,
-            list_unit_price=plan.monthly_unit_price,
-            quantity=None,
-        )
-        record_event(
-            subscription,
-            "renewed",
-            by=by,
-            at=now,
-            from_status=subscription.status,
-            to_status=subscription.status,
-            details={
-                "option": RenewalOption.SWITCH_TO_MONTHLY,
-                "from_contract_type": subscription.contract_type,
-                "contract_type": ContractType.MONTHLY,
-                "unit_price": plan.monthly_unit_price,
-                "term_start": period.start.isoformat(),
-                "term_end": period.end.isoformat(),
-            },
-        )
-        subscription.contract_type = ContractType.MONTHLY
-        subscription.licences = None
-        subscription.renewal_licences = None
-    # A running monthly contract just rolls into its next term (billing period): same segment, no event.
-    subscription.term_start, subscription.term_end = period.start, period.end
-    subscription.save(update_fields=["contract_type", "licences", "renewal_licences", "term_start", "term_end"])
-
-
-def rolls_monthly_term(subscription: Subscription, today: date) -> bool:
-    """A running monthly contract whose term (its billing period) ended and that stays monthly (SPEC 5.3): the
-    renewal is then a plain move of the term dates, with no new segment and no event."""
-    return (
-        subscription.status == Status.ACTIVE
-        and subscription.contract_type == ContractType.MONTHLY
-        and subscription.effective_renewal_option == RenewalOption.SWITCH_TO_MONTHLY
-        and subscription.term_end < today
-    )
-
-
-# A chunk's own transaction is the unit: atomic when called alone, no extra savepoint inside the job's chunk.
-@transaction.atomic(savepoint=False)
-def subscription_roll_monthly_term_many(*, subscriptions: list[Subscription], now: datetime) -> int:
-    """``subscription_renew_at_term_end`` for the monthly contracts of a renewal chunk, set-based (SPEC 5.3, 6).
-
-    The caller holds the rows' locks. Each subscription that ``rolls_monthly_term`` moves its term to the billing
-    period that contains today (one term per ended period, as the per-row loop does), unless a pending cancellation
-    dated on or before a new term's first day stops it there (the cancellation job ends the service instead). Two
-    queries whatever the number of rows: the pending cancellations, and one UPDATE. Other rows are left alone.
-    Returns how many subscriptions moved their term.
-    """
-    today = kst_date(now)
-    rolling = [subscription for subscription in subscriptions if rolls_monthly_term(subscription, today)]
-    if not rolling:
-        return 0
-    cancellations = pending_cancellation_dates([subscription.pk for subscription in rolling])
-    changes = {}
-    for subscription in rolling:
-        anchor, cancellation_date = subscription.paid_start, cancellations.get(subscription.pk)
-        term_start, term_end = subscription.term_start, subscription.term_end
-        while term_end < today:
-            starts_on = term_end + ONE_DAY
-            if cancellation_date is not None and cancellation_date <= starts_on:
-                break
-            period = period_bounds(anchor, period_index_containing(anchor, starts_on))
-            term_start, term_end = period.start, period.end
-        if (term_start, term_end) != (subscription.term_start, subscription.term_end):
-            subscription.term_start, subscription.term_end = term_start, term_end
-            changes[subscription.pk] = {"term_start": term_start, "term_end": term_end}
-    return update_rows(Subscription, changes)
-
-
-@transaction.atomic
-def subscription_renew_at_term_end(*, subscription: Subscription, now: datetime, by: Actor) -> Subscription:
-    """For the job (SPEC 5.3, 6): apply the renewal option of every term that has ended (KST).
-
-    Under the lock, while the term end is before today: ``renew_annual`` starts a new 12-month annual term at
-    the plan's catalog price of now (licences: the renewal count if one was set, never below the members);
-    ``switch_to_monthly`` (also the default) continues monthly from the day after (a new monthly segment if the
-    contract was annual); ``do_not_renew`` ends the service the day after the term end, with no penalty: final
-    invoice, ``terminated``, purge. A cancellation reserved for the day after the term end (or earlier) wins:
-    the cancellation job ends the service instead. Idempotent: nothing changes when nothing is due. Returns the
-    locked, current subscription (``terminated`` after ``do_not_renew``).
-    """
-    subscription = lock_subscription(subscription)
-    today = kst_date(now)
-    if subscription.status != Status.ACTIVE or subscription.term_end >= today:
-        return subscription
-    cancellation = pending_reservation(subscription, Reservation.Kind.CANCELLATION)
-    while subscription.status == Status.ACTIVE and subscription.term_end < today:
-        starts_on = subscription.term_end + ONE_DAY
-        if cancellation is not None and cancellation.effective_on <= starts_on:
-            break
-        option = subscription.effective_renewal_option
-        if option == RenewalOption.DO_NOT_RENEW:
-            end_service(
-                subscription,
-                on=starts_on,
-                penalty=None,
-                kind="not_renewed",
-                by=by,
-                now=now,
-                details={"term_end": subscription.term_end.isoformat()},
-            )
-        elif option == RenewalOption.RENEW_ANNUAL:
-            _renew_annual(subscription, starts_on=starts_on, by=by, now=now)
-        else:
-            _continue_monthly(subscription, starts_on=starts_on, by=by, now=now)
     return subscription

@@ -5,15 +5,18 @@ from datetime import date, datetime, timedelta
 
 import factory
 from django.contrib.auth.hashers import make_password
+from django.db import transaction
 
 from billing.models import ContractType, CustomerCredit, RateSegment
 from billing.periods import period_bounds, term_bounds
 from subscriptions.models import Status, Subscription
+from subscriptions.services.invoicing import issue_invoices
 from tests.accounts.factories import UserFactory
 from tests.subscriptions.factories import ActiveSubscriptionFactory as BaseActiveSubscriptionFactory
 from tests.subscriptions.factories import plan
 from tests.workspaces.factories import ADMIN_PASSWORD
 from works_console.dates import KST
+from works_console.db import update_rows
 from workspaces.models import AccountType, Member, Workspace
 
 # The trial of TrialSubscriptionFactory is applied on 2026-12-01 (last trial day 2026-12-30, grace to
@@ -32,6 +35,15 @@ class ActiveSubscriptionFactory(BaseActiveSubscriptionFactory):
 
     paid_start = PAID_START
     next_invoice_on = factory.LazyAttribute(lambda o: period_bounds(o.paid_start, 0).next_start)
+
+
+def issue_due(subscription, now: datetime) -> list:
+    """Invoice every ended period of ``subscription`` as of ``now`` as the renewal job does, on a batch of one
+    (the job's invoicing step: ``subscriptions.services.invoicing.issue_invoices``), and store what moved."""
+    with transaction.atomic():
+        result, moved = issue_invoices([subscription], now=now)
+        update_rows(Subscription, moved)
+    return result.issued
 
 
 _bulk_names = itertools.count()

@@ -4,9 +4,8 @@ import pytest
 from django.urls import reverse
 
 from billing.models import CustomerCredit, Invoice
-from billing.services import invoice_issue_for_period
 from tests.accounts.factories import UserFactory
-from tests.billing.factories import ActiveSubscriptionFactory, kst
+from tests.billing.factories import ActiveSubscriptionFactory, issue_due, kst
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def invoice():
     subscription = ActiveSubscriptionFactory()
-    return invoice_issue_for_period(subscription=subscription, period_index=0, now=kst(2027, 1, 15))
+    return issue_due(subscription, kst(2027, 1, 15))[0]
 
 
 def test_invoices_are_listed_and_shown_read_only_with_their_lines(admin_client, invoice):

@@ -1,5 +1,5 @@
-"""The renewal job's invoices for a whole chunk (SPEC 3, 6): the same invoices as the per-row path, in a number of
-queries that does not depend on the number of subscriptions.
+"""The renewal job's chunk (SPEC 3, 5.3, 6): the renewals and invoices of many subscriptions at once, line by
+line and credit by credit, in a number of queries that does not depend on the number of subscriptions.
 
 Anchor 2026-12-15 (tests.billing.factories.PAID_START): period 0 = 2026-12-15 .. 2027-01-14, period 1 = 2027-01-15
 .. 2027-02-14, period 2 = 2027-02-15 .. 2027-03-14. Catalog: Lite 3,000 / 3,600, Basic 5,000 / 6,000, Premium
@@ -12,20 +12,20 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from billing import services
 from billing.models import ContractType, CustomerCredit, Invoice, RateSegment
-from billing.services import invoice_issue_due, invoice_issue_due_many, invoice_issue_for_period
 from subscriptions.lifecycle import JOBS, RENEW
 from subscriptions.models import LifecycleEvent, RenewalOption, Status, Subscription
 from subscriptions.services import jobs
-from subscriptions.services.core import customer_actor, job_actor
-from subscriptions.services.paid import (
-    subscription_increase_licences,
-    subscription_renew_at_term_end,
-    subscription_upgrade,
-)
+from subscriptions.services.core import customer_actor
+from subscriptions.services.paid import subscription_increase_licences, subscription_upgrade
 from tests.accounts.factories import UserFactory
-from tests.billing.factories import ActiveSubscriptionFactory, CreditGrantFactory, bulk_active_subscriptions, kst
+from tests.billing.factories import (
+    ActiveSubscriptionFactory,
+    CreditGrantFactory,
+    bulk_active_subscriptions,
+    issue_due,
+    kst,
+)
 from tests.subscriptions.factories import ReservationFactory, plan
 from tests.workspaces.factories import MemberFactory
 from works_console.dates import kst_date
@@ -41,33 +41,17 @@ def claimed(subscriptions, now) -> list[Subscription]:
 
 
 def invoices_of(subscriptions) -> list[list[tuple]]:
-    """Every invoice of each subscription, line by line, with its use of credit (ids and public ids left out)."""
+    """Each subscription's invoices: period, final, subtotal, credit applied, total, and the usage lines'
+    quantity, days and amount."""
     return [
         [
             (
                 invoice.period_index,
-                invoice.period_start,
-                invoice.period_end,
-                invoice.issued_on,
                 invoice.is_final,
                 invoice.subtotal,
                 invoice.credit_applied,
-                invoice.vat,
                 invoice.total,
-                list(
-                    invoice.lines.order_by("id").values_list(
-                        "kind",
-                        "description",
-                        "plan_name",
-                        "contract_type",
-                        "unit_price",
-                        "quantity",
-                        "days",
-                        "period_days",
-                        "amount",
-                    )
-                ),
-                list(CustomerCredit.objects.filter(invoice=invoice).values_list("amount", flat=True)),
+                list(invoice.lines.order_by("id").values_list("kind", "quantity", "days", "amount")),
             )
             for invoice in Invoice.objects.filter(subscription=subscription).order_by("period_index")
         ]
@@ -105,17 +89,18 @@ def segments_of(subscriptions) -> list[list[tuple]]:
 
 
 def events_of(subscriptions) -> list[list[tuple]]:
+    """Each subscription's events: kind, and the details that say what the renewal did (ids left out)."""
+    keep = ("option", "contract_type", "licences", "term_start", "term_end")
     return [
-        list(
-            LifecycleEvent.objects.filter(subscription=subscription)
-            .order_by("id")
-            .values_list("kind", "from_status", "to_status", "details")
-        )
+        [
+            (event.kind, {key: value for key, value in event.details.items() if key in keep})
+            for event in LifecycleEvent.objects.filter(subscription=subscription).order_by("id")
+        ]
         for subscription in subscriptions
     ]
 
 
-# --- the same invoices as the per-row path -----------------------------------------------------------------------
+# --- a chunk's invoices, credit spent in order ---------------------------------------------------------------------
 
 
 def invoicing_scenarios() -> list[Subscription]:
@@ -139,7 +124,7 @@ def invoicing_scenarios() -> list[Subscription]:
     cancelled_later = ActiveSubscriptionFactory(customer=customer)
     ReservationFactory(subscription=cancelled_later, effective_on=date(2027, 4, 1))
     already_invoiced = ActiveSubscriptionFactory(customer=customer, contract_type=ContractType.MONTHLY)
-    invoice_issue_for_period(subscription=already_invoiced, period_index=0, now=kst(2027, 1, 15))
+    issue_due(already_invoiced, kst(2027, 1, 15))
     Subscription.objects.filter(pk=already_invoiced.pk).update(next_period_index=0, next_invoice_on=date(2027, 1, 15))
     other_customer = ActiveSubscriptionFactory(plan_code="premium")
     CreditGrantFactory(customer=other_customer.customer, amount=5_000)
@@ -155,39 +140,63 @@ def invoicing_scenarios() -> list[Subscription]:
     ]
 
 
-def test_a_chunk_issues_the_same_invoices_line_by_line_as_the_per_row_path():
+def test_a_chunk_invoices_every_ended_period_and_spends_credit_in_order():
     now = kst(2027, 3, 20)  # periods 0, 1 and 2 have ended
-    one_by_one, in_bulk = invoicing_scenarios(), invoicing_scenarios()
+    chunk = invoicing_scenarios()
 
     with transaction.atomic():
-        per_row_closed = sum(
-            len(invoice_issue_due(subscription=subscription, now=now)) for subscription in claimed(one_by_one, now)
-        )
-    with transaction.atomic():
-        chunk_closed = invoice_issue_due_many(subscriptions=claimed(in_bulk, now), now=now)
+        changed = RENEWAL.process(claimed(chunk, now), now)
 
-    assert invoices_of(in_bulk) == invoices_of(one_by_one)
-    assert states_of(in_bulk) == states_of(one_by_one)
-    assert chunk_closed == per_row_closed == 3 + 3 + 3 + 3 + 1 + 3 + 3 + 3
-    # spot checks of the shared result: of the 60,000 credit, 6,000 went to the invoice issued while setting up,
-    # then the credit ran out in the second subscription's first period
-    monthly, plain = invoices_of(in_bulk)[:2]
-    assert [invoice[6] for invoice in monthly] == [10_800, 10_800, 10_800]  # 3 members x 3,600
-    assert [invoice[6] for invoice in plain] == [21_600, 0, 0]
-    assert CustomerCredit.objects.balance_for(in_bulk[0].customer_id) == 0
-    # a cancellation due within period 1 leaves it to the final invoice
-    assert states_of(in_bulk)[4][5:7] == (1, date(2027, 2, 15))
-
-
-def old_renew(subscriptions, now) -> int:
-    """The renewal step as it was, one subscription at a time: renewal at the term end, then its invoices."""
-    changed = 0
-    for subscription in subscriptions:
-        term_end = subscription.term_end
-        subscription = subscription_renew_at_term_end(subscription=subscription, now=now, by=job_actor(RENEW))
-        issued = invoice_issue_due(subscription=subscription, now=now) if subscription.status == "active" else []
-        changed += bool(issued) or subscription.term_end != term_end or subscription.status != "active"
-    return changed
+    assert changed == 8
+    full = [("usage", 10, 31, 50_000)]
+    assert invoices_of(chunk) == [
+        # 3 members x 3,600, settled by credit; of the 60,000, 6,000 went to the invoice issued while setting up
+        [
+            (0, False, 10_800, 10_800, 0, [("usage", 3, 31, 10_800)]),
+            (1, False, 10_800, 10_800, 0, [("usage", 3, 31, 10_800)]),
+            (2, False, 10_800, 10_800, 0, [("usage", 3, 28, 10_800)]),
+        ],
+        # the credit runs out in the second subscription's first period
+        [
+            (0, False, 50_000, 21_600, 31_240, full),
+            (1, False, 50_000, 0, 55_000, full),
+            (2, False, 50_000, 0, 55_000, [("usage", 10, 28, 50_000)]),
+        ],
+        # upgraded to Premium on 2027-01-20: period 1 prorates both segments by day
+        [
+            (0, False, 50_000, 0, 55_000, full),
+            (1, False, 91_934, 0, 101_127, [("usage", 10, 5, 8_064), ("usage", 10, 26, 83_870)]),
+            (2, False, 100_000, 0, 110_000, [("usage", 10, 28, 100_000)]),
+        ],
+        # 15 licences from 2027-02-20
+        [
+            (0, False, 50_000, 0, 55_000, full),
+            (1, False, 50_000, 0, 55_000, full),
+            (2, False, 70_535, 0, 77_588, [("usage", 10, 5, 8_928), ("usage", 15, 23, 61_607)]),
+        ],
+        # a cancellation due within period 1 leaves it to the final invoice
+        [(0, False, 50_000, 0, 55_000, full)],
+        [
+            (0, False, 50_000, 0, 55_000, full),
+            (1, False, 50_000, 0, 55_000, full),
+            (2, False, 50_000, 0, 55_000, [("usage", 10, 28, 50_000)]),
+        ],
+        # period 0 was invoiced already (and took 6,000 of the credit): done, not issued twice
+        [
+            (0, False, 6_000, 6_000, 0, [("usage", 1, 31, 6_000)]),
+            (1, False, 6_000, 0, 6_600, [("usage", 1, 31, 6_000)]),
+            (2, False, 6_000, 0, 6_600, [("usage", 1, 28, 6_000)]),
+        ],
+        # another customer's own credit
+        [
+            (0, False, 100_000, 5_000, 104_500, [("usage", 10, 31, 100_000)]),
+            (1, False, 100_000, 0, 110_000, [("usage", 10, 31, 100_000)]),
+            (2, False, 100_000, 0, 110_000, [("usage", 10, 28, 100_000)]),
+        ],
+    ]
+    due_next = (3, date(2027, 4, 15))
+    assert [state[5:7] for state in states_of(chunk)] == [due_next] * 4 + [(1, date(2027, 2, 15))] + [due_next] * 3
+    assert CustomerCredit.objects.balance_for(chunk[0].customer_id) == 0
 
 
 def renewal_scenarios() -> list[Subscription]:
@@ -211,24 +220,52 @@ def renewal_scenarios() -> list[Subscription]:
     return [monthly, monthly_to_annual, annual_to_monthly, annual_renewed, not_renewed, monthly_cancelled]
 
 
-def test_the_renewal_step_leaves_the_same_rows_as_renewing_and_invoicing_one_by_one():
+def test_the_renewal_step_applies_each_renewal_option_then_invoices_the_year():
     now = kst(2027, 12, 20)  # every first term has ended; monthly ones have rolled 12 times
-    one_by_one, in_bulk = renewal_scenarios(), renewal_scenarios()
+    chunk = renewal_scenarios()
 
     with transaction.atomic():
-        per_row_changed = old_renew(claimed(one_by_one, now), now)
-    with transaction.atomic():
-        step_changed = RENEWAL.process(claimed(in_bulk, now), now)
+        changed = RENEWAL.process(claimed(chunk, now), now)
 
-    assert step_changed == per_row_changed == 6
-    assert states_of(in_bulk) == states_of(one_by_one)
-    assert segments_of(in_bulk) == segments_of(one_by_one)
-    assert invoices_of(in_bulk) == invoices_of(one_by_one)
-    assert events_of(in_bulk) == events_of(one_by_one)
-    monthly, *_rest, monthly_cancelled = states_of(in_bulk)
-    assert monthly[3:7] == (date(2027, 12, 15), date(2028, 1, 14), 12, date(2028, 1, 15))
-    # the roll stops before the term starting on the cancellation date (2027-03-15); periods 0 .. 2 end before it
-    assert monthly_cancelled[3:7] == (date(2027, 2, 15), date(2027, 3, 14), 3, date(2027, 4, 15))
+    assert changed == 6
+    anchor, year_end, next_term_end = date(2026, 12, 15), date(2027, 12, 15), date(2028, 1, 14)
+    assert states_of(chunk) == [
+        ("active", "monthly", None, year_end, next_term_end, 12, date(2028, 1, 15), None),
+        # monthly to annual at the end of its first term (period 0): a 12-period term from period 1
+        ("active", "annual", 4, date(2027, 1, 15), next_term_end, 12, date(2028, 1, 15), None),
+        ("active", "monthly", None, year_end, next_term_end, 12, date(2028, 1, 15), None),
+        ("active", "annual", 10, year_end, date(2028, 12, 14), 12, date(2028, 1, 15), None),
+        ("terminated", "annual", 10, anchor, date(2027, 12, 14), 12, None, year_end),
+        # the roll stops before the term starting on the cancellation date (2027-03-15)
+        ("active", "monthly", None, date(2027, 2, 15), date(2027, 3, 14), 3, date(2027, 4, 15), None),
+    ]
+    assert segments_of(chunk) == [
+        [("basic", "monthly", 6_000, None, anchor, None)],
+        [
+            ("basic", "monthly", 6_000, None, anchor, date(2027, 1, 15)),
+            ("basic", "annual", 5_000, 4, date(2027, 1, 15), None),
+        ],
+        [("basic", "annual", 5_000, 10, anchor, year_end), ("basic", "monthly", 6_000, None, year_end, None)],
+        [("basic", "annual", 5_000, 10, anchor, year_end), ("basic", "annual", 5_000, 10, year_end, None)],
+        [("basic", "annual", 5_000, 10, anchor, year_end)],
+        [("basic", "monthly", 6_000, None, anchor, None)],
+    ]
+    totals = [[(invoice[0], invoice[4]) for invoice in invoices] for invoices in invoices_of(chunk)]
+    # 100,000 of credit, spent in order: the monthly one (2 members x 6,000 + VAT) first, then the next
+    assert totals[0] == [(index, 0) for index in range(8)] + [(8, 8_800), (9, 13_200), (10, 13_200), (11, 13_200)]
+    assert totals[1] == [(0, 6_600)] + [(index, 22_000) for index in range(1, 12)]
+    assert totals[2] == totals[3] == totals[4] == [(index, 55_000) for index in range(12)]
+    assert totals[5] == [(0, 6_600), (1, 6_600), (2, 6_600)]
+    renewed = {"option": "renew_annual", "contract_type": "annual"}
+    switched = {"option": "switch_to_monthly", "contract_type": "monthly"}
+    assert events_of(chunk) == [
+        [],
+        [("renewed", {**renewed, "licences": 4, "term_start": "2027-01-15", "term_end": "2028-01-14"})],
+        [("renewed", {**switched, "term_start": "2027-12-15", "term_end": "2028-01-14"})],
+        [("renewed", {**renewed, "licences": 10, "term_start": "2027-12-15", "term_end": "2028-12-14"})],
+        [("not_renewed", {"term_end": "2027-12-14"}), ("purged", {})],
+        [],
+    ]
 
 
 # --- queries per chunk (SPEC 6: bounded, not per row) ------------------------------------------------------------
@@ -249,12 +286,12 @@ def renewal_queries(count: int, *, contract_type: str, now) -> int:
 @pytest.mark.parametrize(
     ("contract_type", "now", "expected"),
     [
-        # cancellations, invoices found, segments, credit lock, savepoint, 3 INSERTs, release, UPDATE
-        pytest.param(ContractType.ANNUAL, kst(2027, 1, 15, 0, 10), 10, id="annual-one-period"),
-        pytest.param(ContractType.ANNUAL, kst(2027, 3, 20), 10, id="annual-three-periods"),
-        # + the monthly term roll (cancellations, UPDATE) and the member counts
-        pytest.param(ContractType.MONTHLY, kst(2027, 1, 15, 0, 10), 13, id="monthly-one-period"),
-        pytest.param(ContractType.MONTHLY, kst(2027, 3, 20), 13, id="monthly-three-periods"),
+        # cancellations, member counts, invoices found, segments, credit lock, savepoint, 3 INSERTs, release, UPDATE
+        pytest.param(ContractType.ANNUAL, kst(2027, 1, 15, 0, 10), 11, id="annual-one-period"),
+        pytest.param(ContractType.ANNUAL, kst(2027, 3, 20), 11, id="annual-three-periods"),
+        # + the monthly term roll (UPDATE)
+        pytest.param(ContractType.MONTHLY, kst(2027, 1, 15, 0, 10), 12, id="monthly-one-period"),
+        pytest.param(ContractType.MONTHLY, kst(2027, 3, 20), 12, id="monthly-three-periods"),
     ],
 )
 def test_the_renewal_step_runs_as_many_queries_for_50_subscriptions_as_for_one(contract_type, now, expected):
@@ -281,38 +318,14 @@ def test_fifty_subscriptions_get_their_invoices_and_move_to_the_next_period():
     ) == {(1, date(2027, 2, 15), date(2027, 2, 14))}
 
 
-# --- the unique guard underneath ----------------------------------------------------------------------------------
-
-
-def test_an_insert_refused_by_the_unique_guard_falls_back_to_row_by_row_and_issues_each_period_once(monkeypatch):
-    customer = UserFactory()
-    raced, other = ActiveSubscriptionFactory(customer=customer), ActiveSubscriptionFactory(customer=customer)
-    # Another writer issued period 0 of `raced` behind the chunk's back (the read of issued invoices missed it).
-    invoice_issue_for_period(subscription=raced, period_index=0, now=kst(2027, 1, 15))
-    Subscription.objects.filter(pk=raced.pk).update(next_period_index=0, next_invoice_on=date(2027, 1, 15))
-    monkeypatch.setattr(services, "_invoices_from_next_period", lambda subscription_ids: {})
-    now = kst(2027, 1, 15, 0, 10)
-
-    with transaction.atomic():
-        closed = invoice_issue_due_many(subscriptions=claimed([raced, other], now), now=now)
-
-    assert closed == 2  # the period found issued counts as done
-    assert sorted(
-        Invoice.objects.filter(subscription__in=[raced, other]).values_list("subscription_id", "period_index")
-    ) == [(raced.pk, 0), (other.pk, 0)]
-    assert set(
-        Subscription.objects.filter(pk__in=[raced.pk, other.pk]).values_list("next_period_index", "next_invoice_on")
-    ) == {(1, date(2027, 2, 15))}
-
-
 def test_nothing_due_in_the_chunk_writes_nothing():
     subscription = ActiveSubscriptionFactory()
     now = kst(2027, 1, 14, 23, 59)  # period 0 has not ended in KST
 
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-        closed = invoice_issue_due_many(subscriptions=[subscription], now=now)
+        changed = RENEWAL.process([subscription], now)
 
-    assert closed == 0
-    assert len(queries) == 0
+    assert changed == 0
+    assert [query["sql"].split()[0] for query in queries] == ["SELECT", "SELECT"]  # cancellations, members
     assert not Invoice.objects.exists()
     assert Subscription.objects.filter(pk=subscription.pk, status=Status.ACTIVE, next_period_index=0).exists()

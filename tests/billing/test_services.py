@@ -10,22 +10,17 @@ from fractions import Fraction
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
+from billing import services
+from billing.invoices import BillableSegment, build_period_invoice
 from billing.models import ContractType, CustomerCredit, Invoice, InvoiceLine
 from billing.periods import period_bounds, term_bounds
 from billing.pricing import InvoiceTotals, SegmentTerms, early_termination_penalty
-from billing.services import (
-    BillableSegment,
-    _store,
-    build_period_invoice,
-    credit_grant,
-    invoice_issue_due,
-    invoice_issue_for_period,
-)
-from subscriptions.models import Reservation
+from billing.services import credit_grant
+from subscriptions.models import Reservation, Subscription
 from tests.accounts.factories import UserFactory
-from tests.billing.factories import PAID_START, ActiveSubscriptionFactory, CreditGrantFactory, kst
+from tests.billing.factories import PAID_START, ActiveSubscriptionFactory, CreditGrantFactory, issue_due, kst
 from tests.workspaces.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -250,10 +245,10 @@ def test_the_builder_refuses_a_usage_end_outside_the_period():
 def test_period_invoice_is_issued_the_day_after_the_period_once():
     subscription = ActiveSubscriptionFactory()
 
-    first = invoice_issue_for_period(subscription=subscription, period_index=0, now=kst(2027, 1, 15))
-    second = invoice_issue_for_period(subscription=subscription, period_index=0, now=kst(2027, 1, 16))
+    [first] = issue_due(subscription, kst(2027, 1, 15))
+    again = issue_due(subscription, kst(2027, 1, 16))
 
-    assert second.pk == first.pk
+    assert again == []
     assert Invoice.objects.filter(subscription=subscription).count() == 1
     assert (first.period_start, first.period_end, first.issued_on) == (
         date(2026, 12, 15),
@@ -272,9 +267,9 @@ def test_a_period_is_not_invoiced_before_its_end_in_kst():
     subscription = ActiveSubscriptionFactory()
 
     # 2027-01-14 23:59 KST is still the period's last day (14:59 UTC)
-    result = invoice_issue_for_period(subscription=subscription, period_index=0, now=kst(2027, 1, 14, 23, 59))
+    issued = issue_due(subscription, kst(2027, 1, 14, 23, 59))
 
-    assert result is None
+    assert issued == []
     assert not Invoice.objects.exists()
     subscription.refresh_from_db()
     assert (subscription.next_period_index, subscription.next_invoice_on) == (0, date(2027, 1, 15))
@@ -284,9 +279,7 @@ def test_kst_midnight_decides_the_invoice_day_not_utc():
     subscription = ActiveSubscriptionFactory()
 
     # 2027-01-14 15:00 UTC = 2027-01-15 00:00 KST
-    invoice = invoice_issue_for_period(
-        subscription=subscription, period_index=0, now=datetime(2027, 1, 14, 15, 0, tzinfo=UTC)
-    )
+    [invoice] = issue_due(subscription, datetime(2027, 1, 14, 15, 0, tzinfo=UTC))
 
     assert invoice.issued_on == date(2027, 1, 15)
 
@@ -295,7 +288,7 @@ def test_monthly_invoice_bills_the_members_registered_at_the_close():
     subscription = ActiveSubscriptionFactory(plan_code="lite", contract_type=ContractType.MONTHLY)
     MemberFactory.create_batch(2, workspace=subscription.workspace)
 
-    invoice = invoice_issue_for_period(subscription=subscription, period_index=0, now=kst(2027, 1, 15))
+    [invoice] = issue_due(subscription, kst(2027, 1, 15))
 
     # admin + 2 members = 3 x 3,600 = 10,800; VAT 1,080
     assert list(invoice.lines.values_list("contract_type", "quantity", "amount")) == [("monthly", 3, 10_800)]
@@ -306,8 +299,8 @@ def test_invoice_consumes_credit_once_and_records_it_on_the_ledger():
     subscription = ActiveSubscriptionFactory()
     CreditGrantFactory(customer=subscription.customer, amount=30_000)
 
-    first = invoice_issue_for_period(subscription=subscription, period_index=0, now=kst(2027, 1, 15))
-    second = invoice_issue_for_period(subscription=subscription, period_index=1, now=kst(2027, 2, 15))
+    [first] = issue_due(subscription, kst(2027, 1, 15))
+    [second] = issue_due(subscription, kst(2027, 2, 15))
 
     # 50,000 - 30,000 credit = 20,000 + VAT 2,000; the next period finds no credit left
     assert (first.credit_applied, first.vat, first.total) == (30_000, 2_000, 22_000)
@@ -319,7 +312,7 @@ def test_invoice_consumes_credit_once_and_records_it_on_the_ledger():
 def test_catching_up_issues_every_ended_period_in_order():
     subscription = ActiveSubscriptionFactory()
 
-    issued = invoice_issue_due(subscription=subscription, now=kst(2027, 3, 20))
+    issued = issue_due(subscription, kst(2027, 3, 20))
 
     assert [(invoice.period_index, invoice.total) for invoice in issued] == [(0, 55_000), (1, 55_000), (2, 55_000)]
     subscription.refresh_from_db()
@@ -332,27 +325,27 @@ def test_a_period_with_a_due_cancellation_is_left_to_the_final_invoice():
         subscription=subscription, kind=Reservation.Kind.CANCELLATION, effective_on=date(2027, 1, 10)
     )
 
-    result = invoice_issue_for_period(subscription=subscription, period_index=0, now=kst(2027, 1, 16))
+    issued = issue_due(subscription, kst(2027, 1, 16))
 
-    assert result is None
+    assert issued == []
     assert not Invoice.objects.exists()
 
 
-def test_the_unique_constraint_turns_a_concurrent_insert_into_already_issued():
-    subscription = ActiveSubscriptionFactory()
-    draft = build_period_invoice(
-        segments=[basic_annual(10, PAID_START)], period=period_bounds(PAID_START, 0), members=1, vat_rate=TEN_PERCENT
-    )
+def test_an_insert_refused_by_the_unique_guard_keeps_nothing_of_the_call(monkeypatch):
+    raced, other = ActiveSubscriptionFactory(), ActiveSubscriptionFactory()
+    [issued] = issue_due(raced, kst(2027, 1, 15))
+    # Another writer issued period 0 of `raced` behind the call's back (its read of issued invoices missed it).
+    Subscription.objects.filter(pk=raced.pk).update(next_period_index=0, next_invoice_on=date(2027, 1, 15))
+    raced.refresh_from_db()
+    monkeypatch.setattr(services, "_invoices_from_next_period", lambda subscription_ids: {})
 
     with transaction.atomic():
-        stored = _store(draft, subscription=subscription, issued_on=date(2027, 1, 15))
-        again = _store(draft, subscription=subscription, issued_on=date(2027, 1, 15))
-        # the savepoint kept the outer transaction usable
-        assert Invoice.objects.filter(subscription=subscription).count() == 1
+        with pytest.raises(IntegrityError), transaction.atomic():
+            services.invoice_issue_many(subscriptions=[other, raced], now=kst(2027, 1, 15), members={})
+        # nothing of the call is kept, not even `other`'s invoice (the job then retries the rows one by one)
+        assert list(Invoice.objects.values_list("pk", flat=True)) == [issued.pk]
 
-    assert stored is not None
-    assert again is None
-    assert InvoiceLine.objects.filter(invoice__subscription=subscription).count() == 1
+    assert InvoiceLine.objects.count() == 1
 
 
 # --- credits ---------------------------------------------------------------------------------------------------

@@ -9,9 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from billing.models import ContractType
-from billing.services import invoice_issue_due, invoice_issue_for_period
 from tests.accounts.factories import UserFactory
-from tests.billing.factories import ActiveSubscriptionFactory, CreditGrantFactory, kst
+from tests.billing.factories import ActiveSubscriptionFactory, CreditGrantFactory, issue_due, kst
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +29,7 @@ def body_rows(html: str) -> list[str]:
 
 def test_the_invoice_list_has_a_header_and_one_row_per_invoice(customer_client, customer):
     subscription = lite_monthly(customer)
-    invoice_issue_due(subscription=subscription, now=kst(2027, 3, 20))
+    issue_due(subscription, kst(2027, 3, 20))
 
     html = customer_client.get(INVOICES).content.decode()
 
@@ -42,13 +41,13 @@ def test_the_invoice_list_has_a_header_and_one_row_per_invoice(customer_client, 
 
 def test_the_invoice_list_costs_the_same_queries_for_one_or_many_invoices(customer, customer_client):
     subscription = lite_monthly(customer)
-    invoice_issue_for_period(subscription=subscription, period_index=0, now=kst(2027, 1, 15))
+    issue_due(subscription, kst(2027, 1, 15))
     with CaptureQueriesContext(connection) as one:
         customer_client.get(INVOICES)
 
     other = ActiveSubscriptionFactory(customer=customer)
-    invoice_issue_due(subscription=subscription, now=kst(2027, 6, 20))
-    invoice_issue_due(subscription=other, now=kst(2027, 6, 20))
+    issue_due(subscription, kst(2027, 6, 20))
+    issue_due(other, kst(2027, 6, 20))
     with CaptureQueriesContext(connection) as many:
         response = customer_client.get(INVOICES)
 
@@ -59,8 +58,8 @@ def test_the_invoice_list_costs_the_same_queries_for_one_or_many_invoices(custom
 def test_the_list_shows_only_the_customers_invoices(customer_client, customer):
     mine = lite_monthly(customer)
     theirs = lite_monthly(UserFactory())
-    invoice_issue_for_period(subscription=mine, period_index=0, now=kst(2027, 1, 15))
-    invoice_issue_for_period(subscription=theirs, period_index=0, now=kst(2027, 1, 15))
+    issue_due(mine, kst(2027, 1, 15))
+    issue_due(theirs, kst(2027, 1, 15))
 
     html = customer_client.get(INVOICES).content.decode()
 
@@ -71,7 +70,7 @@ def test_the_list_shows_only_the_customers_invoices(customer_client, customer):
 def test_the_detail_shows_lines_credit_vat_and_total(customer_client, customer):
     subscription = ActiveSubscriptionFactory(customer=customer)
     CreditGrantFactory(customer=customer, amount=12_345)
-    invoice = invoice_issue_for_period(subscription=subscription, period_index=0, now=kst(2027, 1, 15))
+    invoice = issue_due(subscription, kst(2027, 1, 15))[0]
 
     html = customer_client.get(reverse("billing:invoice-detail", args=[invoice.public_id])).content.decode()
 
@@ -89,7 +88,7 @@ def test_the_detail_shows_lines_credit_vat_and_total(customer_client, customer):
 
 def test_another_customers_invoice_is_a_404(customer_client):
     theirs = lite_monthly(UserFactory())
-    invoice = invoice_issue_for_period(subscription=theirs, period_index=0, now=kst(2027, 1, 15))
+    invoice = issue_due(theirs, kst(2027, 1, 15))[0]
 
     response = customer_client.get(reverse("billing:invoice-detail", args=[invoice.public_id]))
 

@@ -1,5 +1,5 @@
-"""The cancellation job for a whole chunk (SPEC 5.5, 5.6, 6): the same final invoices, states, events and purges
-as the per-row service, in a number of queries that does not depend on the number of subscriptions.
+"""The cancellation job for a whole chunk (SPEC 5.5, 5.6, 6): final invoices, states, events and purges, in a number
+of queries that does not depend on the number of subscriptions.
 
 ActiveSubscriptionFactory: Basic annual, 10 licences, anchored 2026-12-15 (period 1 = 2027-01-15 .. 2027-02-14,
 period 2 = 2027-02-15 .. 2027-03-14), term to 2027-12-14. Trials were applied on 2026-12-01.
@@ -14,10 +14,9 @@ from django.test.utils import CaptureQueriesContext
 
 from billing.models import ContractType, CustomerCredit, Invoice, InvoiceLine, RateSegment
 from subscriptions.lifecycle import EXECUTE_CANCELLATIONS, JOBS
-from subscriptions.models import LifecycleEvent, Reservation, Status, Subscription
+from subscriptions.models import LifecycleEvent, Reservation, Subscription
 from subscriptions.services import jobs
 from subscriptions.services.cancel import (
-    subscription_execute_reserved_cancellation,
     subscription_execute_reserved_cancellation_many,
 )
 from subscriptions.services.core import customer_actor, job_actor
@@ -132,54 +131,92 @@ def cancellation_scenarios() -> list[Subscription]:
     return [annual, upgraded, monthly, same_day, trial, suspended]
 
 
-def test_a_chunk_ends_the_same_services_with_the_same_final_invoices_as_the_per_row_service():
-    one_by_one, in_bulk = cancellation_scenarios(), cancellation_scenarios()
+def summary_of(subscriptions) -> list[dict]:
+    """``outcome_of``, shorter: the row's state and dates, each invoice's amounts and lines, the events."""
+    return [
+        {
+            "row": tuple(o["row"][key] for key in ("status", "terminated_on", "next_period_index", "next_invoice_on")),
+            "invoices": [
+                (i[0], i[4], i[5], i[6], i[7], i[8], [(line[0], line[3], line[4], line[5]) for line in i[9]])
+                for i in o["invoices"]
+            ],
+            "segments": o["segments"],
+            "reservations": o["reservations"],
+            "events": [(event[0], event[1], event[2], event[4]) for event in o["events"]],
+        }
+        for o in outcome_of(subscriptions)
+    ]
 
-    with transaction.atomic():
-        per_row = sum(
-            subscription_execute_reserved_cancellation(subscription=subscription, now=JOB_RUN, by=JOB).status
-            == Status.TERMINATED
-            for subscription in claimed(one_by_one, JOB_RUN)
-        )
+
+def test_a_chunk_ends_every_service_with_its_final_invoice_and_purges_it():
+    chunk = cancellation_scenarios()
+
     with transaction.atomic():
         ended = subscription_execute_reserved_cancellation_many(
-            subscriptions=claimed(in_bulk, JOB_RUN), now=JOB_RUN, by=JOB
+            subscriptions=claimed(chunk, JOB_RUN), now=JOB_RUN, by=JOB
         )
 
-    assert ended == per_row == 6
-    assert outcome_of(in_bulk) == outcome_of(one_by_one)
-    # spot checks of the shared result
-    annual, upgraded, monthly, same_day, trial, suspended = outcome_of(in_bulk)
+    assert ended == 6
+    annual, upgraded, monthly, same_day, trial, suspended = summary_of(chunk)
+    purged = ("purged", "terminated", "terminated", {"members_deleted": 1})
     # usage 02-15 .. 02-28 = 25,000 + penalty 50,000 (SPEC 5.6); the credit settles periods 0 and 1 and the final
     # usage, never the penalty
-    assert annual["invoices"][-1][4:10] == (
-        True,
-        75_000,
-        25_000,
-        5_000,
-        55_000,
-        [
-            ("usage", "Basic 2027-02-15 – 2027-02-28", 5_000, 10, 14, 25_000),
-            ("penalty", "Early termination on 2027-03-01 (term 2026-12-15 – 2027-12-14)", None, None, None, 50_000),
+    assert annual == {
+        "row": ("terminated", date(2027, 3, 1), 3, None),
+        "invoices": [
+            (0, False, 50_000, 50_000, 0, 0, [("usage", 10, 31, 50_000)]),
+            (1, False, 50_000, 50_000, 0, 0, [("usage", 10, 31, 50_000)]),
+            (2, True, 75_000, 25_000, 5_000, 55_000, [("usage", 10, 14, 25_000), ("penalty", None, None, 50_000)]),
         ],
-    )
-    assert [event[0] for event in annual["events"]] == ["cancelled", "purged"]
-    assert annual["events"][0] == (
-        "cancelled",
-        "active",
-        "terminated",
-        JOB[0],
-        {"cancellation_date": "2027-03-01", "penalty": 50_000, "reservation": 0, "final_invoice": 2},
-    )
-    assert [invoice[6] for invoice in upgraded["invoices"]] == [5_000, 0, 0]  # the last 5,000 of the credit
-    assert upgraded["segments"][-1][-1] == date(2027, 2, 20)
-    assert monthly["invoices"][-1][0:5] == (1, date(2027, 1, 15), date(2027, 2, 14), date(2027, 3, 1), False)
-    # nothing of period 2 used; 10% x (1,000 x 10 x 2 periods + 5,000 x 10 x 10 periods) = 52,000
-    assert same_day["invoices"][-1][9] == [
-        ("penalty", "Early termination on 2027-02-15 (term 2026-12-15 – 2027-12-14)", None, None, None, 52_000)
+        "segments": [("basic", "annual", 5_000, 10, date(2026, 12, 15), date(2027, 3, 1))],
+        "reservations": ["done"],
+        "events": [
+            (
+                "cancelled",
+                "active",
+                "terminated",
+                {"cancellation_date": "2027-03-01", "penalty": 50_000, "reservation": 0, "final_invoice": 2},
+            ),
+            purged,
+        ],
+    }
+    # the last 5,000 of the credit; the penalty reads the Premium prices agreed on the upgrade
+    assert upgraded["invoices"] == [
+        (0, False, 50_000, 5_000, 4_500, 49_500, [("usage", 10, 31, 50_000)]),
+        (1, False, 72_580, 0, 7_258, 79_838, [("usage", 10, 17, 27_419), ("usage", 10, 14, 45_161)]),
+        (2, True, 118_880, 0, 11_888, 130_768, [("usage", 10, 5, 17_857), ("penalty", None, None, 101_023)]),
     ]
-    assert (trial["invoices"], trial["row"]["status"], trial["row"]["workspace_id"]) == ([], "terminated", None)
-    assert suspended["events"][0][:3] == ("cancelled", "suspended", "terminated")
+    assert upgraded["segments"] == [
+        ("basic", "annual", 5_000, 10, date(2026, 12, 15), date(2027, 2, 1)),
+        ("premium", "annual", 10_000, 10, date(2027, 2, 1), date(2027, 2, 20)),
+    ]
+    assert [event[0] for event in upgraded["events"]] == ["upgraded", "cancelled", "purged"]
+    # a period start: nothing of period 2 used, no final invoice
+    assert monthly["row"] == ("terminated", date(2027, 2, 15), 2, None)
+    assert monthly["invoices"] == [
+        (0, False, 18_000, 0, 1_800, 19_800, [("usage", 3, 31, 18_000)]),
+        (1, False, 18_000, 0, 1_800, 19_800, [("usage", 3, 31, 18_000)]),
+    ]
+    assert monthly["events"][0][3] == {
+        "cancellation_date": "2027-02-15",
+        "penalty": 0,
+        "reservation": 0,
+        "final_invoice": None,
+    }
+    # nothing of period 2 used; 10% x (1,000 x 10 x 2 periods + 5,000 x 10 x 10 periods) = 52,000
+    assert same_day["row"] == ("terminated", date(2027, 2, 15), 3, None)
+    assert same_day["invoices"] == [(2, True, 52_000, 0, 5_200, 57_200, [("penalty", None, None, 52_000)])]
+    for ended_trial, status, on in ((trial, "trial", "2026-12-20"), (suspended, "suspended", "2027-01-10")):
+        assert ended_trial == {
+            "row": ("terminated", date.fromisoformat(on), 0, None),
+            "invoices": [],
+            "segments": [],
+            "reservations": ["done"],
+            "events": [
+                ("cancelled", status, "terminated", {"cancellation_date": on, "penalty": 0, "reservation": 0}),
+                purged,
+            ],
+        }
 
 
 def test_a_withdrawn_or_not_yet_due_cancellation_does_nothing():
@@ -236,13 +273,13 @@ def trial_cancellation_queries(count: int) -> int:
 @pytest.mark.parametrize(
     ("queries_for", "expected"),
     [
-        # reservations; penalty segments; final invoices (invoices found, segments, credit lock, savepoint, 3
-        # INSERTs, release); segments DELETE and UPDATE; 2 reservation UPDATEs; subscriptions UPDATE; events
-        # INSERT; then workspace_purge_many (19)
+        # reservations; penalty segments; final invoices (member counts, invoices found, segments, credit lock,
+        # savepoint, 3 INSERTs, release); segments DELETE and UPDATE; 2 reservation UPDATEs; subscriptions UPDATE;
+        # events INSERT; then workspace_purge_many (17)
         pytest.param(
-            lambda count: cancellation_queries(count, contract_type=ContractType.ANNUAL), 35, id="annual-with-penalty"
+            lambda count: cancellation_queries(count, contract_type=ContractType.ANNUAL), 36, id="annual-with-penalty"
         ),
-        # no penalty segments, but the member counts of the monthly workspaces
+        # no penalty segments
         pytest.param(lambda count: cancellation_queries(count, contract_type=ContractType.MONTHLY), 35, id="monthly"),
         # no invoice at all
         pytest.param(trial_cancellation_queries, 26, id="trial"),

@@ -1,11 +1,11 @@
-"""The conversion job for a whole chunk (SPEC 5.2, 6): the same rows as the per-row service, in a number of queries
-that does not depend on the number of subscriptions.
+"""The conversion job for a whole chunk (SPEC 5.2, 6): each reserved contract starts on its own date, in a number of
+queries that does not depend on the number of subscriptions.
 
 The trial of TrialSubscriptionFactory was applied on 2026-12-01 (last trial day 2026-12-30, grace to 2027-01-29).
 Catalog: Lite 3,000 / 3,600, Basic 5,000 / 6,000, Premium 10,000 / 12,000 (annual / monthly, KRW).
 """
 
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 from django.db import connection, transaction
@@ -17,7 +17,6 @@ from subscriptions.models import LifecycleEvent, Reservation, Status, Subscripti
 from subscriptions.services import jobs
 from subscriptions.services.core import customer_actor, job_actor
 from subscriptions.services.paid import (
-    subscription_activate_reserved_conversion,
     subscription_activate_reserved_conversion_many,
     subscription_convert,
 )
@@ -126,39 +125,93 @@ def conversion_scenarios() -> list[Subscription]:
     return [annual, monthly, grown, late, suspended]
 
 
-def test_a_chunk_converts_to_the_same_rows_as_the_per_row_service():
-    now = JOB_RUN
-    one_by_one, in_bulk = conversion_scenarios(), conversion_scenarios()
+def contract(subscription_row: dict) -> tuple:
+    row = subscription_row["row"]
+    return tuple(
+        row[key]
+        for key in ("status", "plan__code", "paid_start", "contract_type", "licences", "term_start", "term_end")
+    ) + (row["next_period_index"], row["next_invoice_on"])
 
-    with transaction.atomic():
-        per_row = sum(
-            subscription_activate_reserved_conversion(subscription=subscription, now=now, by=JOB).status
-            == Status.ACTIVE
-            for subscription in claimed(one_by_one, now)
-        )
+
+def test_a_chunk_starts_each_reserved_contract_on_its_own_date_at_the_catalog_prices():
+    now = JOB_RUN
+    in_bulk = conversion_scenarios()
+
     with transaction.atomic():
         chunk = claimed(in_bulk, now)
         converted = subscription_activate_reserved_conversion_many(subscriptions=chunk, now=now, by=JOB)
 
-    assert converted == per_row == 5
-    assert rows_of(in_bulk) == rows_of(one_by_one)
+    assert converted == 5
     # the chunk's objects are the converted rows too
     assert [subscription.status for subscription in chunk] == [Status.ACTIVE] * 5
-    # spot checks of the shared result
     annual, monthly, grown, late, suspended = rows_of(in_bulk)
-    assert annual["segments"] == [("premium", "annual", 10_000, 12_000, 25, NOW, None)]
-    assert (annual["row"]["term_start"], annual["row"]["term_end"], annual["row"]["next_invoice_on"]) == (
-        NOW,
-        date(2027, 12, 19),
-        date(2027, 1, 20),
+    first_due, year_end, month_end = date(2027, 1, 20), date(2027, 12, 19), date(2027, 1, 19)
+    assert [contract(row) for row in (annual, monthly, grown, late, suspended)] == [
+        ("active", "premium", NOW, "annual", 25, NOW, year_end, 0, first_due),
+        ("active", "basic", NOW, "monthly", None, NOW, month_end, 0, first_due),
+        # the workspace grew to 3 members after the reservation for 1 licence
+        ("active", "basic", NOW, "annual", 3, NOW, year_end, 0, first_due),
+        # reserved for an earlier day the job missed: still anchored on its own date
+        (
+            "active",
+            "lite",
+            date(2026, 12, 18),
+            "annual",
+            3,
+            date(2026, 12, 18),
+            date(2027, 12, 17),
+            0,
+            date(2027, 1, 18),
+        ),
+        ("active", "lite", NOW, "monthly", None, NOW, month_end, 0, first_due),
+    ]
+    assert [row["segments"] for row in (annual, monthly, grown, late, suspended)] == [
+        [("premium", "annual", 10_000, 12_000, 25, NOW, None)],
+        [("basic", "monthly", 6_000, 6_000, None, NOW, None)],
+        [("basic", "annual", 5_000, 6_000, 3, NOW, None)],
+        [("lite", "annual", 3_000, 3_600, 3, date(2026, 12, 18), None)],
+        [("lite", "monthly", 3_600, 3_600, None, NOW, None)],
+    ]
+    converted_at = now.astimezone(UTC)
+    assert grown["events"][-1] == (
+        "converted",
+        "trial",
+        "active",
+        JOB[0],
+        False,
+        converted_at,
+        {
+            "plan": "basic",
+            "contract_type": "annual",
+            "licences": 1,
+            "start_on": "2026-12-20",
+            "reservation": 0,
+            "licences_raised_to_members": 3,
+            "unit_price": 5_000,
+            "term_end": "2027-12-19",
+        },
     )
-    assert monthly["row"]["licences"] is None
-    assert (monthly["row"]["term_end"], monthly["segments"][0][4]) == (date(2027, 1, 19), None)
-    assert grown["row"]["licences"] == 3
-    assert grown["events"][-1][6]["licences_raised_to_members"] == 3
-    assert late["row"]["paid_start"] == date(2026, 12, 18)
-    assert suspended["events"][-1][:4] == ("converted", "suspended", "active", JOB[0])
-    assert suspended["reservations"] == [("conversion", "done", NOW, now)]
+    assert suspended["events"] == [
+        (
+            "converted",
+            "suspended",
+            "active",
+            JOB[0],
+            False,
+            converted_at,
+            {
+                "plan": "lite",
+                "contract_type": "monthly",
+                "licences": None,
+                "start_on": "2026-12-20",
+                "reservation": 0,
+                "unit_price": 3_600,
+                "term_end": "2027-01-19",
+            },
+        )
+    ]
+    for row in rows_of(in_bulk):
+        assert row["reservations"][-1][1:] == ("done", row["row"]["paid_start"], converted_at)
 
 
 def test_reservations_withdrawn_or_not_yet_due_do_nothing():
@@ -180,9 +233,9 @@ def test_reservations_withdrawn_or_not_yet_due_do_nothing():
     assert rows_of([withdrawn, not_due]) == before
 
 
-def test_a_chunk_meeting_an_open_rate_segment_converts_row_by_row():
-    # A trial never has a rate segment; should one be open anyway, the constraint refuses the batch and the
-    # per-row service ends it on the start date, as it would for any open segment.
+def test_a_conversion_meeting_an_open_rate_segment_ends_it_on_the_start_date():
+    # A trial never has a rate segment; should one be open anyway, it ends on the start date, as any open segment
+    # does when new terms start.
     now = JOB_RUN
     odd, normal = TrialSubscriptionFactory(), TrialSubscriptionFactory()
     for subscription in (odd, normal):
@@ -235,11 +288,11 @@ def activation_queries(count: int, *, contract_type: str) -> int:
 @pytest.mark.parametrize(
     ("contract_type", "expected"),
     [
-        # reservations with plans, savepoint, segments INSERT, release, subscriptions UPDATE, reservations UPDATE,
+        # reservations with plans, reservations UPDATE, open segments, segments INSERT, subscriptions UPDATE,
         # events INSERT
-        pytest.param(ContractType.MONTHLY, 7, id="monthly"),
+        pytest.param(ContractType.MONTHLY, 6, id="monthly"),
         # + the member counts of the annual workspaces
-        pytest.param(ContractType.ANNUAL, 8, id="annual"),
+        pytest.param(ContractType.ANNUAL, 7, id="annual"),
     ],
 )
 def test_the_conversion_step_runs_as_many_queries_for_50_subscriptions_as_for_one(contract_type, expected):

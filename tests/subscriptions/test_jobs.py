@@ -15,6 +15,7 @@ from django.db import connections
 
 from subscriptions.lifecycle import EXPIRE_TRIALS, JOBS
 from subscriptions.models import JobRun, LifecycleEvent, Reservation, Status, Subscription
+from subscriptions.services.core import job_actor
 from subscriptions.services.jobs import run_steps
 from tests.accounts.factories import UserFactory
 from tests.subscriptions.factories import TrialSubscriptionFactory, plan
@@ -159,7 +160,7 @@ def test_one_failing_row_is_recorded_and_the_rest_of_its_chunk_still_processed()
     def failing(subscriptions, now):
         if any(s.pk == bad.pk for s in subscriptions):
             raise RuntimeError("boom")
-        return original(subscriptions, now)
+        return original(subscriptions, now, by=job_actor(EXPIRE_TRIALS))
 
     steps = [dataclasses.replace(JOBS[EXPIRE_TRIALS][0], process=failing)]
 
@@ -211,12 +212,13 @@ import django
 django.setup()
 from subscriptions.lifecycle import EXPIRE_TRIALS, JOBS
 from subscriptions.services import expiry, jobs
+from subscriptions.services.core import job_actor
 from works_console.dates import KST
 from datetime import datetime
 chunks = {"n": 0}
 original = expiry.suspend_expired_trials
 def crash_in_third_chunk(subscriptions, now):
-    changed = original(subscriptions, now)  # written, not yet committed
+    changed = original(subscriptions, now, by=job_actor(EXPIRE_TRIALS))  # written, not yet committed
     chunks["n"] += 1
     if chunks["n"] == 3:
         os.kill(os.getpid(), signal.SIGKILL)

@@ -11,19 +11,17 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from billing.models import ContractType, Invoice, RateSegment
-from billing.services import invoice_issue_for_period
 from subscriptions.models import LifecycleEvent, RenewalOption, Reservation, Status
 from subscriptions.services.core import customer_actor, job_actor
 from subscriptions.services.paid import (
     subscription_activate_reserved_conversion,
     subscription_convert,
     subscription_increase_licences,
-    subscription_renew_at_term_end,
-    subscription_set_renewal_option,
     subscription_upgrade,
     subscription_withdraw_conversion,
 )
-from tests.billing.factories import ActiveSubscriptionFactory, kst, subscription_snapshot
+from subscriptions.services.renewal import subscription_renew_at_term_end, subscription_set_renewal_option
+from tests.billing.factories import ActiveSubscriptionFactory, issue_due, kst, subscription_snapshot
 from tests.subscriptions.factories import TrialSubscriptionFactory, plan
 from tests.workspaces.factories import MemberFactory
 
@@ -580,7 +578,7 @@ def test_an_active_upgrade_starts_a_segment_today_and_the_invoice_prorates_both(
         ("basic", "annual", 5_000, 6_000, 10, date(2026, 12, 15), date(2027, 2, 1)),
         ("premium", "annual", 10_000, 12_000, 10, date(2027, 2, 1), None),
     ]
-    invoice = invoice_issue_for_period(subscription=active, period_index=1, now=kst(2027, 2, 15))
+    invoice = issue_due(active, kst(2027, 2, 15))[-1]
     # period 1 = 01-15 .. 02-14 (31 days): 50,000 x 17/31 = 27,419; 100,000 x 14/31 = 45,161
     assert list(invoice.lines.values_list("plan_name", "days", "amount")) == [
         ("Basic", 17, 27_419),

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test import override_settings
 
 from tests.subscriptions.factories import TrialSubscriptionFactory
-from workspaces import services
+from workspaces import directory
 from workspaces.models import Member
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -26,7 +26,9 @@ def test_the_last_member_slot_goes_to_exactly_one_of_two_concurrent_adds():
     def add(login_id: str) -> None:
         start.wait()
         try:
-            services.member_add(workspace=workspace, login_id=login_id, name=login_id, password="seoul2027go", now=NOW)
+            directory.member_add(
+                workspace=workspace, login_id=login_id, name=login_id, password="seoul2027go", now=NOW
+            )
             outcomes[login_id] = "added"
         except ValidationError as error:
             outcomes[login_id] = error.code

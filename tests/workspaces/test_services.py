@@ -17,7 +17,7 @@ from tests.workspaces.factories import (
     WorkGroupFactory,
     WorkspaceFactory,
 )
-from workspaces import services
+from workspaces import directory, export, services
 from workspaces.models import AccountType, Member, OrgUnit, WorkGroup, Workspace
 
 pytestmark = pytest.mark.django_db
@@ -301,7 +301,7 @@ def test_member_add_creates_a_member_with_a_hashed_initial_password():
     workspace = _trial().workspace
     unit = OrgUnitFactory(workspace=workspace, name="Sales")
 
-    member = services.member_add(
+    member = directory.member_add(
         workspace=workspace, login_id="jiwoo.kim", name="Kim Jiwoo", password=MEMBER_PASSWORD, org_unit=unit, now=NOW
     )
 
@@ -359,7 +359,7 @@ def test_member_add_applies_the_admin_account_rules_and_writes_nothing(login_id,
     workspace = _trial().workspace
 
     with pytest.raises(ValidationError) as excinfo:
-        services.member_add(workspace=workspace, login_id=login_id, name=name, password=password, now=NOW)
+        directory.member_add(workspace=workspace, login_id=login_id, name=name, password=password, now=NOW)
 
     assert excinfo.value.message_dict == expected
     assert list(workspace.members.values_list("login_id", flat=True)) == ["admin"]
@@ -369,7 +369,7 @@ def test_member_add_refuses_an_id_in_use():
     workspace = _trial().workspace
 
     with pytest.raises(ValidationError) as excinfo:
-        services.member_add(workspace=workspace, login_id="admin", name="Other", password=MEMBER_PASSWORD, now=NOW)
+        directory.member_add(workspace=workspace, login_id="admin", name="Other", password=MEMBER_PASSWORD, now=NOW)
 
     assert excinfo.value.message_dict == {"login_id": [f"The ID admin@{workspace.name} is already in use."]}
     assert workspace.members.count() == 1
@@ -378,10 +378,10 @@ def test_member_add_refuses_an_id_in_use():
 @override_settings(TRIAL_MEMBER_LIMIT=2)
 def test_trial_caps_members_and_counts_the_admin():
     workspace = _trial().workspace
-    services.member_add(workspace=workspace, login_id="second", name="Second", password=MEMBER_PASSWORD, now=NOW)
+    directory.member_add(workspace=workspace, login_id="second", name="Second", password=MEMBER_PASSWORD, now=NOW)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.member_add(workspace=workspace, login_id="third", name="Third", password=MEMBER_PASSWORD, now=NOW)
+        directory.member_add(workspace=workspace, login_id="third", name="Third", password=MEMBER_PASSWORD, now=NOW)
 
     assert excinfo.value.code == "trial_member_limit"
     assert excinfo.value.messages == ["A trial workspace can have at most 2 members, the admin included."]
@@ -390,10 +390,10 @@ def test_trial_caps_members_and_counts_the_admin():
 
 def test_active_annual_contract_caps_members_at_its_licences():
     workspace = _active_annual(licences=2).workspace
-    services.member_add(workspace=workspace, login_id="second", name="Second", password=MEMBER_PASSWORD, now=NOW)
+    directory.member_add(workspace=workspace, login_id="second", name="Second", password=MEMBER_PASSWORD, now=NOW)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.member_add(workspace=workspace, login_id="third", name="Third", password=MEMBER_PASSWORD, now=NOW)
+        directory.member_add(workspace=workspace, login_id="third", name="Third", password=MEMBER_PASSWORD, now=NOW)
 
     assert excinfo.value.code == "licence_limit"
     assert excinfo.value.messages == [
@@ -412,7 +412,7 @@ def test_active_monthly_contract_has_no_member_cap():
         term_end=date(2027, 1, 4),
     ).workspace
 
-    services.member_add(workspace=workspace, login_id="second", name="Second", password=MEMBER_PASSWORD, now=NOW)
+    directory.member_add(workspace=workspace, login_id="second", name="Second", password=MEMBER_PASSWORD, now=NOW)
 
     assert workspace.members.count() == 2
 
@@ -422,7 +422,7 @@ def test_a_closed_workspace_cannot_change(status):
     workspace = _trial(status=status).workspace
 
     with pytest.raises(ValidationError) as excinfo:
-        services.member_add(workspace=workspace, login_id="second", name="Second", password=MEMBER_PASSWORD, now=NOW)
+        directory.member_add(workspace=workspace, login_id="second", name="Second", password=MEMBER_PASSWORD, now=NOW)
 
     assert excinfo.value.code == "workspace_closed"
     assert workspace.members.count() == 1
@@ -433,7 +433,7 @@ def test_member_add_refuses_a_unit_of_another_workspace():
     foreign_unit = OrgUnitFactory()
 
     with pytest.raises(ValidationError) as excinfo:
-        services.member_add(
+        directory.member_add(
             workspace=workspace,
             login_id="second",
             name="Second",
@@ -450,7 +450,7 @@ def test_member_remove_removes_a_member():
     workspace = _trial().workspace
     member = MemberFactory(workspace=workspace)
 
-    services.member_remove(member=member, now=NOW)
+    directory.member_remove(member=member, now=NOW)
 
     assert list(workspace.members.values_list("login_id", flat=True)) == ["admin"]
 
@@ -460,7 +460,7 @@ def test_member_remove_never_removes_the_admin():
     admin = workspace.members.get(is_admin=True)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.member_remove(member=admin, now=NOW)
+        directory.member_remove(member=admin, now=NOW)
 
     assert excinfo.value.code == "admin_not_removable"
     assert workspace.members.filter(pk=admin.pk).exists()
@@ -471,12 +471,12 @@ def test_member_remove_never_removes_the_admin():
 
 def test_org_units_form_a_tree_with_unique_sibling_names():
     workspace = _trial().workspace
-    sales = services.org_unit_add(workspace=workspace, name="Sales")
-    seoul = services.org_unit_add(workspace=workspace, name="Seoul", parent=sales)
-    services.org_unit_add(workspace=workspace, name="Seoul")  # the same name elsewhere in the tree
+    sales = directory.org_unit_add(workspace=workspace, name="Sales")
+    seoul = directory.org_unit_add(workspace=workspace, name="Seoul", parent=sales)
+    directory.org_unit_add(workspace=workspace, name="Seoul")  # the same name elsewhere in the tree
 
     with pytest.raises(ValidationError) as excinfo:
-        services.org_unit_add(workspace=workspace, name="Seoul", parent=sales)
+        directory.org_unit_add(workspace=workspace, name="Seoul", parent=sales)
 
     assert excinfo.value.message_dict == {"name": ["There is already a unit named “Seoul” here."]}
     assert seoul.parent == sales
@@ -489,7 +489,7 @@ def test_org_unit_with_sub_units_is_not_removed():
     OrgUnitFactory(workspace=workspace, name="Seoul", parent=sales)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.org_unit_remove(org_unit=sales)
+        directory.org_unit_remove(org_unit=sales)
 
     assert excinfo.value.messages == ["Remove the units under “Sales” first."]
     assert OrgUnit.objects.filter(workspace=workspace).count() == 2
@@ -500,7 +500,7 @@ def test_org_unit_removed_leaves_its_members_without_a_unit():
     sales = OrgUnitFactory(workspace=workspace, name="Sales")
     member = MemberFactory(workspace=workspace, org_unit=sales)
 
-    services.org_unit_remove(org_unit=sales)
+    directory.org_unit_remove(org_unit=sales)
 
     member.refresh_from_db()
     assert member.org_unit is None
@@ -510,11 +510,11 @@ def test_org_unit_removed_leaves_its_members_without_a_unit():
 def test_groups_are_added_with_unique_names_and_hold_members():
     workspace = _trial().workspace
     member = MemberFactory(workspace=workspace)
-    group = services.work_group_add(workspace=workspace, name="Design")
+    group = directory.work_group_add(workspace=workspace, name="Design")
 
-    services.work_group_add_member(work_group=group, member=member)
+    directory.work_group_add_member(work_group=group, member=member)
     with pytest.raises(ValidationError) as excinfo:
-        services.work_group_add(workspace=workspace, name="Design")
+        directory.work_group_add(workspace=workspace, name="Design")
 
     assert excinfo.value.message_dict == {"name": ["There is already a group named “Design”."]}
     assert list(group.members.all()) == [member]
@@ -526,7 +526,7 @@ def test_group_refuses_a_member_of_another_workspace():
     stranger = MemberFactory()
 
     with pytest.raises(ValidationError) as excinfo:
-        services.work_group_add_member(work_group=group, member=stranger)
+        directory.work_group_add_member(work_group=group, member=stranger)
 
     assert excinfo.value.message_dict == {"member": ["Choose a member of this workspace."]}
     assert group.members.count() == 0
@@ -537,8 +537,8 @@ def test_group_member_removed_and_group_removed_keep_the_member():
     member = MemberFactory(workspace=workspace)
     group = WorkGroupFactory(workspace=workspace, members=[member])
 
-    services.work_group_remove_member(work_group=group, member=member)
-    services.work_group_remove(work_group=group)
+    directory.work_group_remove_member(work_group=group, member=member)
+    directory.work_group_remove(work_group=group)
 
     assert not WorkGroup.objects.filter(pk=group.pk).exists()
     assert Member.objects.filter(pk=member.pk).exists()
@@ -713,7 +713,7 @@ def test_export_holds_everything_needed_to_restore_the_workspace_and_no_password
     WorkGroupFactory(workspace=workspace, name="Empty")
     admin = workspace.members.get(is_admin=True)
 
-    data = services.workspace_export_data(workspace=workspace, now=NOW)
+    data = export.workspace_export_data(workspace=workspace, now=NOW)
 
     assert list(data) == ["format", "exported_at", "workspace", "subscription", "members", "org_units", "groups"]
     assert data["format"] == "works-console-export/1"
@@ -781,7 +781,7 @@ def test_export_holds_everything_needed_to_restore_the_workspace_and_no_password
 def test_export_of_a_domain_workspace_shows_its_verification_state():
     workspace = _trial(workspace=DomainWorkspaceFactory(name="acme.example", domain_verified_at=NOW)).workspace
 
-    data = services.workspace_export_data(workspace=workspace)
+    data = export.workspace_export_data(workspace=workspace)
 
     assert data["exported_at"] is None
     assert data["workspace"]["domain_verification"] == {

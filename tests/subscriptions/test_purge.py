@@ -13,13 +13,14 @@ from django.test.utils import CaptureQueriesContext
 
 from billing.models import Invoice
 from subscriptions.models import LifecycleEvent, Status, Subscription
+from subscriptions.services import purge
 from subscriptions.services.apply import subscription_apply
 from subscriptions.services.cancel import subscription_cancel
 from subscriptions.services.core import customer_actor, job_actor, lock_subscription, record_event
 from tests.accounts.factories import UserFactory
 from tests.subscriptions.factories import TrialSubscriptionFactory, plan
 from tests.workspaces.factories import MemberFactory, OrgUnitFactory, WorkGroupFactory, WorkspaceFactory
-from workspaces import services
+from workspaces import directory, services
 from workspaces.models import AccountType, Member, OrgUnit, WorkGroup, Workspace
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +100,7 @@ def _terminate(subscription: Subscription) -> None:
 def _purge(subscription: Subscription) -> Subscription:
     with transaction.atomic():
         locked = lock_subscription(subscription)
-        services.workspace_purge(subscription=locked, now=NOW, by=PURGE_JOB)
+        purge.workspace_purge(subscription=locked, now=NOW, by=PURGE_JOB)
     return locked
 
 
@@ -241,7 +242,7 @@ def _queries_to_purge(subscriptions: list[Subscription]) -> int:
         locked = list(
             Subscription.objects.select_for_update().filter(pk__in=[subscription.pk for subscription in subscriptions])
         )
-        services.workspace_purge_many(subscriptions=locked, now=NOW, by=PURGE_JOB)
+        purge.workspace_purge_many(subscriptions=locked, now=NOW, by=PURGE_JOB)
     return len(queries)
 
 
@@ -273,8 +274,8 @@ def test_cancelling_today_through_the_customer_service_purges_everything():
         now=applied_at,
     )
     workspace = subscription.workspace
-    unit = services.org_unit_add(workspace=workspace, name="Field")
-    member = services.member_add(
+    unit = directory.org_unit_add(workspace=workspace, name="Field")
+    member = directory.member_add(
         workspace=workspace,
         login_id="minseo.jung",
         name="Jung Minseo",
@@ -282,8 +283,8 @@ def test_cancelling_today_through_the_customer_service_purges_everything():
         org_unit=unit,
         now=applied_at,
     )
-    group = services.work_group_add(workspace=workspace, name="Ops")
-    services.work_group_add_member(work_group=group, member=member)
+    group = directory.work_group_add(workspace=workspace, name="Ops")
+    directory.work_group_add_member(work_group=group, member=member)
     services.workspace_rename(workspace=workspace, new_name="cancel-me-2", now=applied_at)
 
     # when

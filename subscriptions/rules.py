@@ -1,0 +1,93 @@
+"""The two tables of the lifecycle (SPEC 4, 5) and the one place that reads them.
+
+``TRANSITIONS`` says which state changes exist (``services.core.change_status_many`` checks every row against
+it); ``ALLOWED`` says which customer actions each state allows. Nothing else reads ``ALLOWED``: the My Product
+buttons, the action pages and the services all ask ``allowed_actions`` / ``ensure_allowed``, so the UI and the
+server never disagree.
+"""
+
+from collections.abc import Sequence
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from billing.models import ContractType
+
+from .models import Action, Reservation, Status, Subscription
+
+# SPEC 4: the only state changes there are. Services refuse anything else.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.TRIAL: frozenset({Status.ACTIVE, Status.SUSPENDED, Status.TERMINATED}),
+    Status.SUSPENDED: frozenset({Status.ACTIVE, Status.TERMINATED}),
+    Status.ACTIVE: frozenset({Status.TERMINATED}),
+    Status.TERMINATED: frozenset(),
+}
+
+# SPEC 5: the customer actions each state allows, before reservations are considered (see allowed_actions).
+ALLOWED: dict[str, frozenset[str]] = {
+    Status.TRIAL: frozenset({Action.CONVERT, Action.UPGRADE, Action.CANCEL, Action.ADMIN_LOGIN, Action.EXPORT}),
+    Status.SUSPENDED: frozenset({Action.CONVERT, Action.CANCEL, Action.EXPORT}),
+    Status.ACTIVE: frozenset(
+        {Action.CHANGE_RENEWAL, Action.UPGRADE, Action.CANCEL, Action.ADMIN_LOGIN, Action.EXPORT}
+    ),
+    Status.TERMINATED: frozenset(),
+}
+
+
+def pending_reservations(subscription: Subscription) -> dict[str, Reservation]:
+    """The pending reservations by kind; uses the prefetched `pending_reservation_list` when present."""
+    rows = getattr(subscription, "pending_reservation_list", None)
+    if rows is None:
+        rows = subscription.reservations.filter(state=Reservation.State.PENDING)
+    return {row.kind: row for row in rows}
+
+
+def pending_reservation(subscription: Subscription, kind: str) -> Reservation | None:
+    """The pending reservation of one kind, if any (SPEC 4: at most one of each)."""
+    return pending_reservations(subscription).get(kind)
+
+
+def due_reservations(subscriptions: Sequence[Subscription], kind: str, *, today: date) -> dict[int, Reservation]:
+    """The pending reservations of ``kind`` due by ``today`` (KST) of the subscriptions, by subscription id, with
+    their plans, in one query: what a job re-reads under the row locks (SPEC 4: at most one each)."""
+    rows = Reservation.objects.filter(
+        subscription_id__in=[subscription.pk for subscription in subscriptions],
+        kind=kind,
+        state=Reservation.State.PENDING,
+        effective_on__lte=today,
+    )
+    return {row.subscription_id: row for row in rows.select_related("plan").order_by("-id")}
+
+
+def allowed_actions(subscription: Subscription, *, pending: dict[str, Reservation] | None = None) -> frozenset[str]:
+    """The customer actions valid now: the state's table (ALLOWED) narrowed by the reservations (SPEC 5)."""
+    if pending is None:
+        pending = pending_reservations(subscription)
+    allowed = ALLOWED[subscription.status]
+    actions = set(allowed)
+    if Action.CHANGE_RENEWAL in actions and subscription.contract_type == ContractType.ANNUAL:
+        # SPEC 3: annual licences can be increased at any time of a running term (reduced only at renewal).
+        actions.add(Action.ADD_LICENCES)
+    if Reservation.Kind.CONVERSION in pending:
+        # SPEC 5.5: a reserved conversion blocks cancellation; it can be changed (Convert) or withdrawn.
+        actions.discard(Action.CANCEL)
+        actions.add(Action.WITHDRAW_CONVERSION)
+    if Reservation.Kind.CANCELLATION in pending:
+        # SPEC 5.4: no upgrade with a pending cancellation. Also one cancellation at a time, and no conversion
+        # or renewal change for a service that is ending (docs/decisions.md): withdraw the cancellation first.
+        actions -= {Action.UPGRADE, Action.CANCEL, Action.CONVERT, Action.CHANGE_RENEWAL, Action.ADD_LICENCES}
+        actions.add(Action.WITHDRAW_CANCELLATION)
+        if Action.CANCEL in allowed:
+            # Its date can still move (or come forward to today) wherever a cancellation is allowed.
+            actions.add(Action.CHANGE_CANCELLATION)
+    return frozenset(actions)
+
+
+def ensure_allowed(subscription: Subscription, action: str, *, message: str | None = None) -> None:
+    """Refuse ``action`` unless ``allowed_actions`` has it (with ``message``, or the generic one)."""
+    if action not in allowed_actions(subscription):
+        raise ValidationError(
+            message or _("This action is not available for this subscription in its current state."),
+            code="not_allowed",
+        )

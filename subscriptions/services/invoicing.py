@@ -1,0 +1,77 @@
+"""The lifecycle's side of invoicing (SPEC 3, 5.5, 6): what billing needs to know of locked subscriptions.
+
+Billing (``billing.services.invoice_issue_many``) computes and stores invoices and never reads reservations nor
+workspaces: this passes it the members registered now and the pending cancellation dates, and hands back the
+subscription fields its result moves, for the caller to write with its own changes.
+"""
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from billing.periods import period_bounds
+from billing.pricing import PenaltyBreakdown
+from billing.services import IssuedInvoices, invoice_issue_many
+from workspaces.selectors import member_counts
+
+from ..models import Reservation, Subscription
+
+
+def pending_cancellation_dates(subscription_ids: Sequence[int]) -> dict[int, date]:
+    """The date of each subscription's pending cancellation (SPEC 4: at most one), in one query."""
+    dates: dict[int, date] = {}
+    rows = Reservation.objects.filter(
+        subscription_id__in=list(subscription_ids),
+        kind=Reservation.Kind.CANCELLATION,
+        state=Reservation.State.PENDING,
+    ).values_list("subscription_id", "effective_on")
+    for subscription_id, effective_on in rows:
+        dates[subscription_id] = min(effective_on, dates.get(subscription_id, effective_on))
+    return dates
+
+
+def members_of(subscriptions: Sequence[Subscription]) -> dict[int, int]:
+    """Members registered now per subscription id (SPEC 3), in one query; a purged workspace has none."""
+    counts = member_counts({subscription.workspace_id for subscription in subscriptions})
+    return {subscription.pk: counts.get(subscription.workspace_id, 0) for subscription in subscriptions}
+
+
+def issue_invoices(
+    subscriptions: Sequence[Subscription],
+    *,
+    now: datetime,
+    finals: Mapping[int, tuple[date, PenaltyBreakdown | None]] | None = None,
+    cancellations: Mapping[int, date] | None = None,
+) -> tuple[IssuedInvoices, dict[int, dict[str, Any]]]:
+    """Issue every ended period of the locked subscriptions, and the final invoices of ``finals`` (``{id: (the
+    date the service stops, penalty)}``), in a fixed number of queries (SPEC 3, 5.5, 6).
+
+    Returns billing's result and the fields that moved, ``{id: {"next_period_index", "next_invoice_on"}}``, set
+    on the objects already; the caller writes them (``works_console.db.update_rows``) with its other changes.
+    ``next_invoice_on`` is the day the next period's invoice is due (its end + 1), none once the service ends.
+    ``cancellations`` is the pending cancellation dates when the caller read them already.
+    """
+    finals = finals or {}
+    paid = [subscription for subscription in subscriptions if subscription.paid_start is not None]
+    if not paid:
+        return IssuedInvoices(), {}
+    others = [subscription.pk for subscription in paid if subscription.pk not in finals]
+    if not others:
+        cancellations = {}
+    result = invoice_issue_many(
+        subscriptions=paid,
+        now=now,
+        members=members_of(paid),
+        cancellations=cancellations if cancellations is not None else pending_cancellation_dates(others),
+        finals=finals,
+    )
+    changes = {}
+    for subscription in paid:
+        next_index = result.next_period_index.get(subscription.pk)
+        if next_index is None:
+            continue
+        ends = subscription.terminated_on is not None or subscription.pk in finals
+        due_on = None if ends else period_bounds(subscription.paid_start, next_index).next_start
+        subscription.next_period_index, subscription.next_invoice_on = next_index, due_on
+        changes[subscription.pk] = {"next_period_index": next_index, "next_invoice_on": due_on}
+    return result, changes
