@@ -7,6 +7,7 @@ contract, or while a job purges the workspace, is decided on fresh rows.
 
 import logging
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
@@ -20,7 +21,6 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber, to_python
 
 from subscriptions.models import Subscription
-from subscriptions.services.core import Actor, record_event
 
 from . import dns as works_dns
 from .models import AccountType, AdminLoginFailure, Member, OrgUnit, WorkGroup, Workspace
@@ -35,8 +35,6 @@ from .validators import (
 
 logger = logging.getLogger(__name__)
 
-# Who acts on the workspace side, as written on lifecycle events (never the account ID: it is personal data).
-WORKSPACE_ADMIN: Actor = ("workspace_admin", None)
 # SPEC 7.2: the group name cannot change again within this time of its last change.
 RENAME_INTERVAL = timedelta(hours=24)
 
@@ -249,13 +247,22 @@ def _kst_minute(moment: datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
+class Renamed(NamedTuple):
+    """What a group name change did, for the lifecycle side to follow (its subscription, locked, and its event)."""
+
+    workspace: Workspace
+    subscription: Subscription
+    old_name: str
+    admin_login_id: str | None
+
+
 @transaction.atomic
-def workspace_rename(*, workspace: Workspace, new_name: str, now: datetime) -> Workspace:
+def workspace_rename(*, workspace: Workspace, new_name: str, now: datetime) -> Renamed:
     """Change the group name under the application rules (SPEC 5.1), unique, not again within 24 hours.
 
-    Every account ID follows (`id@new-name`); the subscription's name and admin account ID are updated in the
-    same transaction so My Product shows the new ones, and the change is logged on the subscription. A domain
-    workspace's name is its domain: it cannot be renamed.
+    Every account ID follows (`id@new-name`). A domain workspace's name is its domain: it cannot be renamed.
+    Only the workspace is written here; `subscriptions.services.rename` makes the subscription follow and logs
+    the change, in the same transaction and under the subscription's row lock taken here.
     """
     workspace, subscription = lock_open_workspace(workspace)
     if workspace.kind != AccountType.GROUP:
@@ -297,12 +304,7 @@ def workspace_rename(*, workspace: Workspace, new_name: str, now: datetime) -> W
     except IntegrityError as error:  # another workspace took the name between the check and the write
         raise taken from error
     admin_login_id = workspace.members.filter(is_admin=True).values_list("login_id", flat=True).first()
-    subscription.name = new_name
-    subscription.admin_account_id = f"{admin_login_id}@{new_name}" if admin_login_id else ""
-    subscription.save(update_fields=["name", "admin_account_id"])
-    renamed = {"from_name": old_name, "to_name": new_name}
-    record_event(subscription, "workspace_renamed", by=WORKSPACE_ADMIN, at=now, details=renamed)
-    return workspace
+    return Renamed(workspace=workspace, subscription=subscription, old_name=old_name, admin_login_id=admin_login_id)
 
 
 # --- Domain verification (SPEC 7.2) ---------------------------------------------------------------------------

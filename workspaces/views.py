@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.throttling import login_refused, minutes_until_retry
 from subscriptions.models import Subscription
+from subscriptions.services.rename import subscription_rename_workspace
 from works_console.redirects import safe_next_path
 
 from . import directory, services
@@ -285,7 +286,7 @@ def rename(request: HttpRequest) -> HttpResponse:
     form = RenameForm(request.POST)
     if form.is_valid():
         try:
-            renamed = services.workspace_rename(
+            renamed = subscription_rename_workspace(
                 workspace=workspace, new_name=form.cleaned_data["new_name"], now=timezone.now()
             )
         except ValidationError as error:

@@ -17,6 +17,7 @@ from subscriptions.services import purge
 from subscriptions.services.apply import subscription_apply
 from subscriptions.services.cancel import subscription_cancel
 from subscriptions.services.core import customer_actor, job_actor, lock_subscription, record_event
+from subscriptions.services.rename import subscription_rename_workspace
 from tests.accounts.factories import UserFactory
 from tests.subscriptions.factories import TrialSubscriptionFactory, plan
 from tests.workspaces.factories import MemberFactory, OrgUnitFactory, WorkGroupFactory, WorkspaceFactory
@@ -285,7 +286,7 @@ def test_cancelling_today_through_the_customer_service_purges_everything():
     )
     group = directory.work_group_add(workspace=workspace, name="Ops")
     directory.work_group_add_member(work_group=group, member=member)
-    services.workspace_rename(workspace=workspace, new_name="cancel-me-2", now=applied_at)
+    subscription_rename_workspace(workspace=workspace, new_name="cancel-me-2", now=applied_at)
 
     # when
     subscription_cancel(

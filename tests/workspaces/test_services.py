@@ -8,6 +8,7 @@ from django.db import IntegrityError
 from django.test import override_settings
 
 from subscriptions.models import LifecycleEvent, Status
+from subscriptions.services.rename import subscription_rename_workspace
 from tests.subscriptions.factories import TrialSubscriptionFactory
 from tests.workspaces.factories import (
     ADMIN_PASSWORD,
@@ -552,7 +553,7 @@ def test_rename_changes_the_name_everywhere_my_product_reads_it():
     workspace = subscription.workspace
     old_name = workspace.name
 
-    services.workspace_rename(workspace=workspace, new_name="new-team", now=NOW)
+    subscription_rename_workspace(workspace=workspace, new_name="new-team", now=NOW)
 
     workspace.refresh_from_db()
     subscription.refresh_from_db()
@@ -582,7 +583,7 @@ def test_rename_refuses_invalid_or_taken_names_and_changes_nothing(new_name, exp
     old_name = workspace.name
 
     with pytest.raises(ValidationError) as excinfo:
-        services.workspace_rename(workspace=workspace, new_name=new_name.format(current=old_name), now=NOW)
+        subscription_rename_workspace(workspace=workspace, new_name=new_name.format(current=old_name), now=NOW)
 
     assert excinfo.value.message_dict == {"new_name": [expected]}
     workspace.refresh_from_db()
@@ -592,13 +593,13 @@ def test_rename_refuses_invalid_or_taken_names_and_changes_nothing(new_name, exp
 
 def test_rename_is_refused_within_24_hours_of_the_last_change():
     workspace = _trial().workspace
-    services.workspace_rename(workspace=workspace, new_name="first-rename", now=NOW)
+    subscription_rename_workspace(workspace=workspace, new_name="first-rename", now=NOW)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.workspace_rename(
+        subscription_rename_workspace(
             workspace=workspace, new_name="second-rename", now=NOW + timedelta(hours=23, minutes=59)
         )
-    services.workspace_rename(workspace=workspace, new_name="third-rename", now=NOW + timedelta(hours=24))
+    subscription_rename_workspace(workspace=workspace, new_name="third-rename", now=NOW + timedelta(hours=24))
 
     assert excinfo.value.message_dict == {
         "new_name": [
@@ -614,7 +615,7 @@ def test_a_domain_workspace_cannot_be_renamed():
     workspace = _trial(workspace=DomainWorkspaceFactory()).workspace
 
     with pytest.raises(ValidationError) as excinfo:
-        services.workspace_rename(workspace=workspace, new_name="new-team", now=NOW)
+        subscription_rename_workspace(workspace=workspace, new_name="new-team", now=NOW)
 
     assert excinfo.value.code == "domain_not_renamable"
 
