@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
@@ -54,9 +55,32 @@ class ConsoleLoginForm(AuthenticationForm):
         self.error_messages["invalid_login"] = _("Enter a correct email and password.")
 
 
+# Languages whose speakers write the family name first (issue 12): their forms ask for it first.
+FAMILY_NAME_FIRST_LANGUAGES = ("ja", "ko")
+
+
+def _family_name_first(form: forms.BaseForm) -> None:
+    if (get_language() or "").split("-")[0] in FAMILY_NAME_FIRST_LANGUAGES:
+        form.order_fields(["last_name", "first_name"])
+
+
 class _NameFieldsMixin(forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=150, validators=[validate_first_name])
-    last_name = forms.CharField(label=_("Last name"), max_length=150, validators=[validate_last_name])
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=150,
+        validators=[validate_first_name],
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=150,
+        validators=[validate_last_name],
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _family_name_first(self)
 
 
 class SignupForm(_NameFieldsMixin):
@@ -101,6 +125,7 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        _family_name_first(self)
         self.helper = _helper(_("Save"))
 
     def clean_email(self) -> str:

@@ -15,16 +15,24 @@ from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.models import ContractType, Plan
 from billing.periods import ONE_DAY
+from works_console.confirm import is_confirmed
 from works_console.dates import kst_date
+from workspaces.decorators import current_member, works_logout
+from workspaces.selectors import member_access_error
+from workspaces.validators import unicode_name
 
+from . import confirmations
 from .action_forms import (
     CancelForm,
     ConvertForm,
@@ -141,7 +149,11 @@ def convert(request: HttpRequest, public_id: str) -> HttpResponse:
         reserved = _(
             "The paid conversion of %(name)s is reserved for %(date)s. You can change or withdraw it until then."
         )
-        said = {"name": subscription.name, "plan": data["plan"].name, "date": data["start_on"].isoformat()}
+        said = {
+            "name": unicode_name(subscription.name),
+            "plan": data["plan"].name,
+            "date": data["start_on"].isoformat(),
+        }
         saved = _save(
             request,
             form,
@@ -158,14 +170,17 @@ def convert(request: HttpRequest, public_id: str) -> HttpResponse:
     )
 
 
-def _withdraw(request: HttpRequest, public_id: str, service, done: str) -> HttpResponse:
-    """Withdraw a reserved conversion or cancellation (SPEC 5.2, 5.5): the service, then My Product."""
+def _withdraw(request: HttpRequest, public_id: str, service, done: str, confirmation) -> HttpResponse:
+    """Withdraw a reserved conversion or cancellation (SPEC 5.2, 5.5): the service, then My Product; asked first
+    (a confirmation page, or the modal of static/js/confirm.js, SPEC 10)."""
     subscription = _subscription_for(request, public_id)
+    if not is_confirmed(request):
+        return confirmation(subscription).page(request, template="confirm.html", back_url=reverse(MY_PRODUCT))
     try:
         service(subscription=subscription, **_acting(request))
     except ValidationError as error:
         return _refuse(request, " ".join(error.messages))
-    messages.success(request, done % {"name": subscription.name})
+    messages.success(request, done % {"name": unicode_name(subscription.name)})
     return redirect(MY_PRODUCT)
 
 
@@ -173,7 +188,7 @@ def _withdraw(request: HttpRequest, public_id: str, service, done: str) -> HttpR
 @require_POST
 def withdraw_conversion(request: HttpRequest, public_id: str) -> HttpResponse:
     done = _("The reserved paid conversion of %(name)s is withdrawn.")
-    return _withdraw(request, public_id, subscription_withdraw_conversion, done)
+    return _withdraw(request, public_id, subscription_withdraw_conversion, done, confirmations.withdraw_conversion)
 
 
 # --- renewal option (SPEC 5.3): Save, then Confirm ---------------------------------------------------------------
@@ -202,7 +217,10 @@ def change_renewal(request: HttpRequest, public_id: str) -> HttpResponse:
             context["option_label"] = RenewalOption(form.cleaned_data["option"]).label
             return render(request, "subscriptions/actions/renewal_confirm.html", context)
         option = RenewalOption(form.cleaned_data["option"]).label
-        done = _("The renewal option of %(name)s is now: %(option)s.") % {"name": subscription.name, "option": option}
+        done = _("The renewal option of %(name)s is now: %(option)s.") % {
+            "name": unicode_name(subscription.name),
+            "option": option,
+        }
         data, acting = form.cleaned_data, _acting(request)
         if saved := _save(
             request, form, lambda: subscription_set_renewal_option(subscription=subscription, **data, **acting), done
@@ -275,7 +293,8 @@ class UpgradeWizard(SessionWizard):
             return _refuse(self.request, " ".join(error.messages))
         messages.success(
             self.request,
-            _("%(name)s is upgraded to %(plan)s from today.") % {"name": self.subscription.name, "plan": plan.name},
+            _("%(name)s is upgraded to %(plan)s from today.")
+            % {"name": unicode_name(self.subscription.name), "plan": plan.name},
         )
         return redirect(MY_PRODUCT)
 
@@ -291,7 +310,10 @@ def increase_licences(request: HttpRequest, public_id: str) -> HttpResponse:
         return _refuse(request, _("Licences can be increased for active annual contracts only."))
     form = LicencesForm(request.POST if request.method == "POST" else None, subscription=subscription)
     if request.method == "POST" and form.is_valid():
-        done = _("%(name)s now has %(licences)d licences.") % {"name": subscription.name, **form.cleaned_data}
+        done = _("%(name)s now has %(licences)d licences.") % {
+            "name": unicode_name(subscription.name),
+            **form.cleaned_data,
+        }
         data, acting = form.cleaned_data, _acting(request)
         if saved := _save(
             request, form, lambda: subscription_increase_licences(subscription=subscription, **data, **acting), done
@@ -370,7 +392,7 @@ def cancel(request: HttpRequest, public_id: str) -> HttpResponse:
             on, by = form.cleaned_data["cancellation_date"], customer_actor(request.user)
             ended = _("%(name)s is cancelled: the service has stopped and its data is deleted.")
             reserved = _("The cancellation of %(name)s is reserved for %(date)s. You can withdraw it until then.")
-            said = {"name": subscription.name, "date": on.isoformat()}
+            said = {"name": unicode_name(subscription.name), "date": on.isoformat()}
             saved = _save(
                 request,
                 form,
@@ -414,4 +436,26 @@ def cancel_penalty(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def withdraw_cancellation(request: HttpRequest, public_id: str) -> HttpResponse:
     done = _("The reserved cancellation of %(name)s is withdrawn.")
-    return _withdraw(request, public_id, subscription_withdraw_cancellation, done)
+    return _withdraw(request, public_id, subscription_withdraw_cancellation, done, confirmations.withdraw_cancellation)
+
+
+# --- NAVER WORKS Admin of this card (SPEC 7.1) ----------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_GET
+def open_admin(request: HttpRequest, public_id: str) -> HttpResponse:
+    """`Go to NAVER WORKS Admin` on a card opens that card's workspace, never the one of another card.
+
+    Its admin home when the open admin session belongs to it; otherwise the login page with the card's
+    `Account ID` pre-filled, after ending an admin session of another workspace.
+    """
+    subscription = _subscription_for(request, public_id)
+    if subscription.workspace is None or Action.ADMIN_LOGIN not in allowed_actions(subscription):
+        return _refuse(request)
+    member = current_member(request)
+    if member is not None and member.workspace_id == subscription.workspace_id and member_access_error(member) is None:
+        return redirect("workspaces:home")
+    works_logout(request)
+    return redirect(f"{reverse('workspaces:login')}?{urlencode({'account_id': subscription.admin_account_id})}")

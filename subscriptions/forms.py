@@ -91,20 +91,17 @@ class EnterInformationForm(forms.Form):
         help_text=_("2 to 40 lowercase letters, digits, dots (.), hyphens (-) and underscores (_)."),
         widget=forms.TextInput(attrs=AS_TYPED),
     )
-    # render_value: going back to this step keeps all input, the passwords too (SPEC 5.1).
+    # Never rendered back into the page (issue 12): the wizard keeps the typed password in the session instead.
     admin_password = PasswordField(
         label=_("Admin password"),
         autocomplete="new-password",
-        render_value=True,
         validators=[validate_admin_password],
         help_text=_(
             "8 to 40 lowercase letters and digits, with at least one of each; no 3 sequential characters "
             "(abc, 321) and no character 3 times in a row."
         ),
     )
-    admin_password_confirmation = PasswordField(
-        label=_("Confirm admin password"), autocomplete="new-password", render_value=True
-    )
+    admin_password_confirmation = PasswordField(label=_("Confirm admin password"), autocomplete="new-password")
     company_name = forms.CharField(label=_("Company name"), max_length=100)
     company_phone = PhoneNumberField(
         label=_("Company phone number"),

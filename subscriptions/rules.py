@@ -8,11 +8,13 @@ server never disagree.
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Literal
 
 from django.core.exceptions import ValidationError
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from billing.models import ContractType
+from billing.models import ContractType, Plan
 
 from .models import Action, Reservation, Status, Subscription
 
@@ -60,12 +62,36 @@ def due_reservations(subscriptions: Sequence[Subscription], kind: str, *, today:
     return {row.subscription_id: row for row in rows.select_related("plan").order_by("-id")}
 
 
-def allowed_actions(subscription: Subscription, *, pending: dict[str, Reservation] | None = None) -> frozenset[str]:
-    """The customer actions valid now: the state's table (ALLOWED) narrowed by the reservations (SPEC 5)."""
+def top_offered_tier() -> int | None:
+    """The highest tier of the plans offered now (None when none is): an upgrade needs a plan above its own."""
+    return Plan.objects.filter(is_active=True).aggregate(top=Max("tier"))["top"]
+
+
+def allowed_actions(
+    subscription: Subscription,
+    *,
+    pending: dict[str, Reservation] | None = None,
+    top_tier: int | None | Literal["unknown"] = "unknown",
+    today: date | None = None,
+) -> frozenset[str]:
+    """The customer actions valid now: the state's table (ALLOWED) narrowed by the reservations (SPEC 5), by
+    the catalog (no `Upgrade` without an offered plan of a higher tier) and, given `today` (KST), by the term:
+    once it has ended and until the renewal job has applied its renewal option, no contract change can be
+    saved, so none is offered (issue 12: only actions that can succeed).
+
+    A page showing many subscriptions passes `top_tier` (top_offered_tier()) once instead of a query per row.
+    """
     if pending is None:
         pending = pending_reservations(subscription)
     allowed = ALLOWED[subscription.status]
     actions = set(allowed)
+    if Action.UPGRADE in actions:
+        if top_tier == "unknown":
+            top_tier = top_offered_tier()
+        if top_tier is None or top_tier <= subscription.plan.tier:
+            actions.discard(Action.UPGRADE)
+    if today is not None and subscription.term_end is not None and today > subscription.term_end:
+        actions -= {Action.CHANGE_RENEWAL, Action.UPGRADE}
     if Action.CHANGE_RENEWAL in actions and subscription.contract_type == ContractType.ANNUAL:
         # SPEC 3: annual licences can be increased at any time of a running term (reduced only at renewal).
         actions.add(Action.ADD_LICENCES)

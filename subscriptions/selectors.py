@@ -17,7 +17,7 @@ from workspaces.models import AccountType, Workspace
 from workspaces.validators import clean_workspace_name
 
 from .models import RenewalOption, Reservation, Status, Subscription
-from .services.core import allowed_actions, pending_reservations
+from .rules import allowed_actions, pending_reservations, top_offered_tier
 
 # How many invoices each card shows; the full list is on the Invoices page.
 RECENT_INVOICES_PER_CARD = 3
@@ -185,7 +185,7 @@ def subscription_timeline(
     return sorted((entry for entry in entries if entry.on >= today), key=lambda entry: entry.on)
 
 
-def subscription_card(subscription: Subscription, *, today: date) -> SubscriptionCard:
+def subscription_card(subscription: Subscription, *, today: date, top_tier: int | None) -> SubscriptionCard:
     pending = pending_reservations(subscription)
     conversion = pending.get(Reservation.Kind.CONVERSION)
     cancellation = pending.get(Reservation.Kind.CANCELLATION)
@@ -197,7 +197,7 @@ def subscription_card(subscription: Subscription, *, today: date) -> Subscriptio
         days_left = None
     return SubscriptionCard(
         subscription=subscription,
-        actions=allowed_actions(subscription, pending=pending),
+        actions=allowed_actions(subscription, pending=pending, top_tier=top_tier, today=today),
         conversion=conversion,
         cancellation=cancellation,
         timeline=subscription_timeline(subscription, conversion=conversion, cancellation=cancellation, today=today),
@@ -207,7 +207,6 @@ def subscription_card(subscription: Subscription, *, today: date) -> Subscriptio
 
 
 def my_product_cards(*, customer, region: str, platform: str, today: date) -> list[SubscriptionCard]:
-    return [
-        subscription_card(subscription, today=today)
-        for subscription in my_product_subscriptions(customer=customer, region=region, platform=platform)
-    ]
+    subscriptions = my_product_subscriptions(customer=customer, region=region, platform=platform)
+    top_tier = top_offered_tier() if subscriptions else None
+    return [subscription_card(subscription, today=today, top_tier=top_tier) for subscription in subscriptions]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("my-product/<public_id:public_id>/renewal/", action_views.change_renewal, name="renewal"),
     path("my-product/<public_id:public_id>/upgrade/", action_views.UpgradeWizard.as_view(), name="upgrade"),
     path("my-product/<public_id:public_id>/licences/", action_views.increase_licences, name="licences"),
+    path("my-product/<public_id:public_id>/admin/", action_views.open_admin, name="open-admin"),
     path("my-product/<public_id:public_id>/cancel/", action_views.cancel, name="cancel"),
     path("my-product/<public_id:public_id>/cancel/penalty/", action_views.cancel_penalty, name="cancel-penalty"),
     path(

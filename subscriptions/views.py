@@ -149,6 +149,9 @@ def _steps_for_display(current: str) -> list[dict]:
     ]
 
 
+PASSWORD_FIELDS = ("admin_password", "admin_password_confirmation")
+
+
 class ApplyWizard(LoginRequiredMixin, SessionWizard):
     """Select product, Agree to terms, Enter information, Review application; then Application complete.
 
@@ -179,6 +182,27 @@ class ApplyWizard(LoginRequiredMixin, SessionWizard):
                 raise Http404  # a NUL or any byte outside the id's alphabet never reaches the database
             return self._render_complete(public_id)
         return super().get(request, *args, **kwargs)
+
+    def get_form(self, step: str | None = None, data=None, files=None) -> Form:
+        """Step 3 keeps the admin password server-side: the page never shows it again (issue 12), and left blank
+        after Back or an error elsewhere on the step, the password typed before (in the session) still counts."""
+        step = step or self.steps.current
+        kept = self._kept_password() if step == "info" else None
+        if kept and data is not None:
+            keys = [f"{self.get_form_prefix(step)}-{name}" for name in PASSWORD_FIELDS]
+            if not any(data.get(key) for key in keys):
+                data = data.copy()
+                for key in keys:
+                    data[key] = kept
+        form = super().get_form(step=step, data=data, files=files)
+        form.password_kept = bool(kept)
+        return form
+
+    def _kept_password(self) -> str | None:
+        stored = self.storage.get_step_data("info") or {}
+        prefix = self.get_form_prefix("info")
+        password, confirmation = (stored.get(f"{prefix}-{name}") for name in PASSWORD_FIELDS)
+        return password if password and password == confirmation else None
 
     def post(self, *args, **kwargs) -> HttpResponse:
         goto_step = self.request.POST.get("wizard_goto_step")
@@ -225,6 +249,9 @@ class ApplyWizard(LoginRequiredMixin, SessionWizard):
     def get_context_data(self, form: Form, **kwargs) -> dict:
         context = super().get_context_data(form=form, **kwargs)
         context["wizard_steps"] = _steps_for_display(self.steps.current)
+        if self.steps.current != "plan":
+            # Steps 2-4 show the plan chosen at step 1 (issue 12).
+            context["chosen_plan"] = (self.get_cleaned_data_for_step("plan") or {}).get("plan")
         if self.steps.current == "review":
             context["plan"] = (self.get_cleaned_data_for_step("plan") or {}).get("plan")
             context["info"] = self.get_cleaned_data_for_step("info") or {}

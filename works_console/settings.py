@@ -242,6 +242,8 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_out": str(VAR_DIR / "broker" / "out"),
         "processed_folder": str(VAR_DIR / "broker" / "processed"),
         "store_processed": False,
+        # The exchange-queue tables; kombu's default is `control/` in the working directory (the checkout).
+        "control_folder": str(VAR_DIR / "broker" / "control"),
     }
 else:
     # Above the longest task, so a long job is not redelivered to a second worker while it runs.

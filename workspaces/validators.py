@@ -130,6 +130,25 @@ def normalize_domain_name(value: str) -> str:
         raise _invalid_domain() from error
 
 
+def unicode_name(name: str) -> str:
+    """The form people write a stored name in (issue 12): punycode labels back in Unicode.
+
+    ``xn--r8jz45g.jp`` -> ``例え.jp``; an account ID keeps its ID (``admin@xn--r8jz45g.jp`` -> ``admin@例え.jp``).
+    Group names and plain ASCII domains come back unchanged, and so does a label that does not decode. DNS
+    still needs the stored ASCII form, so the TXT record instructions show both.
+    """
+    local, at, domain = name.rpartition("@")
+    if _ACE_PREFIX not in domain:
+        return name
+    labels = []
+    for label in domain.split("."):
+        try:
+            labels.append(encodings.idna.ToUnicode(label) if label.startswith(_ACE_PREFIX) else label)
+        except UnicodeError:
+            labels.append(label)
+    return f"{local}{at}{'.'.join(labels)}"
+
+
 def validate_domain_name(value: str) -> None:
     """Refuse a domain name that breaks SPEC 5.1 ("a valid domain name"), judged on its normalized ASCII form.
 

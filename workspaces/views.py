@@ -24,12 +24,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.throttling import login_refused, minutes_until_retry
 from subscriptions.models import Subscription
 from subscriptions.services.rename import subscription_rename_workspace
+from works_console.confirm import is_confirmed
 from works_console.redirects import safe_next_path
 
-from . import directory, services
+from . import confirmations, directory, services
 from .decorators import current_member, works_login, works_logout, works_member_required
 from .export import workspace_export_data
 from .forms import (
+    ACCOUNT_ID_MAX_LENGTH,
     CompanyForm,
     GroupMemberForm,
     MemberAddForm,
@@ -40,6 +42,7 @@ from .forms import (
 )
 from .models import AccountType, Member, OrgUnit, WorkGroup, Workspace
 from .selectors import admin_login_failures, admin_overview, member_access_error
+from .validators import unicode_name
 
 # --- Login (SPEC 7.1) -----------------------------------------------------------------------------------------
 
@@ -57,7 +60,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if member is not None and member_access_error(member) is None:
         return redirect("workspaces:home")
     if request.method != "POST":
-        return render(request, "workspaces/login.html", {"form": WorksLoginForm()})
+        # `Go to NAVER WORKS Admin` (subscriptions.action_views.open_admin) pre-fills the card's account ID.
+        account_id = request.GET.get("account_id", "")[:ACCOUNT_ID_MAX_LENGTH]
+        form = WorksLoginForm(initial={"account_id": unicode_name(account_id)} if account_id else None)
+        return render(request, "workspaces/login.html", {"form": form})
 
     now = timezone.now()
     form = WorksLoginForm(request.POST)
@@ -185,7 +191,8 @@ def _add(request: HttpRequest, form, add, done: str, shown_as: str, **arguments)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, done % {"name": created.name, "account_id": getattr(created, "account_id", "")})
+            said = {"name": created.name, "account_id": unicode_name(getattr(created, "account_id", ""))}
+            messages.success(request, done % said)
             return redirect("workspaces:home")
     return _render_home(request, **{shown_as: form})
 
@@ -194,6 +201,18 @@ def _own(request: HttpRequest, model, pk: int):
     """A member, unit or group of the signed-in member's workspace, or 404."""
     return get_object_or_404(
         model.objects.select_related("workspace"), pk=pk, workspace=request.works_member.workspace
+    )
+
+
+def _confirm(request: HttpRequest, confirmation, *, fields: dict[str, str] | None = None) -> HttpResponse:
+    """The confirmation page of a destructive action posted without ``confirmed=1`` (works_console/confirm.py)."""
+    member: Member = request.works_member
+    return confirmation.page(
+        request,
+        template="workspaces/confirm.html",
+        back_url=reverse("workspaces:home"),
+        fields=fields,
+        context={"member": member, "workspace": member.workspace},
     )
 
 
@@ -213,7 +232,9 @@ def _run(request: HttpRequest, action, success_message: str) -> HttpResponse:
 @works_member_required
 def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
     target = _own(request, Member, member_id)
-    done = _("Member %(account_id)s removed.") % {"account_id": target.account_id}
+    if not is_confirmed(request):
+        return _confirm(request, confirmations.member_remove(target))
+    done = _("Member %(account_id)s removed.") % {"account_id": unicode_name(target.account_id)}
     return _run(request, lambda: directory.member_remove(member=target, now=timezone.now()), done)
 
 
@@ -229,6 +250,8 @@ def unit_add(request: HttpRequest) -> HttpResponse:
 @works_member_required
 def unit_remove(request: HttpRequest, unit_id: int) -> HttpResponse:
     unit = _own(request, OrgUnit, unit_id)
+    if not is_confirmed(request):
+        return _confirm(request, confirmations.unit_remove(unit))
     done = _("Unit “%(name)s” removed.") % {"name": unit.name}
     return _run(request, lambda: directory.org_unit_remove(org_unit=unit), done)
 
@@ -250,6 +273,8 @@ def _group(request: HttpRequest, group_id: int) -> WorkGroup:
 @works_member_required
 def group_remove(request: HttpRequest, group_id: int) -> HttpResponse:
     group = _group(request, group_id)
+    if not is_confirmed(request):
+        return _confirm(request, confirmations.group_remove(group))
     done = _("Group “%(name)s” removed.") % {"name": group.name}
     return _run(request, lambda: directory.work_group_remove(work_group=group), done)
 
@@ -263,7 +288,10 @@ def group_member_add(request: HttpRequest, group_id: int) -> HttpResponse:
         messages.error(request, _("Choose a member to add to the group “%(name)s”.") % {"name": group.name})
         return redirect("workspaces:home")
     target = form.cleaned_data["member"]
-    done = _("%(account_id)s added to “%(name)s”.") % {"account_id": target.account_id, "name": group.name}
+    done = _("%(account_id)s added to “%(name)s”.") % {
+        "account_id": unicode_name(target.account_id),
+        "name": group.name,
+    }
     return _run(request, lambda: directory.work_group_add_member(work_group=group, member=target), done)
 
 
@@ -272,7 +300,10 @@ def group_member_add(request: HttpRequest, group_id: int) -> HttpResponse:
 def group_member_remove(request: HttpRequest, group_id: int, member_id: int) -> HttpResponse:
     group = _group(request, group_id)
     target = get_object_or_404(Member.objects.select_related("workspace"), pk=member_id, workspace=group.workspace)
-    done = _("%(account_id)s removed from “%(name)s”.") % {"account_id": target.account_id, "name": group.name}
+    done = _("%(account_id)s removed from “%(name)s”.") % {
+        "account_id": unicode_name(target.account_id),
+        "name": group.name,
+    }
     return _run(request, lambda: directory.work_group_remove_member(work_group=group, member=target), done)
 
 
@@ -284,6 +315,9 @@ def group_member_remove(request: HttpRequest, group_id: int, member_id: int) -> 
 def rename(request: HttpRequest) -> HttpResponse:
     workspace = request.works_member.workspace
     form = RenameForm(request.POST)
+    if form.is_valid() and not is_confirmed(request):
+        new_name = {form.add_prefix("new_name"): form.cleaned_data["new_name"]}
+        return _confirm(request, confirmations.rename(), fields=new_name)
     if form.is_valid():
         try:
             renamed = subscription_rename_workspace(
@@ -305,7 +339,9 @@ def rename(request: HttpRequest) -> HttpResponse:
 @works_member_required
 def verify_domain(request: HttpRequest) -> HttpResponse:
     workspace = request.works_member.workspace
-    done = _("The domain %(domain)s is verified. Every member can log in now.") % {"domain": workspace.name}
+    done = _("The domain %(domain)s is verified. Every member can log in now.") % {
+        "domain": unicode_name(workspace.name)
+    }
     return _run(request, lambda: services.workspace_verify_domain(workspace=workspace, now=timezone.now()), done)
 
 

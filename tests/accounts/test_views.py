@@ -204,3 +204,53 @@ def test_signup_password_rules(client, password, message):
 
     assert any(message in error for error in response.context["form"].errors["password1"])
     assert not User.objects.exists()
+
+
+# --- names as people write them (issue 12) ----------------------------------------------------------------------
+
+
+def _field_order(html: str, names: list[str]) -> list[str]:
+    return sorted(names, key=lambda name: html.index(f'name="{name}"'))
+
+
+@pytest.mark.parametrize(
+    ("language", "order"),
+    [
+        pytest.param("en", ["first_name", "last_name"], id="en"),
+        pytest.param("ja", ["last_name", "first_name"], id="ja"),
+        pytest.param("ko", ["last_name", "first_name"], id="ko"),
+    ],
+)
+def test_the_sign_up_and_profile_forms_ask_for_the_family_name_first_in_japanese_and_korean(
+    client, customer, language, order
+):
+    signup = client.get(reverse("accounts:signup"), headers={"accept-language": language}).content.decode()
+    client.force_login(customer)
+    profile = client.get(reverse("accounts:profile"), headers={"accept-language": language}).content.decode()
+
+    assert _field_order(signup, ["first_name", "last_name"]) == order
+    assert _field_order(profile, ["first_name", "last_name"]) == order
+    assert 'autocomplete="family-name"' in signup
+
+
+# --- unique names in the header (SPEC 9) ------------------------------------------------------------------------
+
+
+def test_the_login_page_header_does_not_repeat_the_log_in_button_as_a_link(client):
+    html = client.get(reverse("accounts:login")).content.decode()
+
+    assert f'href="{reverse("accounts:login")}">Log in</a>' not in html
+    assert f'href="{reverse("accounts:signup")}">Sign up</a>' in html
+
+
+def test_the_sign_up_page_header_does_not_repeat_the_sign_up_button_as_a_link(client):
+    html = client.get(reverse("accounts:signup")).content.decode()
+
+    assert f'href="{reverse("accounts:signup")}">Sign up</a>' not in html
+    assert f'href="{reverse("accounts:login")}">Log in</a>' in html
+
+
+def test_pages_carry_our_favicon(client):
+    html = client.get(reverse("accounts:login")).content.decode()
+
+    assert '<link rel="icon" href="/static/images/favicon.svg" type="image/svg+xml">' in html

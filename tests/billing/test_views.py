@@ -35,7 +35,7 @@ def test_the_invoice_list_has_a_header_and_one_row_per_invoice(customer_client, 
 
     assert re.search(r"<thead>\s*<tr>\s*<th scope=\"col\">Period</th>", html)
     assert len(body_rows(html)) == 3
-    assert html.count('<td class="amount fw-semibold">₩3,960</td>') == 3
+    assert html.count('<td class="amount fw-semibold" data-label="Total">₩3,960</td>') == 3
     assert "2027-02-15 – 2027-03-14" in html
 
 

@@ -92,6 +92,8 @@ def test_reserve_a_conversion_then_withdraw_it(page, screenshot):
     screenshot("conversion-reserved")
 
     page.get_by_role("button", name="Withdraw conversion", exact=True).click()
+    # The withdrawal asks first, in a modal (issue 12)
+    page.get_by_role("dialog").get_by_role("button", name="Withdraw conversion", exact=True).click()
 
     expect(page.get_by_text(f"The reserved paid conversion of {trial.name} is withdrawn.")).to_be_visible()
     assert list(Reservation.objects.filter(subscription=trial).values_list("state", flat=True)) == [
@@ -236,6 +238,8 @@ def test_reserve_a_cancellation_then_withdraw_it_on_my_product(page, screenshot)
     screenshot("cancellation-reserved")
 
     page.get_by_role("button", name="Withdraw cancellation", exact=True).click()
+    # The withdrawal asks first, in a modal (issue 12)
+    page.get_by_role("dialog").get_by_role("button", name="Withdraw cancellation", exact=True).click()
 
     expect(page.get_by_text(f"The reserved cancellation of {trial.name} is withdrawn.")).to_be_visible()
     assert list(Reservation.objects.filter(subscription=trial).values_list("state", flat=True)) == [

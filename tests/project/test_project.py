@@ -147,3 +147,32 @@ def test_beat_puts_the_lifecycle_jobs_in_the_database_every_15_minutes_for_opera
         ("subscriptions.tasks.execute_scheduled_cancellations", 900, "seconds"),
         ("subscriptions.tasks.send_reminders", 900, "seconds"),
     }
+
+
+def test_the_embedded_broker_keeps_its_control_exchange_under_var_not_in_the_working_directory(tmp_path):
+    # What `make run` does: the default settings (no CELERY_BROKER_URL), a worker's broadcast exchange declared.
+    # kombu's filesystem transport writes its exchange tables to `control_folder`, `./control` by default.
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_", "DATABASE_URL", "CACHE_URL"))
+    }
+    env |= {"DJANGO_SETTINGS_MODULE": "works_console.settings", "DJANGO_DEBUG": "true", "PYTHONPATH": str(ROOT)}
+    script = (
+        "import django; django.setup()\n"
+        "from pathlib import Path\n"
+        "from works_console.celery import app\n"
+        "from django.conf import settings\n"
+        "with app.connection_for_write() as connection:\n"
+        "    mailbox = app.control.mailbox(connection)\n"
+        "    mailbox.Node('probe@here', channel=connection.default_channel).listen(callback=lambda *a: None)\n"
+        "print(Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS.get('control_folder', 'control')).resolve())\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    control = Path(result.stdout.strip().splitlines()[-1])
+    assert list(tmp_path.iterdir()) == []
+    assert control == ROOT / "var" / "broker" / "control"
+    assert any(control.glob("*.exchange"))

@@ -18,8 +18,14 @@ from billing.models import ContractType
 from subscriptions.models import RenewalOption, Reservation, Status, Subscription
 from tests.accounts.factories import UserFactory
 from tests.billing.factories import ActiveSubscriptionFactory, kst, subscription_snapshot
-from tests.subscriptions.factories import TrialSubscriptionFactory, plan
-from tests.workspaces.factories import MemberFactory
+from tests.subscriptions.factories import (
+    ReservationFactory,
+    SuspendedSubscriptionFactory,
+    TrialSubscriptionFactory,
+    plan,
+)
+from tests.workspaces.factories import ADMIN_PASSWORD, DomainWorkspaceFactory, MemberFactory
+from workspaces.decorators import SESSION_WORKSPACE_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -228,7 +234,7 @@ def test_withdrawing_a_conversion_from_my_product(at, trial):
         contract_type="monthly",
     )
 
-    response = client.post(url("withdraw-conversion", trial))
+    response = client.post(url("withdraw-conversion", trial), {"confirmed": "1"})
 
     assert_back_on_my_product(response)
     assert list(Reservation.objects.filter(subscription=trial).values_list("state", flat=True)) == ["withdrawn"]
@@ -239,7 +245,7 @@ def test_withdrawing_a_conversion_that_does_not_exist_changes_nothing(at, trial)
     client = at(2026, 12, 10)
     before = subscription_snapshot(trial)
 
-    response = client.post(url("withdraw-conversion", trial))
+    response = client.post(url("withdraw-conversion", trial), {"confirmed": "1"})
 
     assert_back_on_my_product(response)
     assert messages_of(response) == ["There is no reserved conversion to withdraw."]
@@ -570,7 +576,7 @@ def test_withdrawing_a_cancellation_from_my_product(at, active):
     client = at(2027, 3, 1)
     Reservation.objects.create(subscription=active, kind=Reservation.Kind.CANCELLATION, effective_on=date(2027, 6, 1))
 
-    response = client.post(url("withdraw-cancellation", active))
+    response = client.post(url("withdraw-cancellation", active), {"confirmed": "1"})
 
     assert_back_on_my_product(response)
     assert list(Reservation.objects.filter(subscription=active).values_list("state", flat=True)) == ["withdrawn"]
@@ -608,3 +614,131 @@ def test_a_tampered_upgrade_wizard_is_a_bad_request_not_a_server_error(at, activ
 
     assert response.status_code == 400
     assert subscription_snapshot(active) == before
+
+
+# --- confirmation of the one-click withdrawals (SPEC 10, issue 12) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "kind", "title", "button"),
+    [
+        (
+            "withdraw-conversion",
+            Reservation.Kind.CONVERSION,
+            "Withdraw the reserved conversion of",
+            "Withdraw conversion",
+        ),
+        (
+            "withdraw-cancellation",
+            Reservation.Kind.CANCELLATION,
+            "Withdraw the reserved cancellation of",
+            "Withdraw cancellation",
+        ),
+    ],
+)
+def test_a_withdrawal_without_confirmation_shows_the_confirmation_page_and_changes_nothing(
+    at, trial, action, kind, title, button
+):
+    client = at(2026, 12, 10)
+    extra = {"plan": plan("basic"), "contract_type": "monthly"} if kind == Reservation.Kind.CONVERSION else {}
+    Reservation.objects.create(subscription=trial, kind=kind, effective_on=date(2026, 12, 20), **extra)
+    before = subscription_snapshot(trial)
+
+    response = client.post(url(action, trial))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f"{title} {trial.name}?" in html
+    assert f'<form method="post" action="{url(action, trial)}"' in html
+    assert '<input type="hidden" name="confirmed" value="1">' in html
+    assert f'<button type="submit" class="btn btn-danger px-4" autofocus>{button}</button>' in html
+    assert f'href="{reverse("subscriptions:my-product")}">Back</a>' in html
+    assert list(Reservation.objects.filter(subscription=trial).values_list("state", flat=True)) == ["pending"]
+    assert subscription_snapshot(trial) == before
+
+
+def test_the_confirmation_of_another_customers_withdrawal_is_a_404(at):
+    client = at(2026, 12, 10)
+    other = ReservationFactory(subscription__customer=UserFactory())
+
+    response = client.post(url("withdraw-cancellation", other.subscription))
+
+    assert response.status_code == 404
+
+
+# --- Go to NAVER WORKS Admin: the card's own workspace (SPEC 7.1) -----------------------------------------------
+
+
+def works_session(client: Client, subscription) -> None:
+    """Log the browser of ``client`` in to NAVER WORKS Admin as the admin of ``subscription``."""
+    response = client.post(
+        reverse("workspaces:login"), {"account_id": subscription.admin_account_id, "password": ADMIN_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.session[SESSION_WORKSPACE_KEY] == subscription.workspace_id
+
+
+def test_go_to_admin_without_an_admin_session_opens_the_login_with_the_account_id(at, trial):
+    client = at(2026, 12, 10)
+
+    response = client.get(url("open-admin", trial))
+
+    assert response.status_code == 302
+    assert response.url == f"{reverse('workspaces:login')}?account_id=admin%40{trial.name}"
+    login = client.get(response.url).content.decode()
+    assert f'value="admin@{trial.name}"' in login
+
+
+def test_go_to_admin_with_the_session_of_that_workspace_opens_its_admin_home(at, trial):
+    client = at(2026, 12, 10)
+    works_session(client, trial)
+
+    response = client.get(url("open-admin", trial))
+
+    assert response.status_code == 302
+    assert response.url == reverse("workspaces:home")
+    assert client.session[SESSION_WORKSPACE_KEY] == trial.workspace_id
+
+
+def test_go_to_admin_with_the_session_of_another_workspace_ends_it_first(at, trial, customer):
+    client = at(2026, 12, 10)
+    other = TrialSubscriptionFactory(customer=customer)
+    works_session(client, other)
+
+    response = client.get(url("open-admin", trial))
+
+    assert response.url == f"{reverse('workspaces:login')}?account_id=admin%40{trial.name}"
+    assert SESSION_WORKSPACE_KEY not in client.session
+    assert client.get(reverse("workspaces:home")).url.startswith(reverse("workspaces:login"))
+
+
+def test_go_to_admin_of_a_suspended_subscription_is_refused(at, customer):
+    client = at(2026, 12, 10)
+    suspended = SuspendedSubscriptionFactory(customer=customer)
+
+    response = client.get(url("open-admin", suspended))
+
+    assert_back_on_my_product(response)
+    assert messages_of(response) == ["This action is not available for this subscription in its current state."]
+
+
+def test_go_to_admin_of_another_customers_subscription_is_a_404(at):
+    client = at(2026, 12, 10)
+
+    response = client.get(url("open-admin", TrialSubscriptionFactory(customer=UserFactory())))
+
+    assert response.status_code == 404
+
+
+def test_messages_name_a_unicode_domain_as_people_write_it(at, customer):
+    client = at(2026, 12, 10)
+    domain = TrialSubscriptionFactory(customer=customer, workspace=DomainWorkspaceFactory(name="xn--r8jz45g.jp"))
+    Reservation.objects.create(
+        subscription=domain, kind=Reservation.Kind.CANCELLATION, effective_on=date(2026, 12, 20)
+    )
+
+    confirm = client.post(url("withdraw-cancellation", domain)).content.decode()
+    response = client.post(url("withdraw-cancellation", domain), {"confirmed": "1"})
+
+    assert "Withdraw the reserved cancellation of 例え.jp?" in confirm
+    assert messages_of(response) == ["The reserved cancellation of 例え.jp is withdrawn."]

@@ -1,5 +1,6 @@
 """The 5-step application wizard through the test client (SPEC 5.1, 9)."""
 
+import re
 import threading
 from datetime import UTC, date, datetime
 
@@ -182,16 +183,61 @@ def test_the_completion_page_of_another_customers_subscription_is_a_404(customer
     assert response.status_code == 404
 
 
-def test_going_back_from_the_review_keeps_all_input_passwords_included(customer_client):
+def test_going_back_from_the_review_keeps_all_input_but_never_shows_the_password_again(customer_client):
     reach_review(customer_client)
 
     response = post_step(customer_client, "review", goto="info")
 
     form = response.context["form"]
+    html = response.content.decode()
     assert current_step(response) == "info"
     assert not form.errors
     assert {name: form[name].value() for name in INFO} == INFO
-    assert 'value="works2026ok"' in response.content.decode()
+    assert "works2026ok" not in html
+    assert 'name="info-admin_password" autocomplete="new-password"' in html
+    assert "data-password-kept" in html
+
+
+def test_the_kept_password_counts_when_step_3_is_sent_again_with_blank_password_fields(customer_client):
+    reach_review(customer_client)
+    post_step(customer_client, "review", goto="info")
+
+    response = post_step(customer_client, "info", {**INFO, "admin_password": "", "admin_password_confirmation": ""})
+
+    assert current_step(response) == "review"
+    assert "works2026ok" not in response.content.decode()
+    response = post_step(customer_client, "review", {})
+    assert response.status_code == 302
+    member = Member.objects.get(workspace__name=INFO["group_name"], is_admin=True)
+    assert check_password("works2026ok", member.password)
+
+
+def test_a_new_password_typed_after_back_replaces_the_kept_one(customer_client):
+    reach_review(customer_client)
+    post_step(customer_client, "review", goto="info")
+
+    post_step(
+        customer_client,
+        "info",
+        {**INFO, "admin_password": "seoul2027go", "admin_password_confirmation": "seoul2027go"},
+    )
+    post_step(customer_client, "review", {})
+
+    member = Member.objects.get(workspace__name=INFO["group_name"], is_admin=True)
+    assert check_password("seoul2027go", member.password)
+
+
+def test_steps_2_to_4_show_the_chosen_plan(customer_client):
+    customer_client.get(APPLY)
+    shown = {
+        "terms": post_step(customer_client, "plan", {"plan": "premium"}),
+        "info": post_step(customer_client, "terms", {"agree": "on"}),
+        "review": post_step(customer_client, "info", INFO),
+    }
+
+    for step, response in shown.items():
+        assert current_step(response) == step
+        assert re.search(r"data-chosen-plan>[^<]*<strong>Premium</strong>", response.content.decode()), step
 
 
 def test_going_back_from_step_3_keeps_what_was_typed_even_if_incomplete(customer_client):

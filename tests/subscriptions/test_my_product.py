@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from billing.models import Plan
 from subscriptions.models import RenewalOption, Reservation
 from tests.accounts.factories import UserFactory
 from tests.subscriptions.factories import (
@@ -20,6 +21,7 @@ from tests.subscriptions.factories import (
     TerminatedSubscriptionFactory,
     TrialSubscriptionFactory,
 )
+from tests.workspaces.factories import DomainWorkspaceFactory
 from workspaces.models import AccountType
 
 pytestmark = pytest.mark.django_db
@@ -178,6 +180,24 @@ def test_a_domain_card_labels_the_name_as_a_domain(customer, customer_client):
             id="active-monthly",
         ),
         pytest.param(
+            lambda customer: ActiveSubscriptionFactory(customer=customer, plan_code="premium"),
+            ["Change renewal option", "Add licences", "Go to NAVER WORKS Admin", "Export data", "Cancel subscription"],
+            id="active-premium-no-higher-tier",
+        ),
+        pytest.param(
+            # The term ended yesterday and the renewal job has not run yet: no contract change can be saved.
+            lambda customer: ActiveSubscriptionFactory(
+                customer=customer, applied_on=date(2025, 11, 20), paid_start=date(2025, 12, 2)
+            ),
+            ["Go to NAVER WORKS Admin", "Export data", "Cancel subscription"],
+            id="active-term-ended-awaiting-renewal",
+        ),
+        pytest.param(
+            lambda customer: TrialSubscriptionFactory(customer=customer, plan_code="premium"),
+            ["Convert to paid", "Go to NAVER WORKS Admin", "Export data", "Cancel subscription"],
+            id="trial-premium-no-higher-tier",
+        ),
+        pytest.param(
             lambda customer: TerminatedSubscriptionFactory(customer=customer),
             [],
             id="terminated",
@@ -203,9 +223,10 @@ def test_the_buttons_lead_to_the_actions_of_that_subscription(customer, customer
     assert f'href="{reverse("subscriptions:upgrade", args=[public_id])}">Upgrade</a>' in html
     assert f'href="{reverse("subscriptions:cancel", args=[public_id])}">Cancel subscription</a>' in html
     assert f'href="{reverse("workspaces:customer-export", args=[public_id])}">Export data</a>' in html
-    assert f'href="{reverse("workspaces:login")}">Go to NAVER WORKS Admin</a>' in html
+    assert f'href="{reverse("subscriptions:open-admin", args=[public_id])}">Go to NAVER WORKS Admin</a>' in html
     withdraw = reverse("subscriptions:withdraw-cancellation", args=[cancellation.subscription.public_id])
-    assert f'<form method="post" action="{withdraw}">' in html
+    # The withdrawal asks first: the modal's texts are on the form (static/js/confirm.js).
+    assert f'<form method="post" action="{withdraw}" data-confirm-title="Withdraw the reserved cancellation of' in html
 
 
 def test_an_active_card_shows_contract_term_renewal_and_recent_invoices(customer, customer_client):
@@ -352,3 +373,36 @@ def test_one_subscription_costs_the_same_queries_as_fifty(customer, customer_cli
         get_my_product(customer_client)
 
     assert Reservation.objects.filter(subscription__customer=customer).count() == 50
+
+
+def test_upgrade_shows_again_when_an_operator_offers_a_higher_tier(customer, customer_client):
+    subscription = ActiveSubscriptionFactory(customer=customer, plan_code="premium")
+    Plan.objects.create(
+        code="enterprise", name="Enterprise", tier=4, annual_unit_price=20_000, monthly_unit_price=24_000
+    )
+
+    assert "Upgrade" in card_buttons(get_my_product(customer_client).content.decode(), subscription)
+
+
+def test_an_unverified_domain_card_says_so_and_shows_the_domain_in_unicode(customer, customer_client):
+    TrialSubscriptionFactory(customer=customer, workspace=DomainWorkspaceFactory(name="xn--r8jz45g.jp"))
+    verified = TrialSubscriptionFactory(
+        customer=customer, workspace=DomainWorkspaceFactory(name="acme.example", domain_verified_at=DEC_2_NOON_KST)
+    )
+
+    html = get_my_product(customer_client).content.decode()
+
+    assert "<dt>Domain name</dt>\n          <dd>例え.jp</dd>" in html
+    assert '<dd class="font-monospace">admin@例え.jp</dd>' in html
+    assert "xn--r8jz45g" not in html
+    assert html.count("Domain not verified") == 1
+    card = html[html.index(f'id="subscription-{verified.public_id}"') :]
+    assert "Domain not verified" not in card[: card.index("</article>")]
+
+
+def test_a_lowered_renewal_licence_count_is_shown_on_the_card(customer, customer_client):
+    ActiveSubscriptionFactory(customer=customer, renewal_option=RenewalOption.RENEW_ANNUAL, renewal_licences=6)
+
+    html = get_my_product(customer_client).content.decode()
+
+    assert '<span class="d-block small" data-renewal-licences="6">6 licences from the next term</span>' in html

@@ -609,7 +609,8 @@ def test_an_upgrade_on_the_segment_start_day_replaces_it():
     [
         pytest.param("basic", "basic", "higher tier than Basic", id="same-tier"),
         pytest.param("basic", "lite", "higher tier than Basic", id="lower-tier"),
-        pytest.param("premium", "lite", "higher tier than Premium", id="from-the-top"),
+        # No plan above Premium: the allowed-actions table itself refuses the upgrade (issue 12).
+        pytest.param("premium", "lite", "not available for this subscription", id="from-the-top"),
     ],
 )
 def test_only_a_higher_tier_is_accepted(plan_code, target, message):

@@ -23,6 +23,7 @@ from workspaces.models import Member, OrgUnit, WorkGroup, Workspace
 pytestmark = pytest.mark.django_db
 
 LOGIN_URL = "/works/login/"
+CONFIRMED = {"confirmed": "1"}  # the answer of the confirmation step of a destructive action
 INVALID_LOGIN = "Enter a correct account ID and password."
 
 
@@ -407,8 +408,8 @@ def test_admin_removes_a_member_but_never_the_admin(admin_client, trial):
     member = MemberFactory(workspace=trial.workspace, login_id="staff")
     admin = Member.objects.get(workspace=trial.workspace, is_admin=True)
 
-    removed = admin_client.post(f"/works/members/{member.pk}/remove/", follow=True)
-    refused = admin_client.post(f"/works/members/{admin.pk}/remove/", follow=True)
+    removed = admin_client.post(f"/works/members/{member.pk}/remove/", CONFIRMED, follow=True)
+    refused = admin_client.post(f"/works/members/{admin.pk}/remove/", CONFIRMED, follow=True)
 
     assert _shown_messages(removed) == [f"Member staff@{trial.workspace.name} removed."]
     assert _shown_messages(refused) == ["The admin account cannot be removed."]
@@ -481,11 +482,11 @@ def test_post_only_urls_refuse_get(admin_client):
 
 def test_group_name_changes_once_per_24_hours(admin_client, trial):
     with time_machine.travel(datetime(2026, 12, 5, 1, 0, tzinfo=UTC), tick=False):
-        first = admin_client.post("/works/group-name/", {"rename-new_name": "renamed-team"}, follow=True)
+        first = admin_client.post("/works/group-name/", {"rename-new_name": "renamed-team", **CONFIRMED}, follow=True)
     with time_machine.travel(datetime(2026, 12, 6, 0, 59, tzinfo=UTC), tick=False):
-        too_soon = admin_client.post("/works/group-name/", {"rename-new_name": "again-team"})
+        too_soon = admin_client.post("/works/group-name/", {"rename-new_name": "again-team", **CONFIRMED})
     with time_machine.travel(datetime(2026, 12, 6, 1, 0, tzinfo=UTC), tick=False):
-        next_day = admin_client.post("/works/group-name/", {"rename-new_name": "again-team"})
+        next_day = admin_client.post("/works/group-name/", {"rename-new_name": "again-team", **CONFIRMED})
 
     assert _shown_messages(first) == ["The group name is now renamed-team. Your account ID is admin@renamed-team."]
     assert too_soon.status_code == 200
@@ -504,7 +505,7 @@ def test_group_name_changes_once_per_24_hours(admin_client, trial):
 def test_group_name_taken_is_refused(admin_client, trial):
     TrialSubscriptionFactory(workspace__name="taken-team")
 
-    response = admin_client.post("/works/group-name/", {"rename-new_name": "taken-team"})
+    response = admin_client.post("/works/group-name/", {"rename-new_name": "taken-team", **CONFIRMED})
 
     assert response.context["rename_form"].errors == {"new_name": ["The name “taken-team” is already in use."]}
     trial.workspace.refresh_from_db()
@@ -607,3 +608,108 @@ def test_console_customer_password_is_not_a_works_password(customer):
     response = _post_login(Client(), customer.email, USER_PASSWORD)
 
     assert response.context["form"].non_field_errors() == [INVALID_LOGIN]
+
+
+# --- confirmation of destructive actions (SPEC 10, issue 12) ----------------------------------------------------
+
+
+def _confirmation_page(response) -> str:
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<input type="hidden" name="confirmed" value="1">' in html
+    assert '<a class="btn btn-outline-secondary" role="button" href="/works/">Back</a>' in html
+    return html
+
+
+def test_removing_a_member_unit_or_group_asks_first_and_changes_nothing(admin_client, trial):
+    member = MemberFactory(workspace=trial.workspace, login_id="staff")
+    unit = OrgUnitFactory(workspace=trial.workspace, name="Sales")
+    group = WorkGroupFactory(workspace=trial.workspace, name="Design")
+
+    pages = [
+        _confirmation_page(admin_client.post(f"/works/members/{member.pk}/remove/")),
+        _confirmation_page(admin_client.post(f"/works/units/{unit.pk}/remove/")),
+        _confirmation_page(admin_client.post(f"/works/groups/{group.pk}/remove/")),
+    ]
+
+    assert f"Remove member staff@{trial.workspace.name}?" in pages[0]
+    assert f'<form method="post" action="/works/members/{member.pk}/remove/"' in pages[0]
+    assert "Remove unit Sales?" in pages[1]
+    assert "Remove group Design?" in pages[2]
+    assert all('class="btn btn-danger px-4" autofocus>Remove</button>' in page for page in pages)
+    assert Member.objects.filter(pk=member.pk).exists()
+    assert OrgUnit.objects.filter(pk=unit.pk).exists()
+    assert WorkGroup.objects.filter(pk=group.pk).exists()
+
+
+def test_confirmed_removal_of_a_unit_and_a_group(admin_client, trial):
+    unit = OrgUnitFactory(workspace=trial.workspace, name="Sales")
+    group = WorkGroupFactory(workspace=trial.workspace, name="Design")
+
+    admin_client.post(f"/works/units/{unit.pk}/remove/", CONFIRMED)
+    admin_client.post(f"/works/groups/{group.pk}/remove/", CONFIRMED)
+
+    assert not OrgUnit.objects.filter(pk=unit.pk).exists()
+    assert not WorkGroup.objects.filter(pk=group.pk).exists()
+
+
+def test_renaming_asks_first_with_the_new_name_carried_to_the_confirmation(admin_client, trial):
+    response = admin_client.post("/works/group-name/", {"rename-new_name": "renamed-team"})
+
+    html = _confirmation_page(response)
+    assert "Change the group name?" in html
+    assert '<input type="hidden" name="rename-new_name" value="renamed-team">' in html
+    trial.workspace.refresh_from_db()
+    assert (trial.workspace.name, trial.workspace.name_changed_at) == (trial.name, None)
+
+
+def test_an_invalid_new_group_name_is_refused_at_the_field_before_any_confirmation(admin_client, trial):
+    response = admin_client.post("/works/group-name/", {"rename-new_name": "Bad Name"})
+
+    assert response.context["rename_form"].errors["new_name"]
+    assert "data-confirm-message" not in response.content.decode()
+
+
+def test_admin_home_forms_carry_the_modal_questions(admin_client, trial):
+    MemberFactory(workspace=trial.workspace, login_id="staff")
+
+    html = admin_client.get("/works/").content.decode()
+
+    assert f'data-confirm-title="Remove member staff@{trial.workspace.name}?"' in html
+    assert 'data-confirm-title="Change the group name?"' in html
+    assert html.count('data-confirm-back="Back"') == 2
+
+
+# --- names as people write them, the way back to the console (issue 12) ----------------------------------------
+
+
+def test_a_unicode_domain_shows_in_unicode_with_the_ascii_form_for_dns(works_login):
+    _set_up(TrialSubscriptionFactory(workspace=DomainWorkspaceFactory(name="xn--r8jz45g.jp")))
+    client = works_login("admin@例え.jp")
+
+    html = client.get("/works/").content.decode()
+
+    assert "Publish this TXT record at 例え.jp with your DNS provider, then verify." in html
+    assert '<code class="txt-value" data-dns-name>xn--r8jz45g.jp</code>' in html
+    assert '<span class="workspace-name text-truncate d-none d-sm-inline">· 例え.jp</span>' in html
+    assert "admin@例え.jp" in html
+
+
+def test_an_ascii_domain_has_no_separate_dns_form(works_login):
+    _set_up(TrialSubscriptionFactory(workspace=DomainWorkspaceFactory(name="acme.example")))
+
+    html = works_login("admin@acme.example").get("/works/").content.decode()
+
+    assert "data-dns-name" not in html
+
+
+def test_the_login_page_pre_fills_the_account_id_in_unicode(client):
+    html = client.get(LOGIN_URL, {"account_id": "admin@xn--r8jz45g.jp"}).content.decode()
+
+    assert 'value="admin@例え.jp"' in html
+
+
+def test_admin_pages_link_back_to_the_console(admin_client):
+    html = admin_client.get("/works/").content.decode()
+
+    assert f'href="{reverse("subscriptions:my-product")}">Back to the console</a>' in html
