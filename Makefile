@@ -55,4 +55,4 @@ lock: $(PY)
 		--output-file requirements.lock pyproject.toml
 
 clean:
-	rm -rf $(VENV) node_modules var staticfiles db.sqlite3
+	rm -rf $(VENV) node_modules var staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm

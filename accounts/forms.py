@@ -3,9 +3,11 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from works_console.mail import render_mail
 
 from .models import User
 from .validators import PASSWORD_MAX_LENGTH, PASSWORD_TOO_LONG, validate_first_name, validate_last_name
@@ -162,6 +164,38 @@ class PasswordChangeForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("new_password1", error)
         return cleaned
+
+
+class ConsolePasswordResetForm(PasswordResetForm):
+    """SPEC 8, 9: `Email`, button `Send reset link`. The mail goes out in the customer's language, plain text and
+    HTML (works_console.mail); an unknown address sends nothing and gets the same answer (the view's)."""
+
+    email = EmailField(max_length=254, widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Send reset link"))
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs) -> None:
+        render_mail("password_reset", context, customer=context["user"], to=to_email).send()
+
+
+class ConsoleSetPasswordForm(SetPasswordForm):
+    """SPEC 9: `New password`, `New password (again)`, button `Set password`; Django's validators apply."""
+
+    error_messages = {**SetPasswordForm.error_messages, "password_mismatch": _("The two passwords do not match.")}
+    # The project's password field (its maximum length, issue 11) in place of Django's.
+    new_password1 = PasswordField(label=_("New password"), autocomplete="new-password")
+    new_password2 = PasswordField(label=_("New password (again)"), autocomplete="new-password")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Set password"))
+
+    def save(self, commit: bool = True) -> User:
+        from . import services
+
+        return services.user_change_password(user=self.user, new_password=self.cleaned_data["new_password1"])
 
 
 class AdminLoginForm(AdminAuthenticationForm):

@@ -1,48 +1,71 @@
 """Django admin for operators: the plan catalog, invoices (read-only) and customer credits (SPEC 3)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin
 
 from .models import CustomerCredit, Invoice, InvoiceLine, Plan
 from .services import credit_grant
 
 
-class PlanAdminForm(forms.ModelForm):
-    """Features are edited as text, one feature per line (stored as a JSON list)."""
-
-    features = forms.CharField(
-        label=_("features"),
+def _features_field(language_name: str) -> forms.CharField:
+    return forms.CharField(
+        label=format_lazy("{} [{}]", _("features"), language_name),
         required=False,
         widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
         help_text=_("One line per feature, shown on the plan cards of the application wizard."),
     )
 
+
+# django-modeltranslation's per-language columns (billing/translation.py), English first.
+PLAN_LANGUAGES = [code for code, _name in settings.LANGUAGES]
+FEATURE_FIELDS = [f"features_{code}" for code in PLAN_LANGUAGES]
+
+
+class PlanAdminForm(forms.ModelForm):
+    """Names, features and notes per language (SPEC 3, issue 12); features as text, one per line (a JSON list).
+
+    A language left empty shows the English text in the console.
+    """
+
     class Meta:
         model = Plan
         fields = [
             "code",
-            "name",
+            *[f"name_{code}" for code in PLAN_LANGUAGES],
             "tier",
             "monthly_unit_price",
             "annual_unit_price",
-            "features",
-            "notes",
+            *FEATURE_FIELDS,
+            *[f"notes_{code}" for code in PLAN_LANGUAGES],
             "is_active",
         ]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.pk and not self.is_bound:
-            self.initial["features"] = "\n".join(self.instance.features or [])
+        for code, name in settings.LANGUAGES:
+            field = f"features_{code}"
+            self.fields[field] = _features_field(name)
+            if self.instance.pk and not self.is_bound:
+                self.initial[field] = "\n".join(getattr(self.instance, field) or [])
 
-    def clean_features(self) -> list[str]:
-        return [line.strip() for line in self.cleaned_data["features"].splitlines() if line.strip()]
+    def _clean_features(self, field: str) -> list[str]:
+        return [line.strip() for line in self.cleaned_data[field].splitlines() if line.strip()]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for field in FEATURE_FIELDS:
+            if field in cleaned:
+                cleaned[field] = self._clean_features(field)
+        return cleaned
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(TranslationAdmin):
     """Prices edited here apply to new rate segments only; running contracts keep theirs (SPEC 3)."""
 
     form = PlanAdminForm

@@ -33,11 +33,15 @@ class BillableSegment:
     quantity: int | None
     starts_on: date  # inclusive
     ends_on: date | None = None  # exclusive; None while the segment is open
+    plan_id: int | None = None  # the line's plan, whose name pages show in the reader's language
 
     @classmethod
     def from_rate_segment(cls, segment: RateSegment) -> BillableSegment:
-        copied = ("contract_type", "unit_price", "list_unit_price", "quantity", "starts_on", "ends_on")
-        return cls(plan_name=segment.plan.name, **{name: getattr(segment, name) for name in copied})
+        copied = ("contract_type", "unit_price", "list_unit_price", "quantity", "starts_on", "ends_on", "plan_id")
+        # The stored name is the catalogue's English one, whatever language the request or job runs in.
+        return cls(
+            plan_name=segment.plan.name_en or segment.plan.name, **{name: getattr(segment, name) for name in copied}
+        )
 
     def terms(self, *, members: int, until: date | None = None) -> SegmentTerms | None:
         """The pricing terms, with the monthly quantity filled in and the end clipped at ``until`` (exclusive).
@@ -60,7 +64,8 @@ class BillableSegment:
 
 @dataclass(frozen=True, slots=True)
 class LineDraft:
-    """One invoice line before it is stored (InvoiceLine's fields)."""
+    """One invoice line before it is stored (InvoiceLine's fields). The facts (plan, days, cancellation date) are
+    what pages render the line's text from, in the reader's language (InvoiceLine.text)."""
 
     kind: str
     description: str
@@ -71,6 +76,10 @@ class LineDraft:
     quantity: int | None = None
     days: int | None = None
     period_days: int | None = None
+    plan_id: int | None = None
+    starts_on: date | None = None  # usage: first day billed; penalty: the term's first day
+    ends_on: date | None = None  # inclusive: usage's last day billed; penalty: the term's last day
+    cancellation_date: date | None = None
 
     def as_fields(self) -> dict:
         return {item.name: getattr(self, item.name) for item in fields(self)}
@@ -151,11 +160,12 @@ def build_period_invoice(
         segment = billed[usage.segment_index]
         first_day = max(segment.starts_on, period.start)
         last_day = min(terms[usage.segment_index].ends_on or period.next_start, period.next_start) - ONE_DAY
-        # Stored text is language-neutral (plan name and ISO dates); pages translate the contract type.
+        # Stored text is language-neutral (plan name and ISO dates); pages render it from the facts.
         description = f"{segment.plan_name} {first_day.isoformat()} – {last_day.isoformat()}"
         rate = (segment.plan_name, segment.contract_type, usage.unit_price, usage.quantity)
+        facts = {"plan_id": segment.plan_id, "starts_on": first_day, "ends_on": last_day}
         lines.append(
-            LineDraft(InvoiceLine.Kind.USAGE, description, usage.amount, *rate, usage.days, usage.period_days)
+            LineDraft(InvoiceLine.Kind.USAGE, description, usage.amount, *rate, usage.days, usage.period_days, **facts)
         )
     penalty_amount = penalty.amount if penalty is not None else 0
     if penalty_amount:
@@ -163,10 +173,13 @@ def build_period_invoice(
             LineDraft(
                 kind=InvoiceLine.Kind.PENALTY,
                 description=(
-                    f"Early termination on {penalty.cancellation_date.isoformat()}"
-                    f" (term {penalty.term_start.isoformat()} – {penalty.term_end.isoformat()})"
+                    f"{penalty.cancellation_date.isoformat()}"
+                    f" ({penalty.term_start.isoformat()} – {penalty.term_end.isoformat()})"
                 ),
                 amount=penalty_amount,
+                starts_on=penalty.term_start,
+                ends_on=penalty.term_end,
+                cancellation_date=penalty.cancellation_date,
             )
         )
 

@@ -5,6 +5,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q, Sum
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -126,6 +127,10 @@ class Invoice(models.Model):
 
 
 class InvoiceLine(models.Model):
+    """One line of an invoice. Its text is rendered in the reader's language from the facts stored here (kind,
+    plan, days), never stored as text in one language (issue 12); ``description`` is only a language-neutral
+    record of the same facts (plan name, ISO dates) for lines stored before the facts were."""
+
     class Kind(models.TextChoices):
         USAGE = "usage", _("Usage")
         PENALTY = "penalty", _("Early-termination penalty")
@@ -133,13 +138,20 @@ class InvoiceLine(models.Model):
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    description = models.CharField(max_length=200)
+    description = models.CharField(max_length=200, blank=True)
+    # A usage line's plan: its name is shown in the reader's language. `plan_name` keeps the name it had then.
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     plan_name = models.CharField(max_length=64, blank=True)
     contract_type = models.CharField(max_length=8, blank=True)
     unit_price = models.PositiveIntegerField(null=True, blank=True)
     quantity = models.PositiveIntegerField(null=True, blank=True)
     days = models.PositiveIntegerField(null=True, blank=True)
     period_days = models.PositiveIntegerField(null=True, blank=True)
+    # Usage: the first and last day billed (KST, inclusive). Penalty: the annual term's first and last day.
+    starts_on = models.DateField(_("from"), null=True, blank=True)
+    ends_on = models.DateField(_("to (inclusive)"), null=True, blank=True)
+    # Penalty: the cancellation date the penalty was computed for (SPEC 5.6).
+    cancellation_date = models.DateField(_("cancellation date"), null=True, blank=True)
     amount = models.BigIntegerField()
 
     class Meta:
@@ -148,7 +160,25 @@ class InvoiceLine(models.Model):
         verbose_name_plural = _("invoice lines")
 
     def __str__(self) -> str:
-        return f"{self.description}: {self.amount}"
+        return f"{self.description or self.kind}: {self.amount}"
+
+    @property
+    def text(self) -> str:
+        """What the line bills, in the active language (the reader's), from the stored facts."""
+        if self.kind == self.Kind.USAGE and self.starts_on and self.ends_on:
+            plan = self.plan.name if self.plan_id else self.plan_name
+            return gettext("%(plan)s, %(start)s – %(end)s") % {
+                "plan": plan,
+                "start": self.starts_on.isoformat(),
+                "end": self.ends_on.isoformat(),
+            }
+        if self.kind == self.Kind.PENALTY and self.cancellation_date and self.starts_on and self.ends_on:
+            return gettext("Cancelled on %(day)s, before the end of the annual term %(start)s – %(end)s") % {
+                "day": self.cancellation_date.isoformat(),
+                "start": self.starts_on.isoformat(),
+                "end": self.ends_on.isoformat(),
+            }
+        return self.description
 
 
 class CreditQuerySet(models.QuerySet):

@@ -3,9 +3,9 @@
 Every query here is bounded: the invoice list costs the same number of queries for 1 or 1,000 invoices.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from .models import CustomerCredit, Invoice
+from .models import CustomerCredit, Invoice, InvoiceLine
 
 INVOICES_PER_PAGE = 50
 
@@ -38,7 +38,7 @@ def invoice_for_customer(*, customer, public_id: str) -> Invoice | None:
     return (
         Invoice.objects.filter(customer=customer, public_id=public_id)
         .select_related("subscription")
-        .prefetch_related("lines")
+        .prefetch_related(Prefetch("lines", queryset=InvoiceLine.objects.select_related("plan")))
         .first()
     )
 

@@ -3,11 +3,11 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from phonenumber_field.formfields import PhoneNumberField
 
 from accounts.forms import PasswordField
 from billing.models import Plan
 from workspaces.models import AccountType, Workspace
+from workspaces.phones import CompanyPhoneFormMixin
 from workspaces.validators import (
     ADMIN_ID_MAX_LENGTH,
     DOMAIN_NAME_MAX_LENGTH,
@@ -63,7 +63,7 @@ class AgreeToTermsForm(forms.Form):
     )
 
 
-class EnterInformationForm(forms.Form):
+class EnterInformationForm(CompanyPhoneFormMixin, forms.Form):
     """Step 3: account type and name, admin account, company info (SPEC 5.1)."""
 
     account_type = forms.ChoiceField(
@@ -103,12 +103,7 @@ class EnterInformationForm(forms.Form):
     )
     admin_password_confirmation = PasswordField(label=_("Confirm admin password"), autocomplete="new-password")
     company_name = forms.CharField(label=_("Company name"), max_length=100)
-    company_phone = PhoneNumberField(
-        label=_("Company phone number"),
-        region="KR",
-        help_text=_("A Korean number such as 02-1234-5678, or an international number starting with +."),
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-    )
+    # `Country` and `Company phone number` come from CompanyPhoneFormMixin (SPEC 5.1).
 
     def clean(self) -> dict:
         cleaned = super().clean()

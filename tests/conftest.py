@@ -4,6 +4,7 @@ from django.test import Client
 from django.utils import translation
 
 from tests.accounts.factories import UserFactory
+from tests.smtp import smtp_inbox  # noqa: F401 (a fixture for every test)
 
 USER_PASSWORD = "correct-horse-battery-9"
 

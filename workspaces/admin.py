@@ -1,6 +1,7 @@
 """Django admin for the NAVER WORKS side. No password hash is shown anywhere, and no workspace is deleted here:
 workspace data goes only through the purge (SPEC 6), which also scrubs what is kept."""
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +42,14 @@ class WorkspaceAdmin(admin.ModelAdmin):
         "created_at",
     )
     inlines = [MemberInline]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "company_phone":
+            # A plain text input shows str(PhoneNumber): the international form, never a national one that
+            # could be read as another country's number (issue 12).
+            kwargs["widget"] = forms.TextInput(attrs={"type": "tel", "class": "vTextField"})
+            kwargs["help_text"] = _("International form: + and the country code first, such as +81 3-1234-5678.")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_add_permission(self, request) -> bool:
         return False  # a workspace is created by an application (SPEC 5.1), with its subscription

@@ -1,16 +1,16 @@
 """Forms of NAVER WORKS Admin (SPEC 7, 9). They validate and lay out; the services decide and write."""
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from phonenumber_field.formfields import PhoneNumberField
 
 from accounts.forms import PasswordField
 
 from .directory import GROUP_TITLE_MAX_LENGTH, MEMBER_NAME_MAX_LENGTH, UNIT_NAME_MAX_LENGTH
 from .models import Member, OrgUnit, Workspace
+from .phones import CompanyPhoneFormMixin
 from .selectors import org_unit_rows
 from .services import COMPANY_ADDRESS_MAX_LENGTH, COMPANY_NAME_MAX_LENGTH
 from .validators import validate_admin_id, validate_admin_password, validate_group_name
@@ -43,9 +43,10 @@ class WorksLoginForm(forms.Form):
         self.helper.form_id = "works-login"
 
 
-class CompanyForm(forms.Form):
+class CompanyForm(CompanyPhoneFormMixin, forms.Form):
+    """Company info (SPEC 7.2): the phone number in its chosen country, as in the application (SPEC 5.1)."""
+
     company_name = forms.CharField(label=_("Company name"), max_length=COMPANY_NAME_MAX_LENGTH)
-    company_phone = PhoneNumberField(label=_("Company phone number"), region="KR")
     company_address = forms.CharField(
         label=_("Company address"), max_length=COMPANY_ADDRESS_MAX_LENGTH, required=False
     )
@@ -53,6 +54,14 @@ class CompanyForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper(_("Save company info"))
+        self.helper.layout = Layout(
+            "company_name",
+            Row(
+                Column("company_phone_country", css_class="col-sm-5"),
+                Column("company_phone", css_class="col-sm-7"),
+            ),
+            "company_address",
+        )
 
 
 class _DirectoryForm(forms.Form):

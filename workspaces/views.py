@@ -156,7 +156,13 @@ def company_setup(request: HttpRequest) -> HttpResponse:
     form = CompanyForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.workspace_update_company(workspace=workspace, now=timezone.now(), **form.cleaned_data)
+            services.workspace_update_company(
+                workspace=workspace,
+                company_name=form.cleaned_data["company_name"],
+                company_phone=form.cleaned_data["company_phone"],  # parsed in its chosen country
+                company_address=form.cleaned_data["company_address"],
+                now=timezone.now(),
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -9,14 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
-from django.core.mail import get_connection, send_mass_mail
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import models, transaction
-from django.template.loader import render_to_string
-from django.utils import translation
 
 from billing.models import Invoice
 from subscriptions.models import ReminderSent, Reservation, Status, Subscription
+from works_console.mail import render_mail
 
 from .jobs import Step
 
@@ -124,16 +122,13 @@ REMINDERS = [
 ]
 
 
-def _message(reminder: Reminder, row: models.Model) -> tuple[str, str, str, list[str]]:
+def _message(reminder: Reminder, row: models.Model) -> EmailMultiAlternatives:
+    """The reminder as plain text and HTML, in the customer's language (works_console.mail)."""
     subscription = row.subscription if isinstance(row, Invoice) else row
-    customer = row.customer
-    context = {"subscription": subscription, "customer": customer, "row": row, "key": reminder.key(row)}
+    context = {"subscription": subscription, "row": row, "key": reminder.key(row)}
     if isinstance(row, Invoice):
         context["invoice"] = row
-    with translation.override(customer.language or settings.LANGUAGE_CODE):
-        subject = render_to_string(f"emails/{reminder.kind}_subject.txt", context).strip()
-        body = render_to_string(f"emails/{reminder.kind}.txt", context)
-    return subject, body, settings.DEFAULT_FROM_EMAIL, [customer.email]
+    return render_mail(reminder.kind, context, customer=row.customer)
 
 
 def _sender(reminder: Reminder) -> Callable[[list, datetime], int]:
@@ -152,9 +147,7 @@ def _sender(reminder: Reminder) -> Callable[[list, datetime], int]:
         # After commit only: a rolled-back chunk sends nothing and stays due. The mails are rendered there too,
         # so the chunk's row locks are not held while templates render.
         transaction.on_commit(
-            lambda: send_mass_mail(
-                [_message(reminder, row) for row in rows], fail_silently=False, connection=get_connection()
-            )
+            lambda: get_connection(fail_silently=False).send_messages([_message(reminder, row) for row in rows])
         )
         return len(rows)
 

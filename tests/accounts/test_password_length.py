@@ -100,3 +100,18 @@ def test_the_validator_covers_passwords_set_through_djangos_own_forms(customer):
 
     assert refused.value.messages == [MESSAGE]
     assert password_validation.password_validators_help_texts()[-1] == MESSAGE
+
+
+def test_the_reset_form_refuses_an_overlong_new_password(client, customer):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    uid, token = urlsafe_base64_encode(force_bytes(customer.pk)), default_token_generator.make_token(customer)
+    form_url = client.get(reverse("accounts:password-reset-confirm", args=[uid, token]))["Location"]
+
+    response = client.post(form_url, {"new_password1": "a1" * 100, "new_password2": "a1" * 100})
+
+    assert response.context["form"].errors["new_password1"] == [MESSAGE]
+    customer.refresh_from_db()
+    assert customer.check_password(USER_PASSWORD) is True

@@ -183,7 +183,14 @@ def test_final_invoice_bills_usage_to_the_day_before_plus_the_penalty_and_credit
         subtotal=75_000, credit_applied=25_000, taxable=50_000, vat=5_000, total=55_000, credit_due=0
     )
     assert (draft.period_start, draft.period_end, draft.is_final) == (date(2027, 2, 15), date(2027, 2, 28), True)
-    assert draft.lines[1].description == "Early termination on 2027-03-01 (term 2026-12-15 – 2027-12-14)"
+    # Facts, not English: pages render the text in the reader's language (InvoiceLine.text).
+    penalty_line = draft.lines[1]
+    assert penalty_line.description == "2027-03-01 (2026-12-15 – 2027-12-14)"
+    assert (penalty_line.cancellation_date, penalty_line.starts_on, penalty_line.ends_on) == (
+        date(2027, 3, 1),
+        date(2026, 12, 15),
+        date(2027, 12, 14),
+    )
 
 
 def test_credit_smaller_than_usage_is_used_up_before_vat():

@@ -75,7 +75,7 @@ def test_the_detail_shows_lines_credit_vat_and_total(customer_client, customer):
     html = customer_client.get(reverse("billing:invoice-detail", args=[invoice.public_id])).content.decode()
 
     # 50,000 - 12,345 = 37,655; VAT 3,765.5 -> 3,765; total 41,420
-    assert "Basic 2026-12-15 – 2027-01-14" in html
+    assert "Basic, 2026-12-15 – 2027-01-14" in html
     assert re.search(
         r"<td>Annual</td>\s*<td class=\"amount\">₩5,000</td>\s*<td class=\"amount\">10</td>\s*"
         r"<td class=\"amount\">31/31</td>\s*<td class=\"amount\">₩50,000</td>",

@@ -76,13 +76,19 @@ def test_a_new_customer_applies_for_a_trial_in_english(page, screenshot):
     page.get_by_label("Admin password", exact=True).fill("works2026ok")
     page.get_by_label("Confirm admin password", exact=True).fill("works2026ok")
     page.get_by_label("Company name", exact=True).fill("Acme Korea")
+    # The phone number's country, beside it, defaults to Korea in the English UI (SPEC 5.1).
+    expect(page.get_by_label("Country", exact=True)).to_have_value("KR")
     page.get_by_label("Company phone number", exact=True).fill("02-1234-5678")
     screenshot("apply-step-3")
+    page.set_viewport_size({"width": 390, "height": 900})
+    screenshot("apply-step-3-390")
+    page.set_viewport_size({"width": 1366, "height": 900})
     page.get_by_role("button", name="Review application", exact=True).click()
 
     # Step 4: Review application, then Back and forward again: nothing is lost
     expect(page.get_by_role("heading", name="Review application")).to_be_visible()
     expect(page.locator("[data-review=account-id]")).to_have_text("admin@acme-korea")
+    expect(page.locator("[data-review=company-phone]")).to_have_text("+82 2-1234-5678")
     expect(page.locator("[data-review=password]")).to_contain_text("••••••••")
     expect(page.locator("[data-review=plan]")).to_have_text("Premium")
     assert "works2026ok" not in page.content()
@@ -210,17 +216,27 @@ def test_a_new_customer_applies_for_a_trial_in_japanese(japanese_page):
     page.locator("input[name$=admin_password]").fill("works2026ok")
     page.locator("input[name$=admin_password_confirmation]").fill("works2026ok")
     page.locator("input[name$=company_name]").fill("山田商事")
-    page.locator("input[name$=company_phone]").fill("02-3456-7890")
+    # A Tokyo number: the country beside it defaults to Japan in the Japanese UI, and the number is read there
+    # (not as the Korean +82 31-234-5678).
+    expect(page.get_by_label("国", exact=True)).to_have_value("JP")
+    expect(page.get_by_label("国", exact=True).locator("option:checked")).to_have_text("日本 +81")
+    page.get_by_label("会社の電話番号", exact=True).fill("03-1234-5678")
     screenshot_of(page, "apply-ja-step-3")
+    page.set_viewport_size({"width": 390, "height": 900})
+    screenshot_of(page, "apply-ja-step-3-390")
+    page.set_viewport_size({"width": 1366, "height": 900})
     page.get_by_role("button", name="申込内容の確認", exact=True).click()
 
     expect(page.locator("[data-review=account-id]")).to_have_text("admin@sakura-team")
+    expect(page.locator("[data-review=company-phone]")).to_have_text("+81 3-1234-5678")
     screenshot_of(page, "apply-ja-step-4")
     page.get_by_role("button", name="最終申込", exact=True).click()
 
     expect(page.get_by_role("button", name="会社情報を設定する", exact=True)).to_be_visible()
     screenshot_of(page, "apply-ja-step-5")
-    assert Subscription.objects.get(name="sakura-team").status == Status.TRIAL
+    subscription = Subscription.objects.select_related("workspace").get(name="sakura-team")
+    assert subscription.status == Status.TRIAL
+    assert subscription.workspace.company_phone.as_e164 == "+81312345678"
 
 
 def test_my_product_shows_paid_contracts_reservations_and_invoices(page, customer, screenshot):

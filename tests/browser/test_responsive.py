@@ -185,6 +185,8 @@ def _walk(page: Page, walk: Walk, *, customer, trial, annual, invoice, texts: di
     page.locator("input[name$=admin_password]").fill(ADMIN_PASSWORD)
     page.locator("input[name$=admin_password_confirmation]").fill(ADMIN_PASSWORD)
     page.locator("input[name$=company_name]").fill("Acme Korea")
+    # A Korean number: its country is chosen beside it (the Japanese UI defaults to Japan).
+    page.locator("select[name$=company_phone_country]").select_option("KR")
     page.locator("input[name$=company_phone]").fill("+82 2-555-0199")
     page.get_by_role("button", name=texts["review"], exact=True).click()
     walk.check("apply-4")

@@ -37,6 +37,7 @@ def test_admin_logs_in_sets_up_the_company_and_adds_a_member(page, screenshot):
     expect(page.get_by_role("heading", name="Set up company info")).to_be_visible()
     expect(page.get_by_label("Company name")).to_have_value("Acme Korea")
     page.get_by_label("Company name").fill("Seoul Trading Co.")
+    expect(page.get_by_label("Country", exact=True)).to_have_value("KR")  # the applied number's country
     page.get_by_label("Company phone number").fill("02-555-0199")
     page.get_by_label("Company address").fill("110 Sejong-daero, Jung-gu, Seoul")
     screenshot("works-company-setup")

@@ -193,3 +193,18 @@ def test_pages_serve_while_redis_is_stopped(customer_client, own_redis):
     ]
 
     assert statuses == [200, 200]
+
+
+def test_a_password_reset_is_refused_with_a_message_while_the_cache_is_down(customer, own_redis, mailoutbox):
+    own_redis.stop()
+    during = Client().post(reverse("accounts:password-reset"), {"email": customer.email})
+    own_redis.start()
+
+    after = Client().post(reverse("accounts:password-reset"), {"email": customer.email})
+
+    assert during.status_code == 503
+    assert during.context["form"].non_field_errors() == [
+        "Password reset is unavailable right now. Try again in a few minutes."
+    ]
+    assert (after.status_code, after["Location"]) == (302, reverse("accounts:password-reset-done"))
+    assert [mail.to for mail in mailoutbox] == [[customer.email]]

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from billing.models import Plan
 from subscriptions.models import JobRun, LifecycleEvent
@@ -84,6 +85,26 @@ def test_lifecycle_events_are_read_only(admin_client, applied_trial):
     assert event.kind == "applied"
 
 
+def _plan_form(**changes) -> dict:
+    form = {
+        "code": "basic",
+        "name_en": "Basic",
+        "name_ja": "",
+        "name_ko": "",
+        "tier": "2",
+        "monthly_unit_price": "6000",
+        "annual_unit_price": "5000",
+        "features_en": "Everything in Lite",
+        "features_ja": "",
+        "features_ko": "",
+        "notes_en": "",
+        "notes_ja": "",
+        "notes_ko": "",
+        "is_active": "on",
+    }
+    return {**form, **changes}
+
+
 def test_an_operator_edits_a_plans_features_one_per_line(admin_client):
     basic = plan("basic")
     url = reverse("admin:billing_plan_change", args=[basic.pk])
@@ -91,22 +112,52 @@ def test_an_operator_edits_a_plans_features_one_per_line(admin_client):
 
     response = admin_client.post(
         url,
-        {
-            "code": "basic",
-            "name": "Basic",
-            "tier": "2",
-            "monthly_unit_price": "6500",
-            "annual_unit_price": "5500",
-            "features": "Everything in Lite\r\n\r\n  Mail: 50 GB per user  \r\nDrive: 2 TB",
-            "notes": "Now with more mail.",
-            "is_active": "on",
-        },
+        _plan_form(
+            monthly_unit_price="6500",
+            annual_unit_price="5500",
+            features_en="Everything in Lite\r\n\r\n  Mail: 50 GB per user  \r\nDrive: 2 TB",
+            notes_en="Now with more mail.",
+        ),
     )
 
     assert response.status_code == 302
     basic.refresh_from_db()
-    assert basic.features == ["Everything in Lite", "Mail: 50 GB per user", "Drive: 2 TB"]
+    assert basic.features_en == ["Everything in Lite", "Mail: 50 GB per user", "Drive: 2 TB"]
     assert (basic.monthly_unit_price, basic.annual_unit_price) == (6500, 5500)
+
+
+def test_an_operator_edits_a_plans_texts_per_language_and_the_console_reads_the_ui_language(admin_client):
+    basic = plan("basic")
+    url = reverse("admin:billing_plan_change", args=[basic.pk])
+    page = admin_client.get(url).content.decode()
+    assert "Liteのすべての機能" in page
+    assert "Lite의 모든 기능" in page
+
+    response = admin_client.post(
+        url,
+        _plan_form(
+            name_ja="ベーシック",
+            features_en="Mail: 50 GB per user",
+            features_ja="メール: 50GB\r\nDrive: 2TB",
+            notes_ja="メール付きの標準プラン",
+            notes_en="The standard plan.",
+        ),
+    )
+
+    assert response.status_code == 302
+    basic.refresh_from_db()
+    assert (basic.name_en, basic.name_ja, basic.name_ko) == ("Basic", "ベーシック", None)
+    assert basic.features_ja == ["メール: 50GB", "Drive: 2TB"]
+    assert basic.features_ko == []
+    with translation.override("ja"):
+        assert (basic.name, basic.features, basic.notes) == (
+            "ベーシック",
+            ["メール: 50GB", "Drive: 2TB"],
+            "メール付きの標準プラン",
+        )
+    # Korean left empty: the English texts.
+    with translation.override("ko"):
+        assert (basic.name, basic.features, basic.notes) == ("Basic", ["Mail: 50 GB per user"], "The standard plan.")
 
 
 def test_a_plan_with_an_annual_price_above_the_monthly_one_is_refused(admin_client):
@@ -114,16 +165,7 @@ def test_a_plan_with_an_annual_price_above_the_monthly_one_is_refused(admin_clie
 
     response = admin_client.post(
         reverse("admin:billing_plan_change", args=[basic.pk]),
-        {
-            "code": "basic",
-            "name": "Basic",
-            "tier": "2",
-            "monthly_unit_price": "5000",
-            "annual_unit_price": "6000",
-            "features": "Everything in Lite",
-            "notes": "",
-            "is_active": "on",
-        },
+        _plan_form(monthly_unit_price="5000", annual_unit_price="6000"),
     )
 
     assert response.status_code == 200

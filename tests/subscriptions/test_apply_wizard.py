@@ -38,6 +38,7 @@ INFO = {
     "admin_password": "works2026ok",
     "admin_password_confirmation": "works2026ok",
     "company_name": "Acme Korea",
+    "company_phone_country": "KR",
     "company_phone": "02-1234-5678",
 }
 
@@ -414,10 +415,22 @@ def test_a_plan_must_be_chosen_among_the_offered_ones(customer_client):
         pytest.param(
             {"company_phone": "12345"},
             "company_phone",
-            "Enter a valid phone number (e.g. 02-212-3456) or a number with an international call prefix.",
+            "Enter a valid phone number of South Korea, such as 02-212-3456.",
             id="phone-invalid",
         ),
         pytest.param({"company_phone": ""}, "company_phone", "This field is required.", id="phone-missing"),
+        pytest.param(
+            {"company_phone_country": "XX"},
+            "company_phone_country",
+            "Choose a country from the list.",
+            id="country-bad",
+        ),
+        pytest.param(
+            {"company_phone_country": "JP", "company_phone": "02-1234-5678"},
+            "company_phone",
+            "Enter a valid phone number of Japan, such as 03-1234-5678.",
+            id="phone-not-of-the-country",
+        ),
     ],
 )
 def test_each_invalid_entry_is_refused_at_its_field_and_nothing_is_created(customer_client, changes, field, message):
@@ -560,3 +573,60 @@ def test_a_post_without_the_wizard_management_data_is_a_bad_request(customer_cli
 
     assert response.status_code == 400
     assert nothing_created()
+
+
+# --- the phone number's country (SPEC 5.1, issue 12) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("language", "country"), [("en", "KR"), ("ko", "KR"), ("ja", "JP")])
+def test_step_3_country_defaults_to_the_ui_language(customer_client, language, country):
+    customer_client.get(APPLY, HTTP_ACCEPT_LANGUAGE=language)
+    post_step(customer_client, "plan", {"plan": "basic"})
+
+    response = customer_client.post(APPLY, {MANAGEMENT: "terms", "terms-agree": "on"}, HTTP_ACCEPT_LANGUAGE=language)
+
+    assert current_step(response) == "info"
+    assert response.context["form"]["company_phone_country"].value() == country
+    assert f'<option value="{country}" selected>' in response.content.decode()
+
+
+def test_a_japanese_number_in_the_japanese_ui_is_stored_as_japanese(customer_client):
+    ja = {"HTTP_ACCEPT_LANGUAGE": "ja"}
+    customer_client.get(APPLY, **ja)
+    customer_client.post(APPLY, {MANAGEMENT: "plan", "plan-plan": "basic"}, **ja)
+    customer_client.post(APPLY, {MANAGEMENT: "terms", "terms-agree": "on"}, **ja)
+    info = INFO | {"company_phone_country": "JP", "company_phone": "03-1234-5678"}
+    review = customer_client.post(APPLY, {MANAGEMENT: "info"} | {f"info-{k}": v for k, v in info.items()}, **ja)
+
+    assert current_step(review) == "review"
+    assert '<dd class="col-sm-7" data-review="company-phone">+81 3-1234-5678</dd>' in review.content.decode()
+
+    customer_client.post(APPLY, {MANAGEMENT: "review"}, **ja)
+
+    workspace = Workspace.objects.get()
+    assert workspace.company_phone.as_e164 == "+81312345678"
+
+
+def test_the_same_digits_with_korea_chosen_are_a_korean_number(customer_client):
+    reach_review(customer_client, INFO | {"company_phone_country": "KR", "company_phone": "031-234-5678"})
+
+    post_step(customer_client, "review")
+
+    assert Workspace.objects.get().company_phone.as_e164 == "+82312345678"
+
+
+def test_an_international_number_of_the_chosen_country_is_accepted(customer_client):
+    review = reach_review(customer_client, INFO | {"company_phone_country": "JP", "company_phone": "+81 3-1234-5678"})
+
+    assert current_step(review) == "review"
+    assert review.context["info"]["company_phone"].as_e164 == "+81312345678"
+
+
+def test_going_back_to_step_3_keeps_the_country(customer_client):
+    reach_review(customer_client, INFO | {"company_phone_country": "JP", "company_phone": "03-1234-5678"})
+
+    back = post_step(customer_client, "review", goto="info")
+
+    assert current_step(back) == "info"
+    assert back.context["form"]["company_phone_country"].value() == "JP"
+    assert back.context["form"]["company_phone"].value() == "03-1234-5678"

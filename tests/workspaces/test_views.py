@@ -81,7 +81,12 @@ def test_first_login_leads_to_company_setup_then_home():
     setup_page = client.get(home["Location"])
     saved = client.post(
         home["Location"],
-        {"company_name": "Acme Seoul", "company_phone": "02-555-0199", "company_address": "Jung-gu, Seoul"},
+        {
+            "company_name": "Acme Seoul",
+            "company_phone_country": "KR",
+            "company_phone": "02-555-0199",
+            "company_address": "Jung-gu, Seoul",
+        },
     )
     home_page = client.get(saved["Location"])
 
@@ -100,14 +105,18 @@ def test_first_login_leads_to_company_setup_then_home():
 
 def test_company_setup_refuses_an_invalid_phone_at_the_field(admin_client, trial):
     response = admin_client.post(
-        "/works/company/", {"company_name": "Acme Seoul", "company_phone": "not a phone", "company_address": ""}
+        "/works/company/",
+        {
+            "company_name": "Acme Seoul",
+            "company_phone_country": "KR",
+            "company_phone": "not a phone",
+            "company_address": "",
+        },
     )
 
     assert response.status_code == 200
     assert response.context["form"].errors == {
-        "company_phone": [
-            "Enter a valid phone number (e.g. 02-212-3456) or a number with an international call prefix."
-        ]
+        "company_phone": ["Enter a valid phone number of South Korea, such as 02-212-3456."]
     }
     trial.workspace.refresh_from_db()
     assert trial.workspace.company_name == "Acme Korea"
