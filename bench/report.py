@@ -87,3 +87,36 @@ def pages_table(results: list[PageResult]) -> str:
             ]
         )
     return table(headers, rows, right=set(range(2, 9)))
+
+
+def figures_json(jobs: list[JobResult], pages: list[PageResult]) -> str:
+    """The figures as JSON (`--json PATH`): one object per job and per page, in the printed tables' order."""
+    import json
+
+    return json.dumps(
+        {
+            "jobs": [
+                {
+                    "job": result.job,
+                    "rows": result.rows,
+                    "job_s": round(result.orm.seconds, 3),
+                    "raw_s": round(result.raw.seconds, 3),
+                    "peak_mib": round(result.orm.peak_mib, 1),
+                    "same_writes": result.same_writes,
+                }
+                for result in jobs
+            ],
+            "pages": [
+                {
+                    "page": result.name,
+                    "rps": round(result.rps, 1),
+                    "p50_ms": round(result.p50_ms, 1),
+                    "p99_ms": round(result.p99_ms, 1),
+                    "errors": result.errors,
+                }
+                for result in pages
+                if not result.skipped
+            ],
+        },
+        indent=2,
+    )

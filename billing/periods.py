@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
@@ -45,12 +46,18 @@ class BillingPeriod:
 def period_start(anchor: date, k: int) -> date:
     """First day of period ``k``: ``anchor + k months``, clamped to the month's end (SPEC 3).
 
-    relativedelta clamps (Jan 31 + 1 month = Feb 28/29); computing from the anchor every time is what keeps
-    Mar 31 after Feb 28 instead of Mar 28.
+    The clamp is relativedelta's (Jan 31 + 1 month = Feb 28/29); computing from the anchor every time is what
+    keeps Mar 31 after Feb 28 instead of Mar 28. Memoized: a month-end chunk asks for the same few anchors and
+    indexes thousands of times, and relativedelta was a tenth of the renewal job's time.
     """
     if k < 0:
         raise ValueError(f"billing period index must be >= 0, got {k}")
-    return anchor + relativedelta(months=k)
+    return _months_after(anchor, k)
+
+
+@lru_cache(maxsize=65_536)
+def _months_after(anchor: date, months: int) -> date:
+    return anchor + relativedelta(months=months)
 
 
 def period_bounds(anchor: date, k: int) -> BillingPeriod:

@@ -3,7 +3,8 @@
 One function issues invoices, ``invoice_issue_many``, over a list of subscriptions whose row locks the caller
 holds: the renewal job's chunk, the cancellation job's chunk, or a view's batch of one. It never reads
 reservations nor writes subscriptions: the lifecycle (``subscriptions.services.invoicing``) passes what it
-knows (the members registered now, the pending cancellation dates, the final invoices to issue) and writes back
+knows (the members registered at each period's close, the pending cancellation dates, the final invoices to
+issue) and writes back
 what this returns. The drafts come from the pure builder (``billing.invoices``).
 """
 
@@ -141,26 +142,62 @@ def _periods_to_close(subscription, *, today: date, before: date | None) -> list
         index += 1
 
 
+def _periods_to_bill(
+    paid: Sequence, *, today: date, finals: Mapping[int, tuple[date, PenaltyBreakdown | None]]
+) -> tuple[dict[int, list[BillingPeriod]], dict[int, BillingPeriod]]:
+    """Which periods each subscription may close, and the period of each final invoice: date arithmetic only."""
+    candidates: dict[int, list[BillingPeriod]] = {}
+    final_periods: dict[int, BillingPeriod] = {}
+    for subscription in paid:
+        before = None
+        if subscription.pk in finals:
+            before = finals[subscription.pk][0]
+            if before < subscription.paid_start:
+                raise ValueError(f"cancellation date {before} is before the paid start {subscription.paid_start}")
+            final_periods[subscription.pk] = period_containing(subscription.paid_start, before)
+        candidates[subscription.pk] = _periods_to_close(subscription, today=today, before=before)
+    return candidates, final_periods
+
+
+def closing_days(
+    *,
+    subscriptions: Sequence,
+    now: datetime,
+    finals: Mapping[int, tuple[date, PenaltyBreakdown | None]] | None = None,
+) -> dict[int, list[date]]:
+    """The KST days whose 00:00 closes a period that ``invoice_issue_many`` may bill now, per subscription id:
+    each ended period's next start, and the date a final invoice's usage ends (SPEC 3: the quantity of a monthly
+    period is the members registered at that instant). The caller counts the members there for ``members``."""
+    finals = finals or {}
+    paid = [subscription for subscription in subscriptions if subscription.paid_start is not None]
+    candidates, final_periods = _periods_to_bill(paid, today=kst_date(now), finals=finals)
+    days = {pk: [period.next_start for period in periods] for pk, periods in candidates.items()}
+    for pk in final_periods:
+        days[pk].append(finals[pk][0])
+    return {pk: closes for pk, closes in days.items() if closes}
+
+
 # A chunk's own transaction is the unit: atomic when called alone, no extra savepoint inside the job's chunk.
 @transaction.atomic(savepoint=False)
 def invoice_issue_many(
     *,
     subscriptions: Sequence,
     now: datetime,
-    members: Mapping[int, int],
+    members: Mapping[tuple[int, date], int],
     cancellations: Mapping[int, date] | None = None,
     finals: Mapping[int, tuple[date, PenaltyBreakdown | None]] | None = None,
 ) -> IssuedInvoices:
     """Issue the ended periods of the subscriptions, and the final invoices of ``finals`` (SPEC 3, 5.5, 6).
 
-    The caller holds the subscriptions' row locks and passes, per subscription id: ``members``, the members
-    registered now (the quantity of a monthly segment); ``cancellations``, the date of a pending cancellation;
-    ``finals``, ``(cancellation date, penalty)`` of a service that stops now. For each subscription, period by
-    period from ``next_period_index``: a period already invoiced is done; the walk stops at a period that has not
-    ended (KST), that starts on or after the service's end, that a pending cancellation due on or before its end
-    leaves to the final invoice, or that has nothing to bill (after moving past it). Then the final invoice: the
-    usage from its period's start up to the day before the cancellation date (prorated over the full period)
-    plus the penalty line. Credit is consumed in the order of ``subscriptions``, period by period.
+    The caller holds the subscriptions' row locks and passes: ``members``, ``{(subscription id, closing day):
+    count}``, the members registered at 00:00 KST of each day of ``closing_days`` (the quantity of a monthly
+    segment in the period that ends then, SPEC 3; absent is 0); per subscription id, ``cancellations``, the date of
+    a pending cancellation, and ``finals``, ``(cancellation date, penalty)`` of a service that stops now. For each
+    subscription, period by period from ``next_period_index``: a period already invoiced is done; the walk stops at
+    a period that has not ended (KST), that starts on or after the service's end, that a pending cancellation due
+    on or before its end leaves to the final invoice, or that has nothing to bill (after moving past it). Then the
+    final invoice: the usage from its period's start up to the day before the cancellation date (prorated over the
+    full period) plus the penalty line. Credit is consumed in the order of ``subscriptions``, period by period.
 
     A number of queries that depends neither on the number of subscriptions nor of periods. Returns what it did;
     the caller stores ``next_period_index``. Raises IntegrityError when the unique constraint (subscription,
@@ -173,16 +210,7 @@ def invoice_issue_many(
     paid = [subscription for subscription in subscriptions if subscription.paid_start is not None]
 
     # Which periods each subscription may close: plain date arithmetic, no query yet.
-    candidates: dict[int, list[BillingPeriod]] = {}
-    final_periods: dict[int, BillingPeriod] = {}
-    for subscription in paid:
-        before = None
-        if subscription.pk in finals:
-            before = finals[subscription.pk][0]
-            if before < subscription.paid_start:
-                raise ValueError(f"cancellation date {before} is before the paid start {subscription.paid_start}")
-            final_periods[subscription.pk] = period_containing(subscription.paid_start, before)
-        candidates[subscription.pk] = _periods_to_close(subscription, today=today, before=before)
+    candidates, final_periods = _periods_to_bill(paid, today=today, finals=finals)
     spans = [(period.start, period.next_start) for periods in candidates.values() for period in periods] + [
         (period.start, finals[pk][0]) for pk, period in final_periods.items()
     ]
@@ -199,7 +227,9 @@ def invoice_issue_many(
     def draft_for(subscription, period: BillingPeriod, **final) -> _Planned:
         end_exclusive = final.get("usage_until") or period.next_start
         billed = _overlapping(segments.get(subscription.pk, ()), period.start, end_exclusive)
-        count = members.get(subscription.pk, 0) if any(segment.quantity is None for segment in billed) else 0
+        # A monthly segment bills the members registered when the period (or the usage) ends (SPEC 3).
+        monthly = any(segment.quantity is None for segment in billed)
+        count = members.get((subscription.pk, end_exclusive), 0) if monthly else 0
         probe = build_period_invoice(segments=billed, period=period, members=count, vat_rate=rate, **final)
         return _Planned(subscription=subscription, segments=billed, period=period, members=count, probe=probe, **final)
 

@@ -124,7 +124,17 @@ class LifecycleEventAdmin(ReadOnlyAdmin):
 class JobRunAdmin(ReadOnlyAdmin):
     """Every run of a lifecycle job (SPEC 6): when, as of which instant, what it processed and what failed."""
 
-    list_display = ["job", "started_at", "finished_at", "as_of", "processed", "skipped", "errors"]
-    list_filter = ["job", "dry_run"]
+    list_display = [
+        "job",
+        "state",
+        "started_at",
+        "heartbeat_at",
+        "finished_at",
+        "as_of",
+        "processed",
+        "skipped",
+        "errors",
+    ]
+    list_filter = ["job", "state", "dry_run"]
     date_hierarchy = "started_at"
     ordering = ["-started_at", "-id"]

@@ -248,14 +248,36 @@ class LifecycleEvent(models.Model):
 
 
 class JobRun(models.Model):
-    """One run of a lifecycle job (SPEC 6), for operators in Django admin."""
+    """One run of a lifecycle job (SPEC 6), for operators in Django admin.
+
+    A run is split into chunks (JobChunk); each chunk adds its counts here in its own transaction, so the record
+    is true at every instant, also after a crash. A run whose worker is gone stops beating (`heartbeat_at`) and
+    is closed as abandoned by the next run of the same job (subscriptions.services.jobs).
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("Running")
+        FINISHED = "finished", _("Finished")
+        # Its worker died or its messages were lost: closed by the next run; what it left due, that run does.
+        ABANDONED = "abandoned", _("Abandoned")
 
     job = models.CharField(max_length=80, db_index=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
     started_at = models.DateTimeField()
+    # Finished or abandoned: null while running.
     finished_at = models.DateTimeField(null=True, blank=True)
-    # The instant the run decided "due" against (the clock, or run_lifecycle --at).
+    # Moved by every chunk's commit; no heartbeat for longer than a chunk can take means the run is dead.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The instant the run decided "due" against (the clock, or run_lifecycle --at); every chunk uses it.
     as_of = models.DateTimeField()
     dry_run = models.BooleanField(default=False)
+    # Fanned out over the workers as chunk messages (the Celery tasks), or run in one process (run_lifecycle).
+    fan_out = models.BooleanField(default=False)
+    chunk_size = models.PositiveIntegerField(default=1000)
+    # The phase in progress: the job's step and the sweep over it (subscriptions.services.jobs.MAX_SWEEPS).
+    step_index = models.PositiveSmallIntegerField(default=0)
+    sweep = models.PositiveSmallIntegerField(default=0)
+    # Sums of the done chunks, added in each chunk's transaction.
     processed = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
@@ -265,9 +287,49 @@ class JobRun(models.Model):
         ordering = ["-started_at", "-id"]
         verbose_name = _("job run")
         verbose_name_plural = _("job runs")
+        constraints = [
+            # Beat's next tick does not start a second fan-out of a job while one runs (SPEC 6, 10).
+            models.UniqueConstraint(
+                fields=["job"], condition=Q(state="running", fan_out=True), name="subs_one_running_fan_out_per_job"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.job} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class JobChunk(models.Model):
+    """One chunk of a job run: the due ids from `first_id` to `last_id` of one step, one Celery message.
+
+    Its counts and `done_at` are written in the transaction that did its work, so a chunk is done exactly when
+    its writes are committed: a redelivered message of a done chunk does nothing.
+    """
+
+    run = models.ForeignKey(JobRun, on_delete=models.CASCADE, related_name="chunks")
+    step_index = models.PositiveSmallIntegerField()
+    sweep = models.PositiveSmallIntegerField(default=0)
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    # Due rows in the range when the run planned it; fewer claimed ones were locked elsewhere (skipped).
+    size = models.PositiveIntegerField()
+    processed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    error_details = models.JSONField(default=list, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run_id", "step_index", "sweep", "first_id"]
+        verbose_name = _("job chunk")
+        verbose_name_plural = _("job chunks")
+        indexes = [
+            models.Index(
+                fields=["run", "step_index", "sweep"], condition=Q(done_at__isnull=True), name="subs_chunk_open_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: step {self.step_index} ids {self.first_id}-{self.last_id}"
 
 
 class ReminderSent(models.Model):

@@ -257,6 +257,14 @@ TRIAL_GRACE_DAYS = env.int("TRIAL_GRACE_DAYS", default=30)
 TRIAL_MEMBER_LIMIT = 1_000
 
 # --- Celery (works_console/celery.py reads every CELERY_* setting) ---
+# The longest a single task may run. The lifecycle jobs fan out into chunk messages of ~1,000 rows (SPEC 6, 10),
+# so the longest task is a chunk, or a job's planning of its chunks: seconds on PostgreSQL, minutes at worst.
+# A run's record with no heartbeat for longer than this is dead (closed as abandoned by the next run), and the
+# broker redelivers an unacknowledged message (acks_late: its worker was killed) after a minute more.
+TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=5 * 60)
+JOB_RUN_STALE_AFTER = TASK_TIME_LIMIT
+# Due rows per chunk message of the lifecycle jobs (~1,000 measured fastest: bounded queries and memory per chunk).
+JOB_CHUNK_SIZE = env.int("JOB_CHUNK_SIZE", default=1000)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
     # The embedded default for `make run`: kombu's filesystem transport in var/broker.
@@ -269,8 +277,9 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(VAR_DIR / "broker" / "control"),
     }
 else:
-    # Above the longest task, so a long job is not redelivered to a second worker while it runs.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3 * 3600}
+    # Above the longest task (a chunk), so a running chunk is never redelivered to a second worker, and no more:
+    # the message of a killed worker waits this long before another worker takes it (docs/operations.md).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": TASK_TIME_LIMIT + 60}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -278,8 +287,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = 50 * 60
-CELERY_TASK_TIME_LIMIT = 60 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = TASK_TIME_LIMIT - 30
+CELERY_TASK_TIME_LIMIT = TASK_TIME_LIMIT
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The lifecycle jobs (SPEC 6). django-celery-beat copies these into its tables on start; operators then

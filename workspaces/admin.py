@@ -22,6 +22,9 @@ class MemberInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).live()  # a workspace's members are its live ones
+
 
 @admin.register(Workspace)
 class WorkspaceAdmin(admin.ModelAdmin):
@@ -60,13 +63,13 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
-    list_display = ("login_id", "workspace", "name", "is_admin", "last_login_at")
-    list_filter = ("is_admin",)
+    list_display = ("login_id", "workspace", "name", "is_admin", "last_login_at", "removed_at")
+    list_filter = ("is_admin", ("removed_at", admin.EmptyFieldListFilter))
     search_fields = ("login_id", "name", "workspace__name")
     list_select_related = ("workspace",)
     # Never the password field: not even its hash is shown.
-    fields = ("workspace", "login_id", "name", "is_admin", "org_unit", "last_login_at", "created_at")
-    readonly_fields = ("workspace", "login_id", "is_admin", "last_login_at", "created_at")
+    fields = ("workspace", "login_id", "name", "is_admin", "org_unit", "last_login_at", "created_at", "removed_at")
+    readonly_fields = ("workspace", "login_id", "is_admin", "last_login_at", "created_at", "removed_at")
 
     def has_add_permission(self, request) -> bool:
         return False  # members get a password under the SPEC 5.1 rules: through NAVER WORKS Admin

@@ -82,7 +82,7 @@ def member_add(
         raise ValidationError(errors)
     org_unit = _unit_of(workspace, org_unit, field="org_unit")
     limit = member_limit(subscription=subscription)
-    if limit is not None and workspace.members.count() >= limit:
+    if limit is not None and workspace.members.live().count() >= limit:
         raise _member_limit_error(subscription=subscription, limit=limit)
     taken = ValidationError(
         {
@@ -93,7 +93,7 @@ def member_add(
             )
         }
     )
-    if workspace.members.filter(login_id=login_id).exists():
+    if workspace.members.live().filter(login_id=login_id).exists():
         raise taken
     try:
         with transaction.atomic():
@@ -107,13 +107,18 @@ def member_add(
 
 @transaction.atomic
 def member_remove(*, member: Member, now: datetime) -> None:
-    """Remove a member; the admin account is never removed (it is how the workspace is administered)."""
+    """Remove a member; the admin account is never removed (it is how the workspace is administered).
+
+    The row stays, with `removed_at = now`, until the purge deletes it (SPEC 3): the member can no longer log in,
+    leaves its groups, and no longer counts, except for a monthly period that closed before `now`.
+    """
     lock_open_workspace(member.workspace)
     if member.is_admin:
         raise ValidationError(_("The admin account cannot be removed."), code="admin_not_removable")
-    deleted, _by_model = Member.objects.filter(pk=member.pk, is_admin=False).delete()
-    if not deleted:
+    removed = Member.objects.live().filter(pk=member.pk, is_admin=False).update(removed_at=now)
+    if not removed:
         raise ValidationError(_("This member has already been removed."), code="member_gone")
+    WorkGroup.members.through.objects.filter(member_id=member.pk).delete()
     logger.info("removed member %d of workspace %d", member.pk, member.workspace_id)
 
 

@@ -32,7 +32,8 @@ def workspace_export_data(*, workspace: Workspace, now: datetime | None = None) 
         return [{"name": unit.name, "children": tree(unit.pk)} for unit in children.get(parent_id, [])]
 
     members = list(
-        Member.objects.filter(workspace_id=workspace.pk)
+        Member.objects.live()
+        .filter(workspace_id=workspace.pk)
         .order_by("-is_admin", "login_id")
         .prefetch_related("work_groups")
     )

@@ -131,7 +131,7 @@ class GroupMemberForm(forms.Form):
 
     def __init__(self, *args, workspace: Workspace, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["member"].queryset = Member.objects.filter(workspace=workspace)
+        self.fields["member"].queryset = Member.objects.live().filter(workspace=workspace)
 
 
 class RenameForm(forms.Form):

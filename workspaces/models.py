@@ -50,8 +50,19 @@ class Workspace(models.Model):
         return self.kind == AccountType.DOMAIN and self.domain_verified_at is None
 
 
+class MemberQuerySet(models.QuerySet):
+    def live(self) -> "MemberQuerySet":
+        """Members not removed: the ones who log in, count against limits and appear on the admin pages."""
+        return self.filter(removed_at__isnull=True)
+
+
 class Member(models.Model):
-    """A NAVER WORKS account `login_id@workspace`; the admin account is the first member (SPEC 5.1)."""
+    """A NAVER WORKS account `login_id@workspace`; the admin account is the first member (SPEC 5.1).
+
+    A removed member keeps its row, with `removed_at`, until the purge (SPEC 3): a monthly contract is billed on
+    the members registered at each period's close, so a removal after the close must not change that period.
+    Everything else counts live members only (`Member.objects.live()`).
+    """
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="members")
     login_id = models.CharField(_("ID"), max_length=40)
@@ -61,14 +72,23 @@ class Member(models.Model):
     is_admin = models.BooleanField(default=False)
     org_unit = models.ForeignKey("OrgUnit", on_delete=models.SET_NULL, null=True, blank=True, related_name="members")
     last_login_at = models.DateTimeField(null=True, blank=True)
+    # SPEC 3: registered from `created_at` until `removed_at` (exclusive); billed at a close within that span.
     created_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+
+    objects = MemberQuerySet.as_manager()
 
     class Meta:
         ordering = ["workspace_id", "-is_admin", "login_id"]
         verbose_name = _("member")
         verbose_name_plural = _("members")
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "login_id"], name="workspaces_member_unique_id"),
+            # A removed member's ID may be given to a new member (the removed row stays until the purge).
+            models.UniqueConstraint(
+                fields=["workspace", "login_id"],
+                condition=Q(removed_at__isnull=True),
+                name="workspaces_live_member_unique_id",
+            ),
             models.UniqueConstraint(
                 fields=["workspace"], condition=Q(is_admin=True), name="workspaces_one_admin_account"
             ),

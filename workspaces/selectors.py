@@ -3,6 +3,7 @@
 Nothing here writes. Queries are bounded per page: they do not grow with the number of members, units or groups.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -36,7 +37,8 @@ def member_counts(workspace_ids) -> dict[int, int]:
     if not ids:
         return {}
     rows = (
-        Member.objects.filter(workspace_id__in=ids)
+        Member.objects.live()
+        .filter(workspace_id__in=ids)
         .order_by()
         .values("workspace_id")
         .annotate(count=Count("pk"))
@@ -87,10 +89,41 @@ def session_member(*, member_id: int | None, workspace_id: int | None) -> Member
     if not member_id or not workspace_id:
         return None
     return (
-        Member.objects.select_related("workspace", "workspace__subscription", "workspace__subscription__plan")
+        Member.objects.live()
+        .select_related("workspace", "workspace__subscription", "workspace__subscription__plan")
         .filter(pk=member_id, workspace_id=workspace_id)
         .first()
     )
+
+
+def member_counts_at(
+    *, workspace_ids: Iterable[int | None], instants: Iterable[datetime]
+) -> dict[tuple[int, datetime], int]:
+    """The members registered at each instant in each workspace: created before it and not removed by then, the
+    admin account included (SPEC 3: a monthly period is billed on this count at its end instant, whenever the job
+    runs). ``{(workspace id, instant): count}``, absent for 0. One query whatever the number of workspaces and
+    instants: one conditional count per instant over the rows that could count at any of them."""
+    ids = [pk for pk in workspace_ids if pk is not None]
+    instants = sorted(set(instants))
+    if not ids or not instants:
+        return {}
+    registered = {
+        f"at_{index}": Count("pk", filter=Q(created_at__lt=at) & (Q(removed_at__isnull=True) | Q(removed_at__gt=at)))
+        for index, at in enumerate(instants)
+    }
+    rows = (
+        Member.objects.filter(workspace_id__in=ids, created_at__lt=instants[-1])
+        .filter(Q(removed_at__isnull=True) | Q(removed_at__gt=instants[0]))
+        .order_by()
+        .values("workspace_id")
+        .annotate(**registered)
+    )
+    return {
+        (row["workspace_id"], at): row[f"at_{index}"]
+        for row in rows
+        for index, at in enumerate(instants)
+        if row[f"at_{index}"]
+    }
 
 
 def member_limit(*, subscription: Subscription | None) -> int | None:
@@ -155,14 +188,17 @@ def admin_overview(*, workspace: Workspace) -> AdminOverview:
     """Everything the admin home shows, in a fixed number of queries."""
     subscription = workspace_subscription(workspace)
     members = list(
-        workspace.members.select_related("workspace").prefetch_related(
-            Prefetch("work_groups", queryset=WorkGroup.objects.order_by("name"))
-        )
+        workspace.members.live()
+        .select_related("workspace")
+        .prefetch_related(Prefetch("work_groups", queryset=WorkGroup.objects.order_by("name")))
     )
     rows = org_unit_rows(list(workspace.org_units.all()))
     groups = list(
         workspace.work_groups.prefetch_related(
-            Prefetch("members", queryset=Member.objects.select_related("workspace").order_by("-is_admin", "login_id"))
+            Prefetch(
+                "members",
+                queryset=Member.objects.live().select_related("workspace").order_by("-is_admin", "login_id"),
+            )
         )
     )
     unit_paths = {row.unit.pk: " / ".join(row.path) for row in rows}

@@ -161,7 +161,8 @@ def admin_authenticate(*, account_id: str, password: str, now: datetime) -> Memb
     if parsed is not None:
         login_id, name = parsed
         member = (
-            Member.objects.select_related("workspace", "workspace__subscription")
+            Member.objects.live()
+            .select_related("workspace", "workspace__subscription")
             .filter(workspace__name=name, login_id=login_id)
             .first()
         )

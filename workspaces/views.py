@@ -204,10 +204,9 @@ def _add(request: HttpRequest, form, add, done: str, shown_as: str, **arguments)
 
 
 def _own(request: HttpRequest, model, pk: int):
-    """A member, unit or group of the signed-in member's workspace, or 404."""
-    return get_object_or_404(
-        model.objects.select_related("workspace"), pk=pk, workspace=request.works_member.workspace
-    )
+    """A member (not removed), unit or group of the signed-in member's workspace, or 404."""
+    rows = Member.objects.live() if model is Member else model.objects.all()
+    return get_object_or_404(rows.select_related("workspace"), pk=pk, workspace=request.works_member.workspace)
 
 
 def _confirm(request: HttpRequest, confirmation, *, fields: dict[str, str] | None = None) -> HttpResponse:
@@ -305,7 +304,9 @@ def group_member_add(request: HttpRequest, group_id: int) -> HttpResponse:
 @works_member_required
 def group_member_remove(request: HttpRequest, group_id: int, member_id: int) -> HttpResponse:
     group = _group(request, group_id)
-    target = get_object_or_404(Member.objects.select_related("workspace"), pk=member_id, workspace=group.workspace)
+    target = get_object_or_404(
+        Member.objects.live().select_related("workspace"), pk=member_id, workspace=group.workspace
+    )
     done = _("%(account_id)s removed from “%(name)s”.") % {
         "account_id": unicode_name(target.account_id),
         "name": group.name,

@@ -1,8 +1,8 @@
 """The lifecycle's side of invoicing (SPEC 3, 5.5, 6): what billing needs to know of locked subscriptions.
 
 Billing (``billing.services.invoice_issue_many``) computes and stores invoices and never reads reservations nor
-workspaces: this passes it the members registered now and the pending cancellation dates, and hands back the
-subscription fields its result moves, for the caller to write with its own changes.
+workspaces: this passes it the members registered at each period's close and the pending cancellation dates,
+and hands back the subscription fields its result moves, for the caller to write with its own changes.
 """
 
 from collections.abc import Mapping, Sequence
@@ -11,8 +11,9 @@ from typing import Any
 
 from billing.periods import period_bounds
 from billing.pricing import PenaltyBreakdown
-from billing.services import IssuedInvoices, invoice_issue_many
-from workspaces.selectors import member_counts
+from billing.services import IssuedInvoices, closing_days, invoice_issue_many
+from works_console.dates import kst_midnight
+from workspaces.selectors import member_counts, member_counts_at
 
 from ..models import Reservation, Subscription
 
@@ -34,6 +35,21 @@ def members_of(subscriptions: Sequence[Subscription]) -> dict[int, int]:
     """Members registered now per subscription id (SPEC 3), in one query; a purged workspace has none."""
     counts = member_counts({subscription.workspace_id for subscription in subscriptions})
     return {subscription.pk: counts.get(subscription.workspace_id, 0) for subscription in subscriptions}
+
+
+def members_at_close(
+    subscriptions: Sequence[Subscription], closing: Mapping[int, Sequence[date]]
+) -> dict[tuple[int, date], int]:
+    """The members registered at 00:00 KST of each closing day, ``{(subscription id, day): count}`` (SPEC 3: the
+    quantity of a monthly period is counted at its end instant, whenever the job runs), in one query."""
+    workspace_of = {subscription.pk: subscription.workspace_id for subscription in subscriptions}
+    counts = member_counts_at(
+        workspace_ids={workspace_of[pk] for pk in closing},
+        instants={kst_midnight(day) for days in closing.values() for day in days},
+    )
+    return {
+        (pk, day): counts.get((workspace_of[pk], kst_midnight(day)), 0) for pk, days in closing.items() for day in days
+    }
 
 
 def issue_invoices(
@@ -61,7 +77,7 @@ def issue_invoices(
     result = invoice_issue_many(
         subscriptions=paid,
         now=now,
-        members=members_of(paid),
+        members=members_at_close(paid, closing_days(subscriptions=paid, now=now, finals=finals)),
         cancellations=cancellations if cancellations is not None else pending_cancellation_dates(others),
         finals=finals,
     )

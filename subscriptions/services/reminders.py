@@ -9,12 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
 from django.db import models, transaction
 
 from billing.models import Invoice
 from subscriptions.models import ReminderSent, Reservation, Status, Subscription
-from works_console.mail import render_mail
+from works_console.mail import MailTemplate, render_mail_template
 
 from .jobs import Step
 
@@ -25,6 +26,27 @@ class Reminder:
     # The date or id the reminder is about: a different one (e.g. a new cancellation date) is a new reminder.
     key: Callable[[models.Model], str]
     due: Callable[[date], models.QuerySet]
+    # The mail's per-recipient values beside `first_name` and `name`, as the strings the mail shows.
+    values: Callable[[models.Model], dict[str, str]]
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return ("first_name", "name", *VALUE_FIELDS[self.kind])
+
+
+# What a reminder reads of its rows (the mail's values and recipient): a chunk of 1,000 builds no more.
+CUSTOMER_FIELDS = ("customer__email", "customer__first_name", "customer__language")
+SUBSCRIPTION_FIELDS = ("id", "name", "status", "trial_last_day", "grace_last_day", "term_end", *CUSTOMER_FIELDS)
+INVOICE_FIELDS = (
+    "id",
+    "public_id",
+    "subscription_id",
+    "period_start",
+    "period_end",
+    "total",
+    "subscription__name",
+    *CUSTOMER_FIELDS,
+)
 
 
 def _not_sent(kind: str, key_field: str, subscription_ref: str = "pk") -> models.Exists:
@@ -52,6 +74,7 @@ def _trials(today: date, kind: str, first: int, last: int) -> models.QuerySet:
         .exclude(_pending(Reservation.Kind.CANCELLATION))
         .exclude(_not_sent(kind, "key"))
         .select_related("customer")
+        .only(*SUBSCRIPTION_FIELDS)
     )
 
 
@@ -63,6 +86,7 @@ def _trial_ended(today: date) -> models.QuerySet:
         .exclude(_pending(Reservation.Kind.CANCELLATION))
         .exclude(_not_sent("trial_ended", "key"))
         .select_related("customer")
+        .only(*SUBSCRIPTION_FIELDS)
     )
 
 
@@ -80,6 +104,7 @@ def _cancellations(today: date, kind: str, first: int, last: int) -> models.Quer
         .exclude(status=Status.TERMINATED)
         .exclude(_not_sent(kind, "key"))
         .select_related("customer")
+        .only(*SUBSCRIPTION_FIELDS)
     )
 
 
@@ -92,6 +117,7 @@ def _annual_terms(today: date) -> models.QuerySet:
         .exclude(_pending(Reservation.Kind.CANCELLATION))
         .exclude(_not_sent("annual_term_ends_in_30_days", "key"))
         .select_related("customer")
+        .only(*SUBSCRIPTION_FIELDS)
     )
 
 
@@ -100,35 +126,90 @@ def _invoices(today: date) -> models.QuerySet:
         Invoice.objects.annotate(key=models.F("public_id"))
         .exclude(_not_sent("invoice_issued", "public_id", subscription_ref="subscription_id"))
         .select_related("customer", "subscription")
+        .only(*INVOICE_FIELDS)
     )
 
 
+def _day(value: date) -> str:
+    return value.isoformat()
+
+
+def _amount(value: int) -> str:
+    return f"{value:,}"  # as intcomma writes it in English, Japanese and Korean (SPEC 9: 3,960)
+
+
+VALUE_FIELDS = {
+    "trial_ends_in_7_days": ("last_day",),
+    "trial_ends_in_3_days": ("last_day",),
+    "trial_ended": ("last_day",),
+    "cancellation_in_7_days": ("day",),
+    "cancellation_in_1_day": ("day",),
+    "annual_term_ends_in_30_days": ("term_end",),
+    "invoice_issued": ("start", "end", "total"),
+}
+
 REMINDERS = [
-    Reminder("trial_ends_in_7_days", lambda row: row.key, lambda today: _trials(today, "trial_ends_in_7_days", 4, 7)),
-    Reminder("trial_ends_in_3_days", lambda row: row.key, lambda today: _trials(today, "trial_ends_in_3_days", 0, 3)),
-    Reminder("trial_ended", lambda row: row.key, _trial_ended),
+    Reminder(
+        "trial_ends_in_7_days",
+        lambda row: row.key,
+        lambda today: _trials(today, "trial_ends_in_7_days", 4, 7),
+        lambda row: {"last_day": _day(row.trial_last_day)},
+    ),
+    Reminder(
+        "trial_ends_in_3_days",
+        lambda row: row.key,
+        lambda today: _trials(today, "trial_ends_in_3_days", 0, 3),
+        lambda row: {"last_day": _day(row.trial_last_day)},
+    ),
+    Reminder("trial_ended", lambda row: row.key, _trial_ended, lambda row: {"last_day": _day(row.grace_last_day)}),
     Reminder(
         "cancellation_in_7_days",
         lambda row: row.key,
         lambda today: _cancellations(today, "cancellation_in_7_days", 2, 7),
+        lambda row: {"day": row.key},
     ),
     Reminder(
         "cancellation_in_1_day",
         lambda row: row.key,
         lambda today: _cancellations(today, "cancellation_in_1_day", 0, 1),
+        lambda row: {"day": row.key},
     ),
-    Reminder("annual_term_ends_in_30_days", lambda row: row.key, _annual_terms),
-    Reminder("invoice_issued", lambda row: row.public_id, _invoices),
+    Reminder(
+        "annual_term_ends_in_30_days",
+        lambda row: row.key,
+        _annual_terms,
+        lambda row: {"term_end": _day(row.term_end)},
+    ),
+    Reminder(
+        "invoice_issued",
+        lambda row: row.public_id,
+        _invoices,
+        lambda row: {"start": _day(row.period_start), "end": _day(row.period_end), "total": _amount(row.total)},
+    ),
 ]
 
 
-def _message(reminder: Reminder, row: models.Model) -> EmailMultiAlternatives:
-    """The reminder as plain text and HTML, in the customer's language (works_console.mail)."""
-    subscription = row.subscription if isinstance(row, Invoice) else row
-    context = {"subscription": subscription, "row": row, "key": reminder.key(row)}
-    if isinstance(row, Invoice):
-        context["invoice"] = row
-    return render_mail(reminder.kind, context, customer=row.customer)
+def _messages(reminder: Reminder, rows: list) -> list[EmailMessage]:
+    """The chunk's mails: each template rendered once per language, then filled per customer."""
+    templates: dict[str, MailTemplate] = {}
+    messages = []
+    for row in rows:
+        customer = row.customer
+        language = customer.language or settings.LANGUAGE_CODE
+        template = templates.get(language)
+        if template is None:
+            template = templates[language] = render_mail_template(
+                reminder.kind, language=language, fields=reminder.fields
+            )
+        subscription = row.subscription if isinstance(row, Invoice) else row
+        values = {"first_name": customer.first_name, "name": subscription.name} | reminder.values(row)
+        messages.append(template.message(values, to=[customer.email], from_email=settings.DEFAULT_FROM_EMAIL))
+    return messages
+
+
+def _send_chunk(reminder: Reminder, rows: list) -> None:
+    """One connection for the whole chunk (an SMTP backend opens it once and sends every message over it)."""
+    get_connection(fail_silently=False).send_messages(_messages(reminder, rows))
 
 
 def _sender(reminder: Reminder) -> Callable[[list, datetime], int]:
@@ -146,9 +227,7 @@ def _sender(reminder: Reminder) -> Callable[[list, datetime], int]:
         )
         # After commit only: a rolled-back chunk sends nothing and stays due. The mails are rendered there too,
         # so the chunk's row locks are not held while templates render.
-        transaction.on_commit(
-            lambda: get_connection(fail_silently=False).send_messages([_message(reminder, row) for row in rows])
-        )
+        transaction.on_commit(lambda: _send_chunk(reminder, rows))
         return len(rows)
 
     return process

@@ -18,6 +18,7 @@ from subscriptions.services.paid import subscription_convert, subscription_withd
 from tests.accounts.factories import UserFactory
 from tests.billing.factories import ActiveSubscriptionFactory, bulk_active_subscriptions, kst
 from tests.subscriptions.factories import TrialSubscriptionFactory, plan
+from workspaces import directory
 
 pytestmark = pytest.mark.django_db
 
@@ -229,3 +230,82 @@ def test_four_workers_over_2000_due_periods_issue_each_invoice_exactly_once():
     assert invoices.count() == 2000
     assert invoices.values("subscription_id").distinct().count() == 2000
     assert Subscription.objects.filter(pk__in=ids, next_period_index=1).count() == 2000
+
+
+# --- monthly contracts are billed on the members registered at each period's close (SPEC 3) --------------------
+
+MEMBER_PASSWORD = "works2026ok"
+
+
+def monthly_basic():
+    # Monthly Basic (6,000 KRW a member), anchored 2026-12-15: period 0 closes at 2027-01-15 00:00 KST, period 1
+    # at 2027-02-15 00:00 KST. The workspace has its admin account, registered before both.
+    return ActiveSubscriptionFactory(contract_type=ContractType.MONTHLY, licences=None)
+
+
+def add_member(subscription, login_id: str, *, at):
+    return directory.member_add(
+        workspace=subscription.workspace, login_id=login_id, name=login_id.title(), password=MEMBER_PASSWORD, now=at
+    )
+
+
+def quantities(subscription) -> list[tuple[int, int]]:
+    return list(
+        InvoiceLine.objects.filter(invoice__subscription=subscription)
+        .order_by("invoice__period_index")
+        .values_list("invoice__period_index", "quantity")
+    )
+
+
+def test_a_member_added_one_minute_after_the_close_is_billed_in_the_next_period_only():
+    subscription = monthly_basic()
+    add_member(subscription, "late", at=kst(2027, 1, 15, 0, 1))
+
+    run(RENEW, kst(2027, 1, 15, 0, 10))
+    run(RENEW, kst(2027, 2, 15, 0, 10))
+
+    assert quantities(subscription) == [(0, 1), (1, 2)]
+    assert list(Invoice.objects.filter(subscription=subscription).order_by("period_index").values_list("total")) == [
+        (6_600,),  # 1 x 6,000 + VAT
+        (13_200,),  # 2 x 6,000 + VAT
+    ]
+
+
+def test_a_member_removed_after_the_close_is_still_billed_for_that_period_and_one_removed_before_is_not():
+    subscription = monthly_basic()
+    before = add_member(subscription, "before", at=kst(2027, 1, 2))
+    after = add_member(subscription, "after", at=kst(2027, 1, 2))
+    directory.member_remove(member=before, now=kst(2027, 1, 14, 23, 59))
+    directory.member_remove(member=after, now=kst(2027, 1, 15, 0, 1))
+
+    run(RENEW, kst(2027, 1, 15, 9, 0))  # the job runs hours after both removals
+    run(RENEW, kst(2027, 2, 15, 0, 10))
+
+    assert quantities(subscription) == [(0, 2), (1, 1)]  # period 0: admin + "after"; period 1: the admin
+
+
+def test_a_catch_up_run_bills_each_missed_period_on_the_members_at_its_own_close():
+    subscription = monthly_basic()
+    add_member(subscription, "second", at=kst(2027, 1, 20))
+    third = add_member(subscription, "third", at=kst(2027, 1, 20))
+    directory.member_remove(member=third, now=kst(2027, 3, 1))
+
+    run(RENEW, kst(2027, 3, 20, 9, 0))  # no run since December: periods 0, 1 and 2 in one go
+
+    assert quantities(subscription) == [(0, 1), (1, 3), (2, 2)]
+
+
+def test_a_final_invoice_bills_the_members_registered_when_its_usage_ends():
+    subscription = monthly_basic()
+    run(RENEW, kst(2027, 1, 15, 0, 10))
+    subscription_cancel(
+        subscription=subscription, on=date(2027, 1, 25), by=customer_actor(subscription.customer), now=kst(2027, 1, 20)
+    )
+    add_member(subscription, "last", at=kst(2027, 1, 25, 0, 1))  # the service runs until the job ends it
+
+    run(EXECUTE_CANCELLATIONS, kst(2027, 1, 25, 0, 10))
+
+    final = Invoice.objects.get(subscription=subscription, is_final=True)
+    line = final.lines.get()
+    # 10 of period 1's 31 days, for the admin alone: floor(6,000 x 1 x 10 / 31) = 1,935
+    assert (line.quantity, line.days, line.period_days, line.amount) == (1, 10, 31, 1_935)

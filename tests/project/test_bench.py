@@ -1,5 +1,6 @@
 """The benchmark must keep running: a quick lifecycle run, end to end, against a database of its own."""
 
+import json
 import os
 import subprocess
 import sys
@@ -9,11 +10,14 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-JOB_ROWS = (
-    "expire_trials: trial -> suspended",
-    "send_reminders: trial_ends_in_7_days",
-    "expire_trials: grace over -> terminated + purge",
-)
+JOB_ROWS = {
+    "expire_trials: trial -> suspended": "300",
+    "send_reminders: trial_ends_in_7_days": "300",
+    "expire_trials: grace over -> terminated + purge": "150",
+    "activate_scheduled_conversions": "300",
+    "execute_scheduled_cancellations": "150",
+    "renew_subscriptions: close + invoice": "300",
+}
 
 
 def _own_database_url() -> str:
@@ -24,7 +28,8 @@ def _own_database_url() -> str:
 
 
 @pytest.mark.slow
-def test_quick_lifecycle_benchmark_verifies_every_job():
+def test_quick_lifecycle_benchmark_verifies_every_job(tmp_path):
+    figures = tmp_path / "figures.json"
     result = subprocess.run(
         [
             sys.executable,
@@ -33,11 +38,12 @@ def test_quick_lifecycle_benchmark_verifies_every_job():
             "--quick",
             "--only=lifecycle",
             f"--database-url={_own_database_url()}",
+            f"--json={figures}",
         ],
         cwd=BASE_DIR,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -46,6 +52,29 @@ def test_quick_lifecycle_benchmark_verifies_every_job():
         row = next((line for line in lines if line.startswith(job)), None)
         assert row is not None, f"no table row for {job}:\n{output}"
         cells = row[len(job) :].split()
-        assert cells[0] == ("150" if "grace" in job else "300"), row
+        assert cells[0] == JOB_ROWS[job], row
         assert "OK / OK" in row and row.rstrip().endswith("yes"), row
     assert "FAIL" not in result.stdout, output
+    written = json.loads(figures.read_text())
+    assert [job["job"] for job in written["jobs"]] == list(JOB_ROWS)
+    assert [job["rows"] for job in written["jobs"]] == [int(rows) for rows in JOB_ROWS.values()]
+    assert all(job["same_writes"] is True for job in written["jobs"])
+    assert all(set(job) == {"job", "rows", "job_s", "raw_s", "peak_mib", "same_writes"} for job in written["jobs"])
+    assert written["pages"] == []
+
+
+@pytest.mark.slow
+def test_scale_run_gives_the_peak_memory_of_each_job_at_each_mark():
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--scale=400", "--chunk-size=100", f"--database-url={_own_database_url()}"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "peak RSS MiB at 400" in result.stdout, output
+    for job in ("expire_trials: trial -> suspended", "renew_subscriptions: close + invoice"):
+        row = next(line for line in result.stdout.splitlines() if line.startswith(job))
+        assert row[len(job) :].split()[0] == "400", row

@@ -8,7 +8,7 @@ from django.test import TestCase
 
 from subscriptions.lifecycle import JOBS, SEND_REMINDERS
 from subscriptions.services.jobs import run_steps
-from subscriptions.services.reminders import REMINDERS, _message
+from subscriptions.services.reminders import REMINDERS, _messages
 from tests.accounts.factories import UserFactory
 from tests.smtp import parts
 from tests.subscriptions.factories import InvoiceFactory, TrialSubscriptionFactory
@@ -67,7 +67,7 @@ def test_every_reminder_kind_has_a_text_and_an_html_version_in_every_language(re
     row = invoice if reminder.kind == "invoice_issued" else invoice.subscription
     row.key = "2027-01-10"
 
-    message = _message(reminder, row)
+    (message,) = _messages(reminder, [row])
 
     [(html, mimetype)] = message.alternatives
     assert mimetype == "text/html"

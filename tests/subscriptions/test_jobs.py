@@ -10,8 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.db import connections
+from django.utils import timezone
 
 from subscriptions.lifecycle import EXPIRE_TRIALS, JOBS
 from subscriptions.models import JobRun, LifecycleEvent, Reservation, Status, Subscription
@@ -246,9 +248,16 @@ def test_a_worker_killed_mid_chunk_loses_and_doubles_nothing():
     # given: killed in the 3rd chunk, after 2 committed chunks and with the 3rd's writes rolled back
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert Subscription.objects.filter(pk__in=ids, status=Status.SUSPENDED).count() == 200
-    # when: a new run
-    run = expire(kst(2026, 12, 31, 0, 40), chunk_size=100)
-    # then: everything exactly once
+    crashed = JobRun.objects.get()
+    # and the run's record holds exactly what was committed (issue 11: it used to stay at processed=0 for ever)
+    assert (crashed.state, crashed.processed, crashed.finished_at) == (JobRun.State.RUNNING, 200, None)
+    # when: a new run, later than a chunk can take
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.JOB_RUN_STALE_AFTER + 1), tick=False):
+        run = expire(kst(2026, 12, 31, 0, 40), chunk_size=100)
+    # then: everything exactly once, and the dead run closed as abandoned
+    crashed.refresh_from_db()
+    assert (crashed.state, crashed.processed) == (JobRun.State.ABANDONED, 200)
+    assert crashed.finished_at is not None
     assert run.processed == 300
     assert Subscription.objects.filter(pk__in=ids, status=Status.SUSPENDED).count() == 500
     assert LifecycleEvent.objects.filter(subscription_id__in=ids, kind="trial_expired").count() == 500

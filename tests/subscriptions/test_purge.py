@@ -202,6 +202,21 @@ def test_purged_name_can_be_applied_for_again():
     assert Workspace.objects.get(name="purge-me").pk == workspace.pk
 
 
+def test_purge_deletes_removed_members_too_and_scrubs_their_names():
+    subscription = TrialSubscriptionFactory()
+    removed = MemberFactory(workspace=subscription.workspace, login_id="gone", name="Hyejin Removed")
+    directory.member_remove(member=removed, now=NOW)
+    record_event(subscription, "note", by=job_actor("test"), at=NOW, details={"note": "asked by Hyejin Removed"})
+    _terminate(subscription)
+
+    _purge(subscription)
+
+    assert not Member.objects.filter(pk=removed.pk).exists()
+    assert not Member.objects.filter(workspace_id=subscription.workspace_id).exists()
+    assert LifecycleEvent.objects.get(subscription=subscription, kind="purged").details == {"members_deleted": 2}
+    assert "Hyejin Removed" not in json.dumps(list(LifecycleEvent.objects.values_list("details", flat=True)))
+
+
 def test_purge_twice_purges_once():
     subscription, _invoice, _personal = _full_workspace()
     _terminate(subscription)

@@ -135,3 +135,51 @@ def test_the_annual_term_end_is_announced_thirty_days_ahead_once():
         f"Your annual NAVER WORKS contract for {subscription.name} ends in 30 days"
     ]
     assert "2027-12-09" in mail.outbox[0].body
+
+
+def test_a_chunk_renders_each_language_once_and_sends_over_one_connection(monkeypatch):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    from subscriptions.services import reminders
+
+    languages = ["en", "ja", "en", "ko", "ja"]
+    for language in languages:
+        TrialSubscriptionFactory(applied_on=date(2026, 12, 1), customer=UserFactory(language=language))
+    rendered, sends = [], []
+    original_render, original_send = reminders.render_mail_template, EmailBackend.send_messages
+
+    def counting_render(name, *, language, fields):
+        rendered.append((name, language))
+        return original_render(name, language=language, fields=fields)
+
+    def counting_send(backend, messages):
+        sends.append(len(messages))
+        return original_send(backend, messages)
+
+    monkeypatch.setattr(reminders, "render_mail_template", counting_render)
+    monkeypatch.setattr(EmailBackend, "send_messages", counting_send)
+
+    remind(2026, 12, 23, 9, 0)
+
+    assert sorted(rendered) == [
+        ("trial_ends_in_7_days", "en"),
+        ("trial_ends_in_7_days", "ja"),
+        ("trial_ends_in_7_days", "ko"),
+    ]
+    assert sends == [5]
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        ReminderSent.objects.values_list("subscription__customer__email", flat=True)
+    )
+
+
+def test_each_customer_gets_their_own_values_written_as_they_are():
+    first = TrialSubscriptionFactory(applied_on=date(2026, 12, 1), customer=UserFactory(first_name="O'Brien & Co"))
+    second = TrialSubscriptionFactory(applied_on=date(2026, 12, 2), customer=UserFactory(first_name="Minji"))
+
+    remind(2026, 12, 24, 9, 0)  # both within the 7-day window (last days 2026-12-30 and 2026-12-31)
+
+    bodies = {message.to[0]: message.body for message in mail.outbox}
+    assert bodies[first.customer.email].startswith("Hello O'Brien & Co,\n")
+    assert f"for {first.name} ends on 2026-12-30." in bodies[first.customer.email]
+    assert bodies[second.customer.email].startswith("Hello Minji,\n")
+    assert f"for {second.name} ends on 2026-12-31." in bodies[second.customer.email]

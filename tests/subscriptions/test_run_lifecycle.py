@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from subscriptions.models import JobRun, LifecycleEvent, Status, Subscription
 from tests.subscriptions.factories import TrialSubscriptionFactory
+from tests.subscriptions.workers import wait_until
 from works_console.dates import KST
 
 pytestmark = pytest.mark.django_db
@@ -85,9 +86,15 @@ def test_a_real_celery_worker_consuming_from_redis_runs_a_job_end_to_end(setting
 
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         result = expire_trials.apply_async(ignore_result=False)
-        result.get(timeout=30)
+        planned = result.get(timeout=30)
+        # The task planned the run and sent its chunks; the same worker takes them, one phase after another.
+        wait_until(lambda: JobRun.objects.get().state != JobRun.State.RUNNING, timeout=30)
 
     subscription.refresh_from_db()
+    assert planned["chunks"] == 1
     assert subscription.status == Status.TERMINATED  # suspended, then past its grace as well: purged
     assert subscription.workspace_id is None
-    assert JobRun.objects.get().processed == 2
+    run = JobRun.objects.get()
+    assert (run.state, run.processed, run.fan_out) == (JobRun.State.FINISHED, 2, True)
+    # suspend_trial, its sweep (nothing left), then terminate_after_grace: one chunk each with work
+    assert list(run.chunks.values_list("step_index", "sweep", "processed")) == [(0, 0, 1), (1, 0, 1)]

@@ -447,13 +447,51 @@ def test_member_add_refuses_a_unit_of_another_workspace():
     assert workspace.members.count() == 1
 
 
-def test_member_remove_removes_a_member():
+def test_member_remove_keeps_the_row_marked_removed_and_out_of_the_live_members():
     workspace = _trial().workspace
     member = MemberFactory(workspace=workspace)
+    group = directory.work_group_add(workspace=workspace, name="Sales")
+    directory.work_group_add_member(work_group=group, member=member)
 
     directory.member_remove(member=member, now=NOW)
 
-    assert list(workspace.members.values_list("login_id", flat=True)) == ["admin"]
+    member.refresh_from_db()
+    assert member.removed_at == NOW
+    assert list(workspace.members.live().values_list("login_id", flat=True)) == ["admin"]
+    assert workspace.members.count() == 2  # the row stays until the purge (SPEC 3)
+    assert list(group.members.all()) == []
+
+
+def test_a_removed_member_cannot_be_removed_again_nor_log_in():
+    workspace = _trial().workspace
+    member = MemberFactory(workspace=workspace, login_id="second")
+    directory.member_remove(member=member, now=NOW)
+
+    with pytest.raises(ValidationError) as removed_again:
+        directory.member_remove(member=member, now=NOW + timedelta(minutes=1))
+    with pytest.raises(ValidationError) as login:
+        services.admin_authenticate(account_id=f"second@{workspace.name}", password=ADMIN_PASSWORD, now=NOW)
+
+    assert removed_again.value.code == "member_gone"
+    assert login.value.code == "invalid_login"
+    member.refresh_from_db()
+    assert member.removed_at == NOW
+
+
+@override_settings(TRIAL_MEMBER_LIMIT=2)
+def test_a_removed_member_frees_its_place_under_the_limit_and_its_id():
+    workspace = _trial().workspace
+    second = directory.member_add(
+        workspace=workspace, login_id="second", name="Second", password=MEMBER_PASSWORD, now=NOW
+    )
+    directory.member_remove(member=second, now=NOW)
+
+    again = directory.member_add(
+        workspace=workspace, login_id="second", name="Second again", password=MEMBER_PASSWORD, now=NOW
+    )
+
+    assert again.pk != second.pk
+    assert sorted(workspace.members.live().values_list("name", flat=True)) == ["Admin", "Second again"]
 
 
 def test_member_remove_never_removes_the_admin():
@@ -789,3 +827,27 @@ def test_export_of_a_domain_workspace_shows_its_verification_state():
         "txt_value": workspace.verification_token,
         "verified_at": "2026-12-10T03:00:00+00:00",
     }
+
+
+def test_members_registered_at_an_instant_are_those_created_before_it_and_not_removed_by_then():
+    from workspaces.selectors import member_counts_at
+
+    close = datetime(2027, 1, 1, 0, 0, tzinfo=UTC)
+    one, other, empty = WorkspaceFactory(), WorkspaceFactory(), WorkspaceFactory()
+    for workspace, created, removed in [
+        (one, close - timedelta(days=10), None),  # counts
+        (one, close - timedelta(minutes=1), close + timedelta(minutes=1)),  # removed after the close: counts
+        (one, close - timedelta(days=3), close),  # removed at the close: removed by then
+        (one, close, None),  # created at the close: not before it
+        (one, close + timedelta(minutes=1), None),  # the next period's
+        (other, close - timedelta(days=1), close - timedelta(hours=1)),  # removed before the close
+        (other, close - timedelta(seconds=1), None),  # counts
+    ]:
+        MemberFactory(workspace=workspace, created_at=created, removed_at=removed)
+
+    day_before = close - timedelta(days=1)
+
+    counts = member_counts_at(workspace_ids=[one.pk, other.pk, empty.pk, None], instants=[close, day_before, close])
+
+    # A day earlier: the first and the one removed at the close; `other`'s first was created at that very instant.
+    assert counts == {(one.pk, close): 2, (other.pk, close): 1, (one.pk, day_before): 2}

@@ -422,7 +422,15 @@ def test_admin_removes_a_member_but_never_the_admin(admin_client, trial):
 
     assert _shown_messages(removed) == [f"Member staff@{trial.workspace.name} removed."]
     assert _shown_messages(refused) == ["The admin account cannot be removed."]
-    assert list(Member.objects.filter(workspace=trial.workspace).values_list("login_id", flat=True)) == ["admin"]
+    assert list(Member.objects.live().filter(workspace=trial.workspace).values_list("login_id", flat=True)) == [
+        "admin"
+    ]
+    # The removed member is gone from the page and its row waits for the purge (SPEC 3).
+    home = admin_client.get("/works/")
+    assert home.status_code == 200
+    assert f"staff@{trial.workspace.name}" not in home.content.decode()
+    assert Member.objects.get(pk=member.pk).removed_at is not None
+    assert admin_client.post(f"/works/members/{member.pk}/remove/").status_code == 404
 
 
 def test_another_workspaces_objects_are_not_found(admin_client):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workspaces', '0002_service_timestamps_orgunit_unique_names'),
+        ('workspaces', '0003_member_removed_at_kept_until_the_purge'),
     ]
 
     operations = [
