@@ -19,7 +19,11 @@ from billing.selectors import credit_balance
 from billing.services import credit_grant
 from subscriptions.models import Subscription
 
+from .forms import AdminLoginForm
 from .models import User
+
+# Django admin's login takes the project's password field too (its maximum length, issue 11).
+admin.site.login_form = AdminLoginForm
 
 
 class SubscriptionInline(ReadOnlyInline):

@@ -1,6 +1,7 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.utils.translation import get_language
@@ -9,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from works_console.mail import render_mail
 
 from .models import User
-from .validators import validate_first_name, validate_last_name
+from .validators import PASSWORD_MAX_LENGTH, PASSWORD_TOO_LONG, validate_first_name, validate_last_name
 
 EMAIL_ERROR_MESSAGES = {"invalid": _("Enter a valid email")}
 
@@ -18,6 +19,20 @@ def _helper(button: str) -> FormHelper:
     helper = FormHelper()
     helper.add_input(Submit("submit", button, css_class="btn-primary"))
     return helper
+
+
+class PasswordField(forms.CharField):
+    """Every password field of the project, console and NAVER WORKS Admin alike: never stripped, masked, and at
+    most PASSWORD_MAX_LENGTH characters, refused at the field before anything hashes it."""
+
+    def __init__(self, *, autocomplete: str, render_value: bool = False, **kwargs) -> None:
+        kwargs.setdefault("strip", False)
+        kwargs.setdefault("max_length", PASSWORD_MAX_LENGTH)
+        kwargs.setdefault(
+            "widget", forms.PasswordInput(render_value=render_value, attrs={"autocomplete": autocomplete})
+        )
+        super().__init__(**kwargs)
+        self.error_messages["max_length"] = PASSWORD_TOO_LONG
 
 
 class EmailField(forms.EmailField):
@@ -34,7 +49,7 @@ class ConsoleLoginForm(AuthenticationForm):
     """Email and password; django-axes counts the failures of this form (settings AXES_*)."""
 
     username = EmailField(widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
-    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+    password = PasswordField(label=_("Password"), autocomplete="current-password")
 
     def __init__(self, request=None, *args, **kwargs) -> None:
         super().__init__(request, *args, **kwargs)
@@ -72,12 +87,8 @@ class _NameFieldsMixin(forms.Form):
 
 class SignupForm(_NameFieldsMixin):
     email = EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    password1 = forms.CharField(
-        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
-    password2 = forms.CharField(
-        label=_("Password (again)"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
+    password1 = PasswordField(label=_("Password"), autocomplete="new-password")
+    password2 = PasswordField(label=_("Password (again)"), autocomplete="new-password")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -127,19 +138,9 @@ class ProfileForm(forms.ModelForm):
 
 
 class PasswordChangeForm(forms.Form):
-    old_password = forms.CharField(
-        label=_("Current password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-    new_password1 = forms.CharField(
-        label=_("New password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
-    new_password2 = forms.CharField(
-        label=_("New password (again)"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
+    old_password = PasswordField(label=_("Current password"), autocomplete="current-password")
+    new_password1 = PasswordField(label=_("New password"), autocomplete="new-password")
+    new_password2 = PasswordField(label=_("New password (again)"), autocomplete="new-password")
 
     def __init__(self, user: User, *args, **kwargs) -> None:
         self.user = user
@@ -183,15 +184,21 @@ class ConsoleSetPasswordForm(SetPasswordForm):
     """SPEC 9: `New password`, `New password (again)`, button `Set password`; Django's validators apply."""
 
     error_messages = {**SetPasswordForm.error_messages, "password_mismatch": _("The two passwords do not match.")}
+    # The project's password field (its maximum length, issue 11) in place of Django's.
+    new_password1 = PasswordField(label=_("New password"), autocomplete="new-password")
+    new_password2 = PasswordField(label=_("New password (again)"), autocomplete="new-password")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["new_password1"].label = _("New password")
-        self.fields["new_password1"].help_text = ""
-        self.fields["new_password2"].label = _("New password (again)")
         self.helper = _helper(_("Set password"))
 
     def save(self, commit: bool = True) -> User:
         from . import services
 
         return services.user_change_password(user=self.user, new_password=self.cleaned_data["new_password1"])
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """Django admin's login with the project's password field (its maximum length)."""
+
+    password = PasswordField(label=_("Password"), autocomplete="current-password")

@@ -26,3 +26,24 @@ def validate_last_name(value: str) -> None:
             _("Last name must have at least 1 characters. Numbers and special characters are not allowed."),
             code="invalid_last_name",
         )
+
+
+# The longest password any form accepts (console, NAVER WORKS Admin, Django admin): far above what anyone types
+# (NAVER WORKS Admin's own rule stops at 40), and short enough that no one makes Argon2 hash a megabyte.
+PASSWORD_MAX_LENGTH = 128
+PASSWORD_TOO_LONG = _("A password can have at most %(limit_value)d characters.")
+
+
+class MaximumLengthValidator:
+    """AUTH_PASSWORD_VALIDATORS entry: the same maximum for passwords set through Django's own forms
+    (Django admin, password reset), which do not use `accounts.forms.PasswordField`."""
+
+    def __init__(self, max_length: int = PASSWORD_MAX_LENGTH) -> None:
+        self.max_length = max_length
+
+    def validate(self, password: str, user=None) -> None:
+        if len(password) > self.max_length:
+            raise ValidationError(PASSWORD_TOO_LONG, code="password_too_long", params={"limit_value": self.max_length})
+
+    def get_help_text(self) -> str:
+        return PASSWORD_TOO_LONG % {"limit_value": self.max_length}

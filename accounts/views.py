@@ -1,3 +1,5 @@
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -11,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
+from works_console.cache import CACHE_ERRORS
+
 from . import services
 from .forms import (
     ConsoleLoginForm,
@@ -20,6 +24,8 @@ from .forms import (
     ProfileForm,
     SignupForm,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class LoginView(auth_views.LoginView):
@@ -95,28 +101,37 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         email = (request.POST.get("email") or "").strip().lower()
-        limited_by_email = is_ratelimited(
-            request,
-            group=RESET_RATELIMIT_GROUP,
-            key=lambda _group, _request: f"email:{email}",
-            rate=settings.PASSWORD_RESET_RATE_PER_EMAIL,
-            method="POST",
-            increment=True,
-        )
-        limited_by_client = is_ratelimited(
-            request,
-            group=RESET_RATELIMIT_GROUP,
-            key="ip",
-            rate=settings.PASSWORD_RESET_RATE_PER_CLIENT,
-            method="POST",
-            increment=True,
-        )
+        try:
+            limited_by_email = is_ratelimited(
+                request,
+                group=RESET_RATELIMIT_GROUP,
+                key=lambda _group, _request: f"email:{email}",
+                rate=settings.PASSWORD_RESET_RATE_PER_EMAIL,
+                method="POST",
+                increment=True,
+            )
+            limited_by_client = is_ratelimited(
+                request,
+                group=RESET_RATELIMIT_GROUP,
+                key="ip",
+                rate=settings.PASSWORD_RESET_RATE_PER_CLIENT,
+                method="POST",
+                increment=True,
+            )
+        except CACHE_ERRORS as error:
+            # Fail closed, unlike the name check: without its counters a reset form would send mail to any
+            # address as often as asked. The customer is told to come back; nothing is sent (issue 11).
+            logger.warning("password reset refused, the cache that throttles it is unavailable: %s", error)
+            return self._refuse(_("Password reset is unavailable right now. Try again in a few minutes."), status=503)
         if limited_by_email or limited_by_client:
-            form = self.get_form()
-            form.is_valid()
-            form.add_error(None, _("Too many reset requests. Wait 15 minutes and try again."))
-            return self.render_to_response(self.get_context_data(form=form), status=429)
+            return self._refuse(_("Too many reset requests. Wait 15 minutes and try again."), status=429)
         return super().post(request, *args, **kwargs)
+
+    def _refuse(self, message: str, *, status: int) -> HttpResponse:
+        form = self.get_form()
+        form.is_valid()
+        form.add_error(None, message)
+        return self.render_to_response(self.get_context_data(form=form), status=status)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

@@ -6,5 +6,5 @@ app_name = "billing"
 
 urlpatterns = [
     path("invoices/", views.invoice_list, name="invoices"),
-    path("invoices/<str:public_id>/", views.invoice_detail, name="invoice-detail"),
+    path("invoices/<public_id:public_id>/", views.invoice_detail, name="invoice-detail"),
 ]

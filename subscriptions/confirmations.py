@@ -22,3 +22,6 @@ def withdraw_cancellation(subscription: Subscription) -> Confirmation:
         message=_("The service and its data are kept; it goes on as before."),
         button=_("Withdraw cancellation"),
     )
+
+
+QUESTIONS = {"withdraw_conversion": withdraw_conversion, "withdraw_cancellation": withdraw_cancellation}

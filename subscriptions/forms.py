@@ -4,12 +4,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import PasswordField
 from billing.models import Plan
 from workspaces.models import AccountType, Workspace
 from workspaces.phones import CompanyPhoneFormMixin
 from workspaces.validators import (
     ADMIN_ID_MAX_LENGTH,
-    ADMIN_PASSWORD_MAX_LENGTH,
     DOMAIN_NAME_MAX_LENGTH,
     GROUP_NAME_MAX_LENGTH,
     admin_account_id,
@@ -92,23 +92,16 @@ class EnterInformationForm(CompanyPhoneFormMixin, forms.Form):
         widget=forms.TextInput(attrs=AS_TYPED),
     )
     # Never rendered back into the page (issue 12): the wizard keeps the typed password in the session instead.
-    admin_password = forms.CharField(
+    admin_password = PasswordField(
         label=_("Admin password"),
-        strip=False,
-        max_length=ADMIN_PASSWORD_MAX_LENGTH * 4,
+        autocomplete="new-password",
         validators=[validate_admin_password],
         help_text=_(
             "8 to 40 lowercase letters and digits, with at least one of each; no 3 sequential characters "
             "(abc, 321) and no character 3 times in a row."
         ),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
-    admin_password_confirmation = forms.CharField(
-        label=_("Confirm admin password"),
-        strip=False,
-        max_length=ADMIN_PASSWORD_MAX_LENGTH * 4,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
+    admin_password_confirmation = PasswordField(label=_("Confirm admin password"), autocomplete="new-password")
     company_name = forms.CharField(label=_("Company name"), max_length=100)
     # `Country` and `Company phone number` come from CompanyPhoneFormMixin (SPEC 5.1).
 

@@ -1,11 +1,13 @@
 """My Product, the trial application wizard and the name availability check (SPEC 5, 5.1, 9)."""
 
+import logging
+
 import django_ratelimit as ratelimit
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +19,8 @@ from django.views.decorators.http import require_GET
 from django_ratelimit.core import is_ratelimited
 from formtools.wizard.forms import ManagementForm
 
+from works_console.cache import CACHE_ERRORS
+from works_console.converters import is_public_id
 from works_console.dates import kst_date
 from works_console.shell import current_platform, current_region
 from workspaces.models import AccountType
@@ -32,6 +36,8 @@ from .forms import (
 from .models import Subscription
 from .services.apply import subscription_apply
 from .wizard import SessionWizard
+
+logger = logging.getLogger(__name__)
 
 
 @login_required
@@ -67,6 +73,23 @@ def _name_check_response(request: HttpRequest, *, available: bool, message: str,
     return response
 
 
+def _name_checks_exceeded(request: HttpRequest) -> bool:
+    """Past NAME_CHECK_RATE per user or per address. The counters live in the cache; when it is down the check
+    is allowed, with a warning: a name check only reads, and the uniqueness is the database's to enforce."""
+    try:
+        # A list, not a generator: both counters are incremented on every check.
+        limited = [
+            is_ratelimited(
+                request, group=NAME_CHECK_GROUP, key=key, rate=NAME_CHECK_RATE, method=ratelimit.ALL, increment=True
+            )
+            for key in ("user", "ip")
+        ]
+        return any(limited)
+    except CACHE_ERRORS as error:
+        logger.warning("name check rate limit skipped, the cache is unavailable: %s", error)
+        return False
+
+
 @never_cache
 @require_GET
 def name_check(request: HttpRequest) -> HttpResponse:
@@ -77,13 +100,7 @@ def name_check(request: HttpRequest) -> HttpResponse:
     """
     if not request.user.is_authenticated:
         return _name_check_response(request, available=False, message=_("Log in to check a name."), status=403)
-    limited_by_user = is_ratelimited(
-        request, group=NAME_CHECK_GROUP, key="user", rate=NAME_CHECK_RATE, method=ratelimit.ALL, increment=True
-    )
-    limited_by_address = is_ratelimited(
-        request, group=NAME_CHECK_GROUP, key="ip", rate=NAME_CHECK_RATE, method=ratelimit.ALL, increment=True
-    )
-    if limited_by_user or limited_by_address:
+    if _name_checks_exceeded(request):
         return _name_check_response(
             request,
             available=False,
@@ -161,6 +178,8 @@ class ApplyWizard(LoginRequiredMixin, SessionWizard):
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         public_id = request.GET.get("complete")
         if public_id:
+            if not is_public_id(public_id):
+                raise Http404  # a NUL or any byte outside the id's alphabet never reaches the database
             return self._render_complete(public_id)
         return super().get(request, *args, **kwargs)
 

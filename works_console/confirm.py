@@ -62,3 +62,12 @@ class Confirmation:
                 **(context or {}),
             },
         )
+
+
+def confirm_filter(questions: dict):
+    """A template filter `{{ subject|confirm:"name" }}` giving the form the data attributes of that question."""
+
+    def confirm(subject, name: str) -> SafeString:
+        return questions[name](subject).attrs()
+
+    return confirm

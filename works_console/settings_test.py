@@ -18,7 +18,6 @@ from .settings import PASSWORD_HASHERS as _PRODUCTION_HASHERS  # noqa: E402
 PASSWORD_HASHERS = ["works_console.hashers.FastArgon2PasswordHasher", *_PRODUCTION_HASHERS]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
-AXES_FAILURE_LIMIT = 5
 # A result backend in tests only, so a test can wait for a task run by a real worker (result.get()).
 CELERY_RESULT_BACKEND = os.environ["CELERY_BROKER_URL"]
 # Tests serve static files from the finders (STATIC_ROOT is only filled by collectstatic for production).

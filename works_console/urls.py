@@ -1,7 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from . import views
+from .converters import PublicIdConverter
+
+# Registered before the apps' URLconfs are imported (they use it): `<public_id:...>` in subscriptions, billing
+# and workspaces.
+register_converter(PublicIdConverter, "public_id")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -7,12 +7,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from kombu import Connection
 from kombu.exceptions import KombuError
 
+from .cache import cache_ok
+from .redirects import safe_next_path
 from .shell import PLATFORMS, REGIONS
 
 
@@ -45,11 +46,18 @@ def _broker_ok() -> bool:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers and compose: 200 when the database and the broker answer, else 503."""
-    checks = {"database": _database_ok(), "broker": _broker_ok()}
-    healthy = all(checks.values())
-    body = {"status": "ok" if healthy else "unavailable"} | {k: "ok" if v else "down" for k, v in checks.items()}
-    return JsonResponse(body, status=200 if healthy else 503)
+    """Health for load balancers and compose. Only the database makes the web tier unhealthy (503): without
+    the cache or the broker the pages still serve (rate limits degrade, jobs wait), so the answer is 200
+    "degraded", naming what is down, and a balancer keeps sending traffic."""
+    checks = {"database": _database_ok(), "cache": cache_ok(), "broker": _broker_ok()}
+    if not checks["database"]:
+        status = "unavailable"
+    elif all(checks.values()):
+        status = "ok"
+    else:
+        status = "degraded"
+    body = {"status": status} | {name: "ok" if up else "down" for name, up in checks.items()}
+    return JsonResponse(body, status=503 if status == "unavailable" else 200)
 
 
 @require_POST
@@ -59,10 +67,9 @@ def shell_select(request: HttpRequest) -> HttpResponseRedirect:
         request.session["region"] = request.POST["region"]
     if request.POST.get("platform") in PLATFORMS:
         request.session["platform"] = request.POST["platform"]
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("subscriptions:my-product")
-    return redirect(next_url)
+    return HttpResponseRedirect(
+        safe_next_path(request, request.POST.get("next")) or reverse("subscriptions:my-product")
+    )
 
 
 def _metrics_allowed(request: HttpRequest) -> bool:

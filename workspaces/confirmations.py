@@ -32,7 +32,7 @@ def group_remove(group: WorkGroup) -> Confirmation:
     )
 
 
-def rename() -> Confirmation:
+def rename(_workspace=None) -> Confirmation:
     return Confirmation(
         title=_("Change the group name?"),
         message=_(
@@ -41,3 +41,11 @@ def rename() -> Confirmation:
         ),
         button=_("Change group name"),
     )
+
+
+QUESTIONS = {
+    "member_remove": member_remove,
+    "unit_remove": unit_remove,
+    "group_remove": group_remove,
+    "rename": rename,
+}

@@ -6,6 +6,8 @@ from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import PasswordField
+
 from .directory import GROUP_TITLE_MAX_LENGTH, MEMBER_NAME_MAX_LENGTH, UNIT_NAME_MAX_LENGTH
 from .models import Member, OrgUnit, Workspace
 from .phones import CompanyPhoneFormMixin
@@ -15,7 +17,6 @@ from .validators import validate_admin_id, validate_admin_password, validate_gro
 
 # Longest input accepted before a validator even looks at it: an account ID is `id@domain` (40 + 1 + 253).
 ACCOUNT_ID_MAX_LENGTH = 300
-PASSWORD_MAX_LENGTH = 128
 
 
 def _helper(button: str, *, action: str | None = None, button_class: str = "btn-primary") -> FormHelper:
@@ -34,12 +35,7 @@ class WorksLoginForm(forms.Form):
         max_length=ACCOUNT_ID_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username", "placeholder": "admin@group"}),
     )
-    password = forms.CharField(
-        label=_("Password"),
-        strip=False,
-        max_length=PASSWORD_MAX_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
+    password = PasswordField(label=_("Password"), autocomplete="current-password")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -90,12 +86,10 @@ class MemberAddForm(_DirectoryForm):
         widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": 40}),
     )
     name = forms.CharField(label=_("Member name"), max_length=MEMBER_NAME_MAX_LENGTH)
-    password = forms.CharField(
+    password = PasswordField(
         label=_("Initial password"),
-        strip=False,
+        autocomplete="new-password",
         validators=[validate_admin_password],
-        max_length=PASSWORD_MAX_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("8-40 lowercase letters and digits, at least one of each; no “abc”, “123” or “aaa”."),
     )
     org_unit = forms.ModelChoiceField(

@@ -141,3 +141,26 @@ class WorkGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AdminLoginFailure(models.Model):
+    """One failed NAVER WORKS Admin login: the counters of the login limits (SPEC 7.1, accounts/throttling.py).
+
+    In the database rather than the cache, so a cache outage neither breaks the login nor resets the counts.
+    Rows older than the window are deleted as new failures come in.
+    """
+
+    # As typed, normalized (stripped, lowercased); it may name no account at all.
+    account_id = models.CharField(max_length=300)
+    ip_address = models.CharField(max_length=45)
+    failed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account_id", "failed_at"], name="admin_login_failure_account"),
+            models.Index(fields=["ip_address", "failed_at"], name="admin_login_failure_address"),
+            models.Index(fields=["failed_at"], name="admin_login_failure_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} from {self.ip_address} at {self.failed_at:%Y-%m-%d %H:%M:%S}"

@@ -23,7 +23,7 @@ from phonenumber_field.phonenumber import PhoneNumber, to_python
 from subscriptions.models import Subscription
 
 from . import dns as works_dns
-from .models import AccountType, Member, OrgUnit, WorkGroup, Workspace
+from .models import AccountType, AdminLoginFailure, Member, OrgUnit, WorkGroup, Workspace
 from .selectors import OPEN_STATUSES, member_access_error
 from .validators import (
     clean_workspace_name,
@@ -132,6 +132,19 @@ def _parse_account_id(account_id: str) -> tuple[str, str] | None:
         return login_id.lower(), normalize_domain_name(name)
     except ValidationError:
         return None
+
+
+@transaction.atomic
+def admin_login_failure_record(*, account_id: str, ip_address: str, now: datetime) -> None:
+    """Count a failed admin login (SPEC 7.1) and forget the failures that have left the window."""
+    AdminLoginFailure.objects.filter(failed_at__lt=now - settings.LOGIN_FAILURE_WINDOW).delete()
+    AdminLoginFailure.objects.create(account_id=account_id, ip_address=ip_address, failed_at=now)
+
+
+def admin_login_failures_clear(*, account_id: str, ip_address: str) -> None:
+    """A successful login forgets its own account and address's failures (a typo before the right password);
+    the per-account and per-address counts of other pairs stay."""
+    AdminLoginFailure.objects.filter(account_id=account_id, ip_address=ip_address).delete()
 
 
 @transaction.atomic

@@ -26,5 +26,5 @@ urlpatterns = [
     path("group-name/", views.rename, name="rename"),
     path("domain/verify/", views.verify_domain, name="verify-domain"),
     path("export/", views.export, name="export"),
-    path("export/<str:public_id>/", views.customer_export, name="customer-export"),
+    path("export/<public_id:public_id>/", views.customer_export, name="customer-export"),
 ]

@@ -5,28 +5,27 @@ object is looked up within the signed-in member's workspace, so another workspac
 """
 
 import json
-import math
 
-from django.conf import settings
+from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit import ALL
-from django_ratelimit.core import get_usage
 
+from accounts.throttling import login_refused, minutes_until_retry
 from subscriptions.models import Subscription
 from subscriptions.services.rename import subscription_rename_workspace
 from works_console.confirm import is_confirmed
+from works_console.redirects import safe_next_path
 
 from . import confirmations, directory, services
 from .decorators import current_member, works_login, works_logout, works_member_required
@@ -42,45 +41,10 @@ from .forms import (
     WorksLoginForm,
 )
 from .models import AccountType, Member, OrgUnit, WorkGroup, Workspace
-from .selectors import admin_overview, member_access_error
+from .selectors import admin_login_failures, admin_overview, member_access_error
 from .validators import unicode_name
 
 # --- Login (SPEC 7.1) -----------------------------------------------------------------------------------------
-
-
-def _login_throttles(account_id: str) -> list[tuple[str, object, str]]:
-    """(group, key, rate) of each failed-login counter: per account ID and address, per account ID from any
-    address (a spread-out guess at one account), per address over any account IDs (one address spraying)."""
-    throttles = [("workspaces.login.ip", "ip", getattr(settings, "WORKS_LOGIN_RATE_IP", "50/15m"))]
-    if account_id:
-        throttles += [
-            (
-                f"workspaces.login.account-ip:{account_id}",
-                "ip",
-                getattr(settings, "WORKS_LOGIN_RATE_ACCOUNT_IP", "5/15m"),
-            ),
-            (
-                "workspaces.login.account",
-                lambda group, request: account_id,
-                getattr(settings, "WORKS_LOGIN_RATE_ACCOUNT", "20/15m"),
-            ),
-        ]
-    return throttles
-
-
-def _throttled_minutes(request: HttpRequest, account_id: str) -> int | None:
-    """Minutes until the login is allowed again, or None when no failed-login counter is full."""
-    waits = []
-    for group, key, rate in _login_throttles(account_id):
-        usage = get_usage(request, group=group, key=key, rate=rate, method=ALL, increment=False)
-        if usage is not None and usage["count"] >= usage["limit"]:
-            waits.append(max(1, math.ceil(max(usage["time_left"], 0) / 60)))
-    return max(waits) if waits else None
-
-
-def _count_failed_login(request: HttpRequest, account_id: str) -> None:
-    for group, key, rate in _login_throttles(account_id):
-        get_usage(request, group=group, key=key, rate=rate, method=ALL, increment=True)
 
 
 def _normalized_account_id(request: HttpRequest) -> str:
@@ -91,7 +55,7 @@ def _normalized_account_id(request: HttpRequest) -> str:
 @sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
-    """SPEC 7.1: `Account ID`, `Password`, `Start`. Failed logins are throttled per account ID and address."""
+    """SPEC 7.1: `Account ID`, `Password`, `Start`. Failed logins are limited (accounts/throttling.py)."""
     member = current_member(request)
     if member is not None and member_access_error(member) is None:
         return redirect("workspaces:home")
@@ -101,33 +65,32 @@ def login_view(request: HttpRequest) -> HttpResponse:
         form = WorksLoginForm(initial={"account_id": unicode_name(account_id)} if account_id else None)
         return render(request, "workspaces/login.html", {"form": form})
 
+    now = timezone.now()
     form = WorksLoginForm(request.POST)
-    account_id = _normalized_account_id(request)
-    minutes = _throttled_minutes(request, account_id)
-    if minutes is not None:
+    account_id, ip_address = _normalized_account_id(request), get_client_ip_address(request) or ""
+    failures = admin_login_failures(account_id=account_id, ip_address=ip_address, now=now)
+    if login_refused(failures):
         form.is_valid()
         form.add_error(
             None,
-            _("Too many failed logins. Try again in %(minutes)d minutes.") % {"minutes": minutes},
+            _("Too many failed logins. Try again in %(minutes)d minutes.")
+            % {"minutes": minutes_until_retry(failures, now=now)},
         )
         return render(request, "workspaces/login.html", {"form": form}, status=429)
     if form.is_valid():
         try:
             member = services.admin_authenticate(
-                account_id=form.cleaned_data["account_id"], password=form.cleaned_data["password"], now=timezone.now()
+                account_id=form.cleaned_data["account_id"], password=form.cleaned_data["password"], now=now
             )
         except ValidationError as error:
             if error.code == "invalid_login":
-                _count_failed_login(request, account_id)
+                services.admin_login_failure_record(account_id=account_id, ip_address=ip_address, now=now)
             form.add_error(None, error)
         else:
+            services.admin_login_failures_clear(account_id=account_id, ip_address=ip_address)
             works_login(request, member)
-            next_url = request.GET.get("next", "")
-            if next_url and url_has_allowed_host_and_scheme(
-                next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-            ):
-                return redirect(next_url)
-            return redirect("workspaces:home")
+            next_path = safe_next_path(request, request.GET.get("next"))
+            return HttpResponseRedirect(next_path or reverse("workspaces:home"))
     return render(request, "workspaces/login.html", {"form": form})
 
 

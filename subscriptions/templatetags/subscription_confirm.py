@@ -1,17 +1,9 @@
-"""`<form ... {{ subscription|confirm_withdraw_conversion }}>`: the data attributes of a withdrawal's question."""
+"""`<form ... {{ subscription|confirm:"withdraw_conversion" }}>`: the data attributes of a withdrawal's question."""
 
 from django import template
 
 from subscriptions import confirmations
+from works_console.confirm import confirm_filter
 
 register = template.Library()
-
-
-@register.filter
-def confirm_withdraw_conversion(subscription):
-    return confirmations.withdraw_conversion(subscription).attrs()
-
-
-@register.filter
-def confirm_withdraw_cancellation(subscription):
-    return confirmations.withdraw_cancellation(subscription).attrs()
+register.filter("confirm", confirm_filter(confirmations.QUESTIONS))

@@ -46,8 +46,19 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
+    # The Content-Security-Policy is on: Chromium reports what it refuses (an inline script or style, an eval)
+    # on the console. Any such report fails the test, so every page the tests visit is known to work under it.
+    violations = []
+    page.on("console", lambda message: _record_violation(violations, message.text))
+    page.on("pageerror", lambda error: violations.append(f"uncaught: {error}"))
     yield page
     context.close()
+    assert violations == []
+
+
+def _record_violation(violations: list[str], text: str) -> None:
+    if "Content Security Policy" in text or "Content-Security-Policy" in text:
+        violations.append(text)
 
 
 @pytest.fixture

@@ -193,7 +193,7 @@ def test_throttling_one_account_leaves_another_account_alone(trial):
     assert (response.status_code, response["Location"]) == (302, "/works/")
 
 
-@override_settings(WORKS_LOGIN_RATE_IP="3/15m")
+@override_settings(LOGIN_FAILURE_LIMITS={"account_and_address": 5, "account": 20, "address": 3})
 def test_one_address_trying_many_accounts_is_throttled(trial):
     client = Client()
     for index in range(3):

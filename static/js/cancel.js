@@ -1,0 +1,16 @@
+// The cancel page (SPEC 5.6): the penalty follows the date without a reload (htmx), and the penalty-free button
+// fills the date in place. Progressive enhancement: without JavaScript both post the form back instead.
+(() => {
+  const form = document.getElementById("cancel-form");
+  if (!form) return;
+  const input = form.querySelector("input[name='cancellation_date']");
+  input.setAttribute("hx-get", form.dataset.penaltyUrl);
+  input.setAttribute("hx-trigger", "change, input changed delay:400ms");
+  input.setAttribute("hx-target", "#cancel-penalty");
+  input.setAttribute("hx-swap", "innerHTML");
+  form.querySelector("[data-penalty-free-date]").addEventListener("click", (event) => {
+    event.preventDefault();
+    input.value = event.currentTarget.dataset.penaltyFreeDate;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+})();
