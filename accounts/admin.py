@@ -1,6 +1,23 @@
-from django.contrib import admin
+"""Customers in Django admin (SPEC 11): the customer's page lists their subscriptions, invoices and credit history
+inline, with `Grant credit`; search by e-mail, workspace name, account ID or public id. Amounts as `₩3,960`."""
+
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
+
+from billing.admin import InvoiceInline, ReadOnlyInline, won
+from billing.models import CustomerCredit
+from billing.money import format_won
+from billing.selectors import credit_balance
+from billing.services import credit_grant
+from subscriptions.models import Subscription
 
 from .forms import AdminLoginForm
 from .models import User
@@ -9,17 +26,120 @@ from .models import User
 admin.site.login_form = AdminLoginForm
 
 
+class SubscriptionInline(ReadOnlyInline):
+    show_change_link = True
+    model = Subscription
+    fields = ["name", "public_id", "admin_account_id", "plan", "status", "contract_type", "trial_last_day", "term_end"]
+    readonly_fields = fields
+    verbose_name_plural = _("subscriptions")
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("plan")
+
+
+class CreditInline(ReadOnlyInline):
+    show_change_link = True
+    model = CustomerCredit
+    fk_name = "customer"
+    fields = ["created_at", won("amount", _("amount")), "reason", "invoice", "granted_by"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+    verbose_name_plural = _("credit history")
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("invoice", "granted_by")
+
+
+class GrantCreditForm(forms.Form):
+    amount = forms.IntegerField(label=_("Amount (KRW)"), min_value=1, max_value=100_000_000)
+    reason = forms.CharField(label=_("Reason"), max_length=200, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "language", "is_staff", "date_joined"]
-    search_fields = ["email", "first_name", "last_name"]
+    # SPEC 11: e-mail, workspace (group or domain) name, admin account ID, subscription public id.
+    search_fields = [
+        "email",
+        "first_name",
+        "last_name",
+        "subscriptions__name",
+        "subscriptions__admin_account_id",
+        "subscriptions__public_id",
+    ]
+    readonly_fields = ["credit_balance"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         (_("Personal info"), {"fields": ["first_name", "last_name", "language"]}),
-        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
-        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+        (_("Credit"), {"fields": ["credit_balance"]}),
+        # Folded: the customer's page is about their business, listed inline below (SPEC 11).
+        (
+            _("Permissions"),
+            {
+                "classes": ["collapse"],
+                "fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"],
+            },
+        ),
+        (_("Important dates"), {"classes": ["collapse"], "fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "first_name", "last_name", "password1", "password2"]}),
     ]
+    inlines = [SubscriptionInline, InvoiceInline, CreditInline]
+    change_form_template = "admin/accounts/user/change_form.html"
+
+    @admin.display(description=_("credit balance"))
+    def credit_balance(self, user: User) -> str:
+        return format_won(credit_balance(customer_id=user.pk)) if user.pk else "-"
+
+    def get_inlines(self, request: HttpRequest, obj=None):
+        return self.inlines if obj is not None else []
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/grant-credit/",
+                self.admin_site.admin_view(self.grant_credit_view),
+                name="accounts_user_grant_credit",
+            ),
+            *super().get_urls(),
+        ]
+
+    def grant_credit_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """`Grant credit` (SPEC 3, 11): an amount and a reason, through billing.services.credit_grant."""
+        if not request.user.has_perm("billing.add_customercredit"):
+            raise PermissionDenied
+        customer = get_object_or_404(User, pk=object_id)
+        change_url = reverse("admin:accounts_user_change", args=[customer.pk])
+        form = GrantCreditForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                credit = credit_grant(
+                    customer=customer,
+                    amount=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                for field, errors in error.error_dict.items() if hasattr(error, "error_dict") else [(None, error)]:
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                self.message_user(
+                    request,
+                    gettext_now("%(amount)s of credit granted to %(email)s.")
+                    % {"amount": format_won(credit.amount), "email": customer.email},
+                    messages.SUCCESS,
+                )
+                return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext_now("Grant credit"),
+            "label": gettext_now("Grant credit"),
+            "form": form,
+            "customer": customer,
+            "balance": format_won(credit_balance(customer_id=customer.pk)),
+            "back_url": change_url,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/accounts/user/grant_credit.html", context)

@@ -8,8 +8,45 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
-from .models import CustomerCredit, Invoice, InvoiceLine, Plan
+from .models import CreditNote, CustomerCredit, Invoice, InvoiceLine, Plan
+from .money import format_won
 from .services import credit_grant
+
+
+def won(name: str, description):
+    """An admin column or read-only field showing the amount ``name`` as ``₩3,960`` (SPEC 11)."""
+
+    @admin.display(description=description, ordering=name)
+    def show(obj) -> str:
+        return format_won(getattr(obj, name))
+
+    show.__name__ = f"{name}_won"
+    return show
+
+
+class ReadOnlyMixin:
+    """What the services write and operators only read: changing it here would bypass them."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
+    """Rows listed on another row's page (an invoice's lines, a customer's invoices...)."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    pass
 
 
 def _features_field(language_name: str) -> forms.CharField:
@@ -69,7 +106,14 @@ class PlanAdmin(TranslationAdmin):
     """Prices edited here apply to new rate segments only; running contracts keep theirs (SPEC 3)."""
 
     form = PlanAdminForm
-    list_display = ["name", "code", "tier", "annual_unit_price", "monthly_unit_price", "is_active"]
+    list_display = [
+        "name",
+        "code",
+        "tier",
+        won("annual_unit_price", _("annual contract unit price")),
+        won("monthly_unit_price", _("monthly contract unit price")),
+        "is_active",
+    ]
     list_filter = ["is_active"]
     search_fields = ["name", "code"]
     ordering = ["tier"]
@@ -79,32 +123,68 @@ class PlanAdmin(TranslationAdmin):
         return False
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(ReadOnlyInline):
     model = InvoiceLine
     fields = [
         "kind",
         "description",
         "plan_name",
         "contract_type",
-        "unit_price",
+        won("unit_price", _("unit price")),
         "quantity",
         "days",
         "period_days",
-        "amount",
+        won("amount", _("amount")),
     ]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+CREDIT_NOTE_FIELDS = [
+    "public_id",
+    "invoice",
+    "issued_on",
+    "kind",
+    "description",
+    won("amount", _("amount")),
+    won("vat", _("VAT")),
+    won("total", _("total")),
+    "reason",
+    "issued_by",
+]
+
+
+class CreditNoteInline(ReadOnlyInline):
+    """Credit notes against the invoice (a waived penalty): written by billing.credit_notes only."""
+
+    model = CreditNote
+    fields = [name for name in CREDIT_NOTE_FIELDS if name != "invoice"]
+    readonly_fields = fields
+
+
+class InvoiceInline(ReadOnlyInline):
+    """Invoices on a customer's or a subscription's page, newest first; each row links to the invoice."""
+
+    model = Invoice
+    fields = [
+        "public_id",
+        "subscription",
+        "period_start",
+        "period_end",
+        "issued_on",
+        "is_final",
+        won("total", _("total")),
+    ]
+    readonly_fields = fields
+    ordering = ["-issued_on", "-period_index", "-id"]
+    show_change_link = True
+    verbose_name_plural = _("invoices")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("subscription")
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(ReadOnlyAdmin):
     """Invoices are issued by the billing services only; operators read them (adjust with credits)."""
 
     list_display = [
@@ -115,24 +195,29 @@ class InvoiceAdmin(admin.ModelAdmin):
         "period_end",
         "issued_on",
         "is_final",
-        "total",
+        won("total", _("total")),
     ]
     list_filter = ["is_final", "issued_on"]
     search_fields = ["public_id", "subscription__name", "subscription__public_id", "customer__email"]
     date_hierarchy = "issued_on"
     list_select_related = ["subscription", "customer"]
-    inlines = [InvoiceLineInline]
-    readonly_fields = [field.name for field in Invoice._meta.concrete_fields if not field.primary_key]
+    inlines = [InvoiceLineInline, CreditNoteInline]
+    readonly_fields = [
+        "public_id",
+        "subscription",
+        "customer",
+        "period_index",
+        "period_start",
+        "period_end",
+        "issued_on",
+        "is_final",
+        won("subtotal", _("subtotal")),
+        won("credit_applied", _("credit applied")),
+        won("vat", _("VAT")),
+        won("total", _("total")),
+        "created_at",
+    ]
     fields = readonly_fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class CreditGrantForm(forms.ModelForm):
@@ -155,20 +240,21 @@ class CustomerCreditAdmin(admin.ModelAdmin):
     """
 
     form = CreditGrantForm
-    list_display = ["customer", "amount", "reason", "invoice", "granted_by", "created_at"]
+    list_display = ["customer", won("amount", _("amount")), "reason", "invoice", "granted_by", "created_at"]
     list_select_related = ["customer", "invoice", "granted_by"]
     search_fields = ["customer__email", "reason", "invoice__public_id"]
-    autocomplete_fields = []
-    raw_id_fields = ["customer"]
+    # The customer is found by e-mail, name, workspace or account ID (the customer admin's search), not by id.
+    autocomplete_fields = ["customer"]
+    read_only_fields = ["customer", won("amount", _("amount")), "reason", "invoice", "granted_by", "created_at"]
 
-    def get_readonly_fields(self, request, obj=None) -> list[str]:
+    def get_readonly_fields(self, request, obj=None) -> list:
         if obj is not None:
-            return ["customer", "amount", "reason", "invoice", "granted_by", "created_at"]
+            return self.read_only_fields
         return []
 
-    def get_fields(self, request, obj=None) -> list[str]:
+    def get_fields(self, request, obj=None) -> list:
         if obj is not None:
-            return ["customer", "amount", "reason", "invoice", "granted_by", "created_at"]
+            return self.read_only_fields
         return ["customer", "amount", "reason"]
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -187,3 +273,14 @@ class CustomerCreditAdmin(admin.ModelAdmin):
         obj.granted_by = credit.granted_by
         obj.created_at = credit.created_at
         obj._state.adding = False
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(ReadOnlyAdmin):
+    """Credit notes are written by the `Waive penalty` action only (SPEC 11); operators read them here."""
+
+    list_display = ["public_id", "invoice", "kind", won("total", _("total")), "reason", "issued_on", "issued_by"]
+    list_select_related = ["invoice", "issued_by"]
+    search_fields = ["public_id", "invoice__public_id", "invoice__customer__email", "reason"]
+    fields = [*CREDIT_NOTE_FIELDS, "created_at"]
+    readonly_fields = fields

@@ -213,3 +213,42 @@ class CustomerCredit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.amount}"
+
+
+class CreditNote(models.Model):
+    """A credit note against an issued invoice: today only the waiver of its early-termination penalty (SPEC 11).
+
+    The invoice stays as issued; the note carries the line that takes the penalty back, and the VAT charged on
+    it, as negative amounts: the invoice total plus the note's total is what the customer owes.
+    """
+
+    class Kind(models.TextChoices):
+        PENALTY_WAIVER = "penalty_waiver", _("Penalty waived")
+
+    public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    description = models.CharField(_("description"), max_length=200)
+    # Negative: the line taken back (VAT excluded), the VAT on it, and both together.
+    amount = models.BigIntegerField(_("amount"))
+    vat = models.BigIntegerField(_("VAT"))
+    total = models.BigIntegerField(_("total"))
+    reason = models.CharField(_("reason"), max_length=200)
+    issued_on = models.DateField(_("issued on"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("credit note")
+        verbose_name_plural = _("credit notes")
+        constraints = [
+            # A penalty is waived once: a second waiver of the same invoice is refused by the database too.
+            models.UniqueConstraint(fields=["invoice", "kind"], name="billing_one_credit_note_per_kind"),
+            models.CheckConstraint(condition=Q(total__lt=0), name="billing_credit_note_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} ({self.get_kind_display()})"

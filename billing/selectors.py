@@ -3,7 +3,9 @@
 Every query here is bounded: the invoice list costs the same number of queries for 1 or 1,000 invoices.
 """
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import BigIntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from .models import CustomerCredit, Invoice, InvoiceLine
 
@@ -46,3 +48,27 @@ def invoice_for_customer(*, customer, public_id: str) -> Invoice | None:
 def credit_balance(*, customer_id: int) -> int:
     """The customer's credit balance in KRW: grants minus what invoices consumed (SPEC 3)."""
     return CustomerCredit.objects.balance_for(customer_id)
+
+
+def credit_balance_of(customer) -> Coalesce:
+    """The credit balance of ``customer`` (an ``OuterRef`` to a customer id) as a subquery expression, 0 without
+    any credit rows: for one query over many customers or many subscriptions."""
+    total = (
+        CustomerCredit.objects.filter(customer_id=customer)
+        .order_by()
+        .values("customer_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total), Value(0), output_field=BigIntegerField())
+
+
+def credit_balances(customer_ids) -> dict[int, int]:
+    """The credit balances of these customers, read without a lock (a preview, a dashboard), in one query."""
+    rows = (
+        get_user_model()
+        .objects.filter(pk__in=customer_ids)
+        .annotate(balance=credit_balance_of(OuterRef("pk")))
+        .values_list("pk", "balance")
+    )
+    return dict(rows)

@@ -4,8 +4,7 @@ One function issues invoices, ``invoice_issue_many``, over a list of subscriptio
 holds: the renewal job's chunk, the cancellation job's chunk, or a view's batch of one. It never reads
 reservations nor writes subscriptions: the lifecycle (``subscriptions.services.invoicing``) passes what it
 knows (the members registered at each period's close, the pending cancellation dates, the final invoices to
-issue) and writes back
-what this returns. The drafts come from the pure builder (``billing.invoices``).
+issue) and writes back what this returns. The drafts come from the pure builder (``billing.invoices``).
 """
 
 from __future__ import annotations
@@ -19,9 +18,8 @@ from fractions import Fraction
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
-from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db import transaction
+from django.db.models import F, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from works_console.dates import kst_date
@@ -30,6 +28,7 @@ from .invoices import BillableSegment, InvoiceDraft, build_period_invoice
 from .models import CustomerCredit, Invoice, InvoiceLine, RateSegment
 from .periods import BillingPeriod, period_bounds, period_containing
 from .pricing import PenaltyBreakdown, parse_rate
+from .selectors import credit_balance_of, credit_balances
 
 logger = logging.getLogger(__name__)
 
@@ -112,19 +111,12 @@ def _lock_customers(customer_ids: set[int]) -> None:
 
 def _lock_customer_credits(customer_ids: set[int]) -> dict[int, int]:
     """Lock the customers' rows and read their credit balances, in one query (see ``_lock_customers``)."""
-    balance = (
-        CustomerCredit.objects.filter(customer_id=OuterRef("pk"))
-        .order_by()
-        .values("customer_id")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
     rows = (
         get_user_model()
         .objects.select_for_update()
         .filter(pk__in=customer_ids)
         .order_by("pk")
-        .annotate(balance=Coalesce(Subquery(balance), Value(0), output_field=models.BigIntegerField()))
+        .annotate(balance=credit_balance_of(OuterRef("pk")))
         .values_list("pk", "balance")
     )
     return dict(rows)
@@ -177,31 +169,19 @@ def closing_days(
     return {pk: closes for pk, closes in days.items() if closes}
 
 
-# A chunk's own transaction is the unit: atomic when called alone, no extra savepoint inside the job's chunk.
-@transaction.atomic(savepoint=False)
-def invoice_issue_many(
+def invoice_plan_many(
     *,
     subscriptions: Sequence,
     now: datetime,
     members: Mapping[tuple[int, date], int],
     cancellations: Mapping[int, date] | None = None,
     finals: Mapping[int, tuple[date, PenaltyBreakdown | None]] | None = None,
-) -> IssuedInvoices:
-    """Issue the ended periods of the subscriptions, and the final invoices of ``finals`` (SPEC 3, 5.5, 6).
+) -> tuple[IssuedInvoices, list[_Planned]]:
+    """What ``invoice_issue_many`` issues, computed without a lock and without writing anything: the periods
+    found issued and the next period indexes, and each invoice to insert with its probe built without credit.
+    ``members`` is keyed by (subscription id, closing day) as for ``invoice_issue_many``.
 
-    The caller holds the subscriptions' row locks and passes: ``members``, ``{(subscription id, closing day):
-    count}``, the members registered at 00:00 KST of each day of ``closing_days`` (the quantity of a monthly
-    segment in the period that ends then, SPEC 3; absent is 0); per subscription id, ``cancellations``, the date of
-    a pending cancellation, and ``finals``, ``(cancellation date, penalty)`` of a service that stops now. For each
-    subscription, period by period from ``next_period_index``: a period already invoiced is done; the walk stops at
-    a period that has not ended (KST), that starts on or after the service's end, that a pending cancellation due
-    on or before its end leaves to the final invoice, or that has nothing to bill (after moving past it). Then the
-    final invoice: the usage from its period's start up to the day before the cancellation date (prorated over the
-    full period) plus the penalty line. Credit is consumed in the order of ``subscriptions``, period by period.
-
-    A number of queries that depends neither on the number of subscriptions nor of periods. Returns what it did;
-    the caller stores ``next_period_index``. Raises IntegrityError when the unique constraint (subscription,
-    period) refuses an insert: nothing of the call is then kept (savepoint), the job retries the rows one by one.
+    The one walk over the periods that both the issue and the dry-run preview (``invoice_preview_many``) use.
     """
     cancellations = cancellations or {}
     finals = finals or {}
@@ -215,7 +195,7 @@ def invoice_issue_many(
         (period.start, finals[pk][0]) for pk, period in final_periods.items()
     ]
     if not spans:
-        return result
+        return result, []
 
     ids = [subscription.pk for subscription in paid]
     existing = _invoices_from_next_period(ids)
@@ -267,8 +247,40 @@ def invoice_issue_many(
         if next_index != subscription.next_period_index:
             result.next_period_index[subscription.pk] = next_index
 
+    return result, planned
+
+
+# A chunk's own transaction is the unit: atomic when called alone, no extra savepoint inside the job's chunk.
+@transaction.atomic(savepoint=False)
+def invoice_issue_many(
+    *,
+    subscriptions: Sequence,
+    now: datetime,
+    members: Mapping[tuple[int, date], int],
+    cancellations: Mapping[int, date] | None = None,
+    finals: Mapping[int, tuple[date, PenaltyBreakdown | None]] | None = None,
+) -> IssuedInvoices:
+    """Issue the ended periods of the subscriptions, and the final invoices of ``finals`` (SPEC 3, 5.5, 6).
+
+    The caller holds the subscriptions' row locks and passes: ``members``, ``{(subscription id, closing day):
+    count}``, the members registered at 00:00 KST of each day of ``closing_days`` (the quantity of a monthly
+    segment in the period that ends then, SPEC 3; absent is 0); per subscription id, ``cancellations``, the date of
+    a pending cancellation, and ``finals``, ``(cancellation date, penalty)`` of a service that stops now. For each
+    subscription, period by period from ``next_period_index``: a period already invoiced is done; the walk stops at
+    a period that has not ended (KST), that starts on or after the service's end, that a pending cancellation due
+    on or before its end leaves to the final invoice, or that has nothing to bill (after moving past it). Then the
+    final invoice: the usage from its period's start up to the day before the cancellation date (prorated over the
+    full period) plus the penalty line. Credit is consumed in the order of ``subscriptions``, period by period.
+
+    A number of queries that depends neither on the number of subscriptions nor of periods. Returns what it did;
+    the caller stores ``next_period_index``. Raises IntegrityError when the unique constraint (subscription,
+    period) refuses an insert: nothing of the call is then kept (savepoint), the job retries the rows one by one.
+    """
+    result, planned = invoice_plan_many(
+        subscriptions=subscriptions, now=now, members=members, cancellations=cancellations, finals=finals
+    )
     if planned:
-        result.issued = _store(planned, issued_on=today, vat_rate=rate)
+        result.issued = _store(planned, issued_on=kst_date(now), vat_rate=vat_rate())
         for invoice in result.issued:
             if invoice.is_final:
                 result.final_invoice[invoice.subscription_id] = invoice.public_id
@@ -276,14 +288,13 @@ def invoice_issue_many(
     return result
 
 
-def _store(planned: list[_Planned], *, issued_on: date, vat_rate: Fraction) -> list[Invoice]:
-    """Spend credit in order, then insert the invoices, their lines and their uses of credit: one INSERT each.
+def _spend_credit(
+    planned: list[_Planned], *, balances: dict[int, int], vat_rate: Fraction
+) -> list[tuple[_Planned, InvoiceDraft]]:
+    """The final drafts: each customer's credit spent in order, on invoices that owe something (SPEC 3).
 
-    A customer's credit is read (under its row lock) only for invoices that owe something, and settles usage
-    lines only (SPEC 3). All in a savepoint, so an IntegrityError leaves nothing behind.
+    ``balances`` (customer id -> credit balance) is consumed as the drafts use it.
     """
-    owing = {item.subscription.customer_id for item in planned if item.probe.totals.subtotal > 0}
-    balances = _lock_customer_credits(owing) if owing else {}
     drafts: list[tuple[_Planned, InvoiceDraft]] = []
     for item in planned:
         customer_id = item.subscription.customer_id
@@ -302,6 +313,71 @@ def _store(planned: list[_Planned], *, issued_on: date, vat_rate: Fraction) -> l
             )
             balances[customer_id] -= draft.totals.credit_applied
         drafts.append((item, draft))
+    return drafts
+
+
+@dataclass(frozen=True)
+class PreviewedInvoice:
+    """An invoice a job would issue now: for whom, and its draft (lines, totals) as the job would store it."""
+
+    subscription_id: int
+    draft: InvoiceDraft
+
+
+@dataclass
+class PreviewLedger:
+    """What a preview has issued so far, for the jobs after it in the same preview: a real run's renewal job
+    issues a period and spends credit before the cancellation job runs."""
+
+    issued: set[tuple[int, int]] = field(default_factory=set)  # (subscription id, period index)
+    credit_spent: dict[int, int] = field(default_factory=dict)  # customer id -> KRW
+
+
+def invoice_preview_many(
+    *,
+    subscriptions: Sequence,
+    now: datetime,
+    members: Mapping[tuple[int, date], int],
+    cancellations: Mapping[int, date] | None = None,
+    finals: Mapping[int, tuple[date, PenaltyBreakdown | None]] | None = None,
+    ledger: PreviewLedger | None = None,
+) -> list[PreviewedInvoice]:
+    """The invoices ``invoice_issue_many`` would issue with these arguments, by the same walk
+    (``invoice_plan_many``) and the same spending of credit, read without a lock, writing nothing (SPEC 11:
+    the dry-run preview). In a bounded number of queries.
+
+    ``ledger`` carries what the preview's earlier calls issued: those periods count as issued (as the walk
+    treats an invoice found), and the credit they spent is gone; the call adds its own to it.
+    """
+    ledger = ledger if ledger is not None else PreviewLedger()
+    _result, planned = invoice_plan_many(
+        subscriptions=subscriptions, now=now, members=members, cancellations=cancellations, finals=finals
+    )
+    planned = [item for item in planned if (item.subscription.pk, item.period.index) not in ledger.issued]
+    if not planned:
+        return []
+    owing = {item.subscription.customer_id for item in planned if item.probe.totals.subtotal > 0}
+    balances = credit_balances(owing) if owing else {}
+    for customer_id in balances:
+        balances[customer_id] -= ledger.credit_spent.get(customer_id, 0)
+    previewed = []
+    for item, draft in _spend_credit(planned, balances=balances, vat_rate=vat_rate()):
+        ledger.issued.add((item.subscription.pk, item.period.index))
+        customer_id = item.subscription.customer_id
+        ledger.credit_spent[customer_id] = ledger.credit_spent.get(customer_id, 0) + draft.totals.credit_applied
+        previewed.append(PreviewedInvoice(subscription_id=item.subscription.pk, draft=draft))
+    return previewed
+
+
+def _store(planned: list[_Planned], *, issued_on: date, vat_rate: Fraction) -> list[Invoice]:
+    """Spend credit in order, then insert the invoices, their lines and their uses of credit: one INSERT each.
+
+    A customer's credit is read (under its row lock) only for invoices that owe something, and settles usage
+    lines only (SPEC 3). All in a savepoint, so an IntegrityError leaves nothing behind.
+    """
+    owing = {item.subscription.customer_id for item in planned if item.probe.totals.subtotal > 0}
+    balances = _lock_customer_credits(owing) if owing else {}
+    drafts = _spend_credit(planned, balances=balances, vat_rate=vat_rate)
 
     with transaction.atomic():
         invoices = Invoice.objects.bulk_create(

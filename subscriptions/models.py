@@ -37,6 +37,9 @@ class Action(models.TextChoices):
     WITHDRAW_CONVERSION = "withdraw_conversion", _("Withdraw conversion")
     ADMIN_LOGIN = "admin_login", _("Go to NAVER WORKS Admin")
     EXPORT = "export", _("Export data")
+    # Operators only (SPEC 11, rules.OPERATOR_ALLOWED).
+    EXTEND_TRIAL = "extend_trial", _("Extend trial")
+    WAIVE_PENALTY = "waive_penalty", _("Waive penalty")
 
 
 class RenewalOption(models.TextChoices):

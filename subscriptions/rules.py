@@ -1,7 +1,8 @@
 """The two tables of the lifecycle (SPEC 4, 5) and the one place that reads them.
 
 ``TRANSITIONS`` says which state changes exist (``services.core.change_status_many`` checks every row against
-it); ``ALLOWED`` says which customer actions each state allows. Nothing else reads ``ALLOWED``: the My Product
+it); ``ALLOWED`` says which customer actions each state allows, ``OPERATOR_ALLOWED`` what only operators do
+(SPEC 11). Nothing else reads ``ALLOWED``: the My Product
 buttons, the action pages and the services all ask ``allowed_actions`` / ``ensure_allowed``, so the UI and the
 server never disagree.
 """
@@ -34,6 +35,18 @@ ALLOWED: dict[str, frozenset[str]] = {
         {Action.CHANGE_RENEWAL, Action.UPGRADE, Action.CANCEL, Action.ADMIN_LOGIN, Action.EXPORT}
     ),
     Status.TERMINATED: frozenset(),
+}
+
+
+# SPEC 11: what only an operator does, per state. An operator's other actions (convert, cancel, withdraw on the
+# customer's behalf) are the customer's own, allowed by ALLOWED and refused by the customer's services.
+OPERATOR_ALLOWED: dict[str, frozenset[str]] = {
+    Status.TRIAL: frozenset({Action.EXTEND_TRIAL}),
+    # A suspended trial has ended: extending it would need suspended -> trial, which SPEC 4 does not have.
+    Status.SUSPENDED: frozenset(),
+    Status.ACTIVE: frozenset(),
+    # A penalty is billed on the final invoice, once the service has stopped.
+    Status.TERMINATED: frozenset({Action.WAIVE_PENALTY}),
 }
 
 
@@ -110,9 +123,23 @@ def allowed_actions(
     return frozenset(actions)
 
 
-def ensure_allowed(subscription: Subscription, action: str, *, message: str | None = None) -> None:
-    """Refuse ``action`` unless ``allowed_actions`` has it (with ``message``, or the generic one)."""
-    if action not in allowed_actions(subscription):
+def operator_only_actions(subscription: Subscription) -> frozenset[str]:
+    """The operators' own actions valid in the subscription's state (OPERATOR_ALLOWED); no query."""
+    return OPERATOR_ALLOWED[subscription.status]
+
+
+def operator_actions(subscription: Subscription, *, pending: dict[str, Reservation] | None = None) -> frozenset[str]:
+    """What an operator may do now (SPEC 11): the customer's actions and the operators' own."""
+    return allowed_actions(subscription, pending=pending) | operator_only_actions(subscription)
+
+
+def ensure_allowed(
+    subscription: Subscription, action: str, *, message: str | None = None, operator: bool = False
+) -> None:
+    """Refuse ``action`` unless ``allowed_actions`` (``operator_actions`` for an operator) has it, with
+    ``message`` or the generic one."""
+    allowed = operator_actions(subscription) if operator else allowed_actions(subscription)
+    if action not in allowed:
         raise ValidationError(
             message or _("This action is not available for this subscription in its current state."),
             code="not_allowed",

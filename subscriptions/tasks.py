@@ -19,6 +19,7 @@ from subscriptions.lifecycle import (
 )
 from subscriptions.models import JobChunk
 from subscriptions.services.jobs import open_run, plan_run, run_chunk
+from works_console.logging import job_run_context
 
 RUN_JOB_CHUNK = "subscriptions.tasks.run_job_chunk"
 TASK_OPTIONS = {
@@ -42,8 +43,9 @@ def start_job(name: str) -> dict:
     run = open_run(name, now=timezone.now(), chunk_size=settings.JOB_CHUNK_SIZE, fan_out=True)
     if run is None:
         return {"job_run": None, "chunks": 0, "running": True}
-    chunks = plan_run(run, JOBS[name])
-    _send(chunks)
+    with job_run_context(run.pk):  # the planning's log lines carry the run's id, as its chunks' do
+        chunks = plan_run(run, JOBS[name])
+        _send(chunks)
     return {"job_run": run.pk, "chunks": len(chunks)}
 
 

@@ -29,7 +29,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     # Before django.contrib.admin, as django-modeltranslation asks (its admin integration patches the admin).
     "modeltranslation",
-    "django.contrib.admin",
+    "works_console.apps.WorksAdminConfig",  # django.contrib.admin with the dashboard (SPEC 11)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -252,6 +252,9 @@ PERMISSIONS_POLICY = {
 # --- Billing and lifecycle rules (SPEC 3, 5.6, 6) ---
 VAT_RATE = env.str("VAT_RATE", default="0.10")  # parsed as a Decimal/Fraction, never a float
 EARLY_TERMINATION_RATE = env.str("EARLY_TERMINATION_RATE", default="0.10")
+# /metrics (SPEC 11) answers staff, and a Prometheus scraper sending "Authorization: Bearer <this token>".
+# Empty: staff only.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 TRIAL_DAYS = 30
 TRIAL_GRACE_DAYS = env.int("TRIAL_GRACE_DAYS", default=30)
 TRIAL_MEMBER_LIMIT = 1_000
@@ -291,6 +294,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = TASK_TIME_LIMIT - 30
 CELERY_TASK_TIME_LIMIT = TASK_TIME_LIMIT
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The worker's own log lines carry the job run id too (works_console/celery.py adds the filter).
+CELERY_WORKER_LOG_FORMAT = "[%(asctime)s: %(levelname)s/%(processName)s] [job_run=%(job_run)s] %(message)s"
+CELERY_WORKER_TASK_LOG_FORMAT = (
+    "[%(asctime)s: %(levelname)s/%(processName)s] %(task_name)s[%(task_id)s] [job_run=%(job_run)s] %(message)s"
+)
 # The lifecycle jobs (SPEC 6). django-celery-beat copies these into its tables on start; operators then
 # change the schedule in Django admin. Each message expires before the next run is due, so a backlog of
 # stale messages never piles up behind a stopped worker.
@@ -314,6 +322,9 @@ CELERY_BEAT_SCHEDULE = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every line says which job run it belongs to, "-" outside one (works_console/logging.py).
+    "filters": {"job_run": {"()": "works_console.logging.JobRunFilter"}},
+    "formatters": {"default": {"format": "%(asctime)s %(levelname)s %(name)s [job_run=%(job_run)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["job_run"], "formatter": "default"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

@@ -11,6 +11,7 @@ register_converter(PublicIdConverter, "public_id")
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics, name="metrics"),
     path("shell/", views.shell_select, name="shell-select"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

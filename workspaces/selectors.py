@@ -9,7 +9,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from accounts.throttling import LoginFailures
@@ -45,6 +46,20 @@ def member_counts(workspace_ids) -> dict[int, int]:
         .values_list("workspace_id", "count")
     )
     return dict(rows)
+
+
+def member_count_of(workspace) -> Coalesce:
+    """``member_counts`` as a subquery expression of ``workspace`` (an ``OuterRef`` to a workspace id), for one
+    query over many subscriptions (the admin dashboard): the same live members, a removed one does not count."""
+    count = (
+        Member.objects.live()
+        .filter(workspace_id=workspace)
+        .order_by()
+        .values("workspace_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(count), Value(0))
 
 
 def member_count(workspace_id: int | None) -> int:

@@ -11,7 +11,14 @@ from typing import Any
 
 from billing.periods import period_bounds
 from billing.pricing import PenaltyBreakdown
-from billing.services import IssuedInvoices, closing_days, invoice_issue_many
+from billing.services import (
+    IssuedInvoices,
+    PreviewedInvoice,
+    PreviewLedger,
+    closing_days,
+    invoice_issue_many,
+    invoice_preview_many,
+)
 from works_console.dates import kst_midnight
 from workspaces.selectors import member_counts, member_counts_at
 
@@ -52,6 +59,43 @@ def members_at_close(
     }
 
 
+def _billing_facts(
+    subscriptions: Sequence[Subscription],
+    *,
+    now: datetime,
+    finals: Mapping[int, tuple[date, PenaltyBreakdown | None]],
+    cancellations: Mapping[int, date] | None,
+) -> tuple[list[Subscription], dict[str, Any]]:
+    """The paid subscriptions, and what billing needs to know of them as of ``now``: the members registered at
+    each period's close (``closing_days``), the pending cancellation dates (unless given), the final invoices to
+    issue. The one source of facts of both the issue and the dry-run preview."""
+    paid = [subscription for subscription in subscriptions if subscription.paid_start is not None]
+    if not paid:
+        return [], {}
+    others = [subscription.pk for subscription in paid if subscription.pk not in finals]
+    if not others:
+        cancellations = {}
+    return paid, {
+        "members": members_at_close(paid, closing_days(subscriptions=paid, now=now, finals=finals)),
+        "cancellations": cancellations if cancellations is not None else pending_cancellation_dates(others),
+        "finals": finals,
+    }
+
+
+def preview_invoices(
+    subscriptions: Sequence[Subscription],
+    *,
+    now: datetime,
+    finals: Mapping[int, tuple[date, PenaltyBreakdown | None]] | None = None,
+    ledger: PreviewLedger | None = None,
+) -> list[PreviewedInvoice]:
+    """The invoices ``issue_invoices`` would issue for these subscriptions as of ``now``, with the same facts
+    and billing's same walk, read without a lock and writing nothing (SPEC 11: the dry-run preview); ``ledger``
+    carries what the preview's earlier jobs issued."""
+    paid, facts = _billing_facts(subscriptions, now=now, finals=finals or {}, cancellations=None)
+    return invoice_preview_many(subscriptions=paid, now=now, ledger=ledger, **facts) if paid else []
+
+
 def issue_invoices(
     subscriptions: Sequence[Subscription],
     *,
@@ -68,19 +112,10 @@ def issue_invoices(
     ``cancellations`` is the pending cancellation dates when the caller read them already.
     """
     finals = finals or {}
-    paid = [subscription for subscription in subscriptions if subscription.paid_start is not None]
+    paid, facts = _billing_facts(subscriptions, now=now, finals=finals, cancellations=cancellations)
     if not paid:
         return IssuedInvoices(), {}
-    others = [subscription.pk for subscription in paid if subscription.pk not in finals]
-    if not others:
-        cancellations = {}
-    result = invoice_issue_many(
-        subscriptions=paid,
-        now=now,
-        members=members_at_close(paid, closing_days(subscriptions=paid, now=now, finals=finals)),
-        cancellations=cancellations if cancellations is not None else pending_cancellation_dates(others),
-        finals=finals,
-    )
+    result = invoice_issue_many(subscriptions=paid, now=now, **facts)
     changes = {}
     for subscription in paid:
         next_index = result.next_period_index.get(subscription.pk)

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from subscriptions.models import JobChunk, JobRun
 from works_console.dates import kst_date
+from works_console.logging import job_run_context, set_job_run
 
 logger = logging.getLogger(__name__)
 
@@ -230,8 +231,14 @@ def run_chunk(chunk_id: int, steps: list[Step]) -> list[JobChunk]:
 
     The chunk's work, its counts and its `done_at` commit together. A chunk of a run that is no longer running
     (abandoned) does nothing: its rows are due for the run that replaced it. A chunk that raises is retried row by
-    row, so one bad row is recorded on the run and the rest goes on.
+    row, so one bad row is recorded on the run and the rest goes on. Every log line of the chunk carries its run's
+    id (whichever worker runs it).
     """
+    with job_run_context(None):
+        return _run_chunk(chunk_id, steps)
+
+
+def _run_chunk(chunk_id: int, steps: list[Step]) -> list[JobChunk]:
     peek = None
     try:
         with transaction.atomic():
@@ -239,6 +246,7 @@ def run_chunk(chunk_id: int, steps: list[Step]) -> list[JobChunk]:
             if chunk is None or chunk.run.state != JobRun.State.RUNNING:
                 return []
             run = chunk.run
+            set_job_run(run.pk)
             step = steps[chunk.step_index]
             today, now = kst_date(run.as_of), run.as_of
             failed = _failed_ids(run, chunk.step_index)
@@ -289,23 +297,16 @@ def run_steps(
 ) -> JobRun:
     """Run every step of a job as of `now` in this process, chunk after chunk, and return its JobRun."""
     run = open_run(job, now=now, chunk_size=chunk_size)
-    pending = deque(plan_run(run, steps))
-    while pending:
-        chunk = pending.popleft()
-        pending.extend(run_chunk(chunk.pk, steps))
-        if on_chunk:
-            on_chunk(chunk.size)
-    run.refresh_from_db()
-    logger.info("%s: processed %d, skipped %d, errors %d", job, run.processed, run.skipped, run.errors)
+    with job_run_context(run.pk):  # every log line of the run carries its id
+        pending = deque(plan_run(run, steps))
+        while pending:
+            chunk = pending.popleft()
+            pending.extend(run_chunk(chunk.pk, steps))
+            if on_chunk:
+                on_chunk(chunk.size)
+        run.refresh_from_db()
+        logger.info("%s: processed %d, skipped %d, errors %d", job, run.processed, run.skipped, run.errors)
     return run
-
-
-def preview_steps(steps: list[Step], *, now: datetime, limit: int = 1000) -> Iterator[str]:
-    """What a run as of `now` would do, one line per due row (--dry-run: reads only)."""
-    today = kst_date(now)
-    for step in steps:
-        for row in step.due(today).order_by("pk")[:limit]:
-            yield f"{step.name}: {step.describe(row, today)}"
 
 
 def count_due(steps: list[Step], *, now: datetime) -> int:

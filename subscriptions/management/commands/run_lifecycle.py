@@ -6,7 +6,8 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from subscriptions.lifecycle import JOBS
-from subscriptions.services.jobs import count_due, preview_steps, run_steps
+from subscriptions.preview import preview_lifecycle, preview_lines
+from subscriptions.services.jobs import count_due, run_steps
 from works_console.dates import KST
 
 SHORT_NAMES = {name.rsplit(".", 1)[-1]: name for name in JOBS}
@@ -39,14 +40,13 @@ class Command(BaseCommand):
                 raise CommandError("--at in the future is only allowed with --dry-run (a preview).")
             now = as_of
         names = [SHORT_NAMES[job]] if job else list(JOBS)
+        if dry_run:
+            # SPEC 11: each item a run at `now` would touch, with its amounts, then the totals; nothing written.
+            for line in preview_lines(preview_lifecycle(now=now, jobs=names)):
+                self.stdout.write(line)
+            return
         for name in names:
             steps = JOBS[name]
-            if dry_run:
-                lines = list(preview_steps(steps, now=now))
-                self.stdout.write(f"{name}: {len(lines)} due (dry run, nothing written)")
-                for line in lines:
-                    self.stdout.write(f"  {line}")
-                continue
             total = count_due(steps, now=now)
             with tqdm(total=total, desc=name.rsplit(".", 1)[-1], disable=not sys.stderr.isatty()) as bar:
                 run = run_steps(name, steps, now=now, on_chunk=bar.update)

@@ -1,0 +1,253 @@
+"""The operators' actions on a subscription in Django admin (SPEC 11): one form page each, then the service.
+
+Each action is a row of ACTIONS: its name (the submit button's text), when the subscription page offers it,
+the form, and the service call. The page is the confirmation: nothing changes before the operator submits the
+form with a reason. A service's ValidationError is shown at the field it names, and nothing has changed.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from billing.models import ContractType
+from billing.money import format_won
+from works_console.dates import kst_date
+
+from .action_views import _add_service_error, _cancel_allowed, _parse_iso, _penalty_context
+from .admin_forms import (
+    ExtendTrialForm,
+    OperatorCancelForm,
+    OperatorConvertForm,
+    ReasonForm,
+    ResendReminderForm,
+    WithdrawReservationForm,
+)
+from .models import Action, Reservation, Status, Subscription
+from .rules import operator_actions, pending_reservations
+from .services.cancel import cancellation_date_range
+from .services.operator import (
+    operator_actor,
+    operator_cancel,
+    operator_convert,
+    operator_withdraw_reservation,
+    reminder_resend_many,
+    subscription_waive_penalty,
+)
+from .services.paid import members_now
+from .services.trial import subscription_extend_trial
+
+CHANGE_PERMISSION = "subscriptions.change_subscription"
+
+
+def ensure_operator(request: HttpRequest) -> None:
+    """Acting needs the change permission on subscriptions (operators), not only the staff flag."""
+    if not (request.user.is_active and request.user.is_staff and request.user.has_perm(CHANGE_PERMISSION)):
+        raise PermissionDenied
+
+
+@dataclass(frozen=True)
+class OperatorAction:
+    slug: str
+    label: Promise  # the submit button's text and the page's title (SPEC 11)
+    offered: Callable[[Subscription, dict], bool]
+    form: Callable[..., Form]  # (data, subscription=, today=, pending=) -> form
+    perform: Callable[[Form, Subscription, tuple, datetime], str]  # -> the success message
+
+
+def _extend(form: Form, subscription: Subscription, by: tuple, now: datetime) -> str:
+    result = subscription_extend_trial(
+        subscription=subscription, days=form.cleaned_data["days"], reason=form.cleaned_data["reason"], by=by, now=now
+    )
+    return _("The trial of %(name)s now ends on %(trial)s; the grace period on %(grace)s.") % {
+        "name": result.name,
+        "trial": result.trial_last_day.isoformat(),
+        "grace": result.grace_last_day.isoformat(),
+    }
+
+
+def _convert_form(data, *, subscription: Subscription, today: date, pending: dict) -> Form:
+    members = members_now(subscription)
+    reservation = pending.get(Reservation.Kind.CONVERSION)
+    initial = {
+        "plan": reservation.plan_id if reservation else subscription.plan_id,
+        "contract_type": reservation.contract_type if reservation else ContractType.ANNUAL,
+        "licences": reservation.licences if reservation else max(members, 1),
+        "start_on": reservation.effective_on if reservation else today,
+    }
+    return OperatorConvertForm(data, subscription=subscription, today=today, members=members, initial=initial)
+
+
+def _convert(form: Form, subscription: Subscription, by: tuple, now: datetime) -> str:
+    data = form.cleaned_data
+    result = operator_convert(
+        subscription=subscription,
+        plan=data["plan"],
+        contract_type=data["contract_type"],
+        licences=data["licences"],
+        start_on=data["start_on"],
+        reason=data["reason"],
+        by=by,
+        now=now,
+    )
+    if result.status == Status.ACTIVE:
+        return _("%(name)s is now a paid %(plan)s subscription.") % {"name": result.name, "plan": result.plan.name}
+    return _("The paid conversion of %(name)s is reserved for %(date)s.") % {
+        "name": result.name,
+        "date": data["start_on"].isoformat(),
+    }
+
+
+def _cancel_form(data, *, subscription: Subscription, today: date, pending: dict, shown: dict | None = None) -> Form:
+    first, last = cancellation_date_range(subscription, today)
+    reservation = pending.get(Reservation.Kind.CANCELLATION)
+    initial = {"cancellation_date": reservation.effective_on if reservation else first, **(shown or {})}
+    return OperatorCancelForm(data, subscription=subscription, today=today, first=first, last=last, initial=initial)
+
+
+def _cancel(form: Form, subscription: Subscription, by: tuple, now: datetime) -> str:
+    on = form.cleaned_data["cancellation_date"]
+    result = operator_cancel(subscription=subscription, on=on, reason=form.cleaned_data["reason"], by=by, now=now)
+    if result.status == Status.TERMINATED:
+        return _("%(name)s is cancelled: the service has stopped and its data is deleted.") % {"name": result.name}
+    return _("The cancellation of %(name)s is reserved for %(date)s.") % {"name": result.name, "date": on.isoformat()}
+
+
+def _waive(form: Form, subscription: Subscription, by: tuple, now: datetime) -> str:
+    note = subscription_waive_penalty(subscription=subscription, reason=form.cleaned_data["reason"], by=by, now=now)
+    return _("The penalty is waived: credit note %(note)s of %(total)s.") % {
+        "note": note.public_id,
+        "total": format_won(note.total),
+    }
+
+
+def _withdraw(form: Form, subscription: Subscription, by: tuple, now: datetime) -> str:
+    kind = form.cleaned_data["kind"]
+    operator_withdraw_reservation(
+        subscription=subscription, kind=kind, reason=form.cleaned_data["reason"], by=by, now=now
+    )
+    return _("The reservation (%(kind)s) of %(name)s is withdrawn.") % {
+        "kind": Reservation.Kind(kind).label,
+        "name": subscription.name,
+    }
+
+
+def _resend(form: Form, subscription: Subscription, by: tuple, now: datetime) -> str:
+    sent = form.cleaned_data["reminder"]
+    reminder_resend_many(reminders=[sent], reason=form.cleaned_data["reason"], by=by, now=now)
+    return _("The reminder %(kind)s is sent again to the customer.") % {"kind": sent.kind}
+
+
+ACTIONS: dict[str, OperatorAction] = {
+    action.slug: action
+    for action in [
+        OperatorAction(
+            slug="extend-trial",
+            label=gettext_lazy("Extend trial"),
+            offered=lambda subscription, pending: (
+                Action.EXTEND_TRIAL in operator_actions(subscription, pending=pending)
+            ),
+            form=lambda data, **kw: ExtendTrialForm(data, subscription=kw["subscription"], today=kw["today"]),
+            perform=_extend,
+        ),
+        OperatorAction(
+            slug="convert",
+            label=gettext_lazy("Convert on behalf"),
+            offered=lambda subscription, pending: Action.CONVERT in operator_actions(subscription, pending=pending),
+            form=_convert_form,
+            perform=_convert,
+        ),
+        OperatorAction(
+            slug="cancel",
+            label=gettext_lazy("Cancel on behalf"),
+            offered=lambda subscription, pending: _cancel_allowed(subscription, pending),
+            form=_cancel_form,
+            perform=_cancel,
+        ),
+        OperatorAction(
+            slug="waive-penalty",
+            label=gettext_lazy("Waive penalty"),
+            offered=lambda subscription, pending: (
+                Action.WAIVE_PENALTY in operator_actions(subscription, pending=pending)
+            ),
+            form=lambda data, **kw: ReasonForm(data, subscription=kw["subscription"], today=kw["today"]),
+            perform=_waive,
+        ),
+        OperatorAction(
+            slug="withdraw-reservation",
+            label=gettext_lazy("Withdraw reservation"),
+            offered=lambda subscription, pending: bool(pending),
+            form=lambda data, **kw: WithdrawReservationForm(
+                data, subscription=kw["subscription"], today=kw["today"], pending=kw["pending"]
+            ),
+            perform=_withdraw,
+        ),
+        OperatorAction(
+            slug="resend-reminder",
+            label=gettext_lazy("Resend reminder"),
+            offered=lambda subscription, pending: subscription.purged_at is None,
+            form=lambda data, **kw: ResendReminderForm(data, subscription=kw["subscription"], today=kw["today"]),
+            perform=_resend,
+        ),
+    ]
+}
+
+
+def offered_actions(subscription: Subscription) -> list[OperatorAction]:
+    """The actions the subscription page shows (the services still decide on the locked row)."""
+    pending = pending_reservations(subscription)
+    return [action for action in ACTIONS.values() if action.offered(subscription, pending)]
+
+
+def action_view(model_admin, request: HttpRequest, object_id: str, slug: str) -> HttpResponse:
+    ensure_operator(request)
+    action = ACTIONS.get(slug)
+    if action is None:
+        raise Http404
+    subscription = get_object_or_404(
+        Subscription.objects.select_related("plan", "workspace", "customer"), pk=object_id
+    )
+    change_url = reverse("admin:subscriptions_subscription_change", args=[subscription.pk])
+    now = timezone.now()  # the clock, read once at the edge
+    kwargs = {"subscription": subscription, "today": kst_date(now), "pending": pending_reservations(subscription)}
+    data = request.POST if request.method == "POST" else None
+    context: dict = {}
+    if action.slug == "cancel":
+        # "Show penalty" sends the form by GET: the page shows the penalty for the date typed (SPEC 5.5).
+        shown_date = _parse_iso((data or request.GET).get("cancellation_date", ""))
+        shown = {"cancellation_date": shown_date, "reason": request.GET.get("reason", "")} if shown_date else None
+        form = action.form(data, shown=shown, **kwargs)
+        on = shown_date or form.initial["cancellation_date"]
+        context.update(_penalty_context(subscription, on, first=form.first, last=form.last))
+    else:
+        form = action.form(data, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            message = action.perform(form, subscription, operator_actor(request.user), now)
+        except ValidationError as error:
+            _add_service_error(form, error)
+        else:
+            messages.success(request, message)
+            return redirect(change_url)
+    context.update(
+        model_admin.admin_site.each_context(request),
+        title=f"{action.label}: {subscription.name}",
+        action=action,
+        form=form,
+        subscription=subscription,
+        opts=model_admin.model._meta,
+        back_url=change_url,
+        label=action.label,
+    )
+    return TemplateResponse(request, "admin/subscriptions/subscription/operator_action.html", context)

@@ -1,0 +1,339 @@
+"""A true preview of a lifecycle run (SPEC 11): every item a run as of an instant would touch, with its amounts.
+
+`run_lifecycle --dry-run --at T` prints it, and the admin dashboard shows it for a chosen date. It reads only:
+the due rows of each job step in keyset chunks (as the jobs find them, without claiming them), then per chunk:
+- conversions: the contract each reserved conversion starts (the terms of ``paid._paid_contract``, the licences
+  of ``paid._reserved_terms``, the catalog price of now);
+- renewals: every invoice the renewal job would issue, and what each ended term renews into;
+- cancellations: the penalty (``cancel.cancellation_penalty``) and the final invoices;
+- trial expiry: suspensions (with the grace) and terminations;
+- reminders: each e-mail a run would send.
+The invoices come from ``services.invoicing.preview_invoices``: the same facts and billing's same walk over the
+periods (``invoice_plan_many``) and spending of credit as the jobs' own invoicing, so the amounts shown are the
+amounts the real run issues. Nothing is written: no job run, no row.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from billing.invoices import InvoiceDraft
+from billing.models import ContractType, Invoice, RateSegment
+from billing.money import format_won
+from billing.periods import period_containing, term_from
+from billing.services import PreviewLedger
+from works_console.dates import ONE_DAY, kst_date
+
+from .lifecycle import ACTIVATE_CONVERSIONS, EXECUTE_CANCELLATIONS, EXPIRE_TRIALS, JOBS, RENEW, SEND_REMINDERS
+from .models import RenewalOption, Reservation, Status, Subscription
+from .services.cancel import cancellation_penalty, penalty_applies
+from .services.invoicing import members_of, preview_invoices
+from .services.jobs import DEFAULT_CHUNK_SIZE, Step
+from .services.paid import _paid_contract, _reserved_terms
+
+
+@dataclass
+class PreviewItem:
+    step: str
+    subscription_id: int
+    name: str
+    summary: str
+    invoices: list[InvoiceDraft] = field(default_factory=list)
+    penalty: int = 0
+    reminder_to: str = ""
+    # The service stops (cancelled, not renewed, grace over): the jobs after this one no longer see it.
+    ends: bool = False
+
+
+@dataclass
+class JobPreview:
+    job: str
+    items: list[PreviewItem] = field(default_factory=list)
+    # Over every item, also those past the listing limit.
+    count: int = 0
+    invoice_count: int = 0
+    invoice_total: int = 0
+    penalty_total: int = 0
+    reminder_count: int = 0
+
+    def add(self, item: PreviewItem, *, limit: int | None) -> None:
+        self.count += 1
+        self.invoice_count += len(item.invoices)
+        self.invoice_total += sum(draft.totals.total for draft in item.invoices)
+        self.penalty_total += item.penalty
+        self.reminder_count += bool(item.reminder_to)
+        if limit is None or len(self.items) < limit:
+            self.items.append(item)
+
+    @property
+    def short_name(self) -> str:
+        return self.job.rsplit(".", 1)[-1]
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.items)
+
+
+@dataclass
+class LifecyclePreview:
+    as_of: datetime
+    jobs: list[JobPreview]
+
+    @property
+    def count(self) -> int:
+        return sum(job.count for job in self.jobs)
+
+    @property
+    def invoice_count(self) -> int:
+        return sum(job.invoice_count for job in self.jobs)
+
+    @property
+    def invoice_total(self) -> int:
+        return sum(job.invoice_total for job in self.jobs)
+
+    @property
+    def penalty_total(self) -> int:
+        return sum(job.penalty_total for job in self.jobs)
+
+    @property
+    def reminder_count(self) -> int:
+        return sum(job.reminder_count for job in self.jobs)
+
+
+def _due_chunks(step: Step, today: date, chunk_size: int) -> Iterator[list]:
+    """The step's due rows in keyset chunks, as the job reads them (no lock: nothing is claimed)."""
+    last_id = 0
+    while True:
+        rows = list(step.due(today).filter(pk__gt=last_id).order_by("pk")[:chunk_size])
+        if not rows:
+            return
+        yield rows
+        last_id = rows[-1].pk
+
+
+def _pending(subscriptions: list[Subscription], kind: str, today: date) -> dict[int, Reservation]:
+    rows = Reservation.objects.filter(
+        subscription_id__in=[subscription.pk for subscription in subscriptions],
+        kind=kind,
+        state=Reservation.State.PENDING,
+        effective_on__lte=today,
+    ).select_related("plan")
+    return {row.subscription_id: row for row in rows.order_by("-id")}
+
+
+def _conversions(rows: list[Subscription], today: date, now: datetime, ledger: PreviewLedger) -> Iterator[PreviewItem]:
+    reservations = _pending(rows, Reservation.Kind.CONVERSION, today)
+    annual = [
+        row for row in rows if row.pk in reservations and reservations[row.pk].contract_type == ContractType.ANNUAL
+    ]
+    members = members_of(annual) if annual else {}
+    for row in rows:
+        reservation = reservations.get(row.pk)
+        if reservation is None:
+            continue
+        if row.status not in (Status.TRIAL, Status.SUSPENDED):
+            yield PreviewItem("activate_conversion", row.pk, row.name, "reservation withdrawn: the service ended")
+            continue
+        count = members.get(row.pk, 0)
+        licences, _details = _reserved_terms(reservation, members=count)
+        contract = _paid_contract(
+            plan=reservation.plan,
+            contract_type=reservation.contract_type,
+            licences=licences,
+            start_on=reservation.effective_on,
+        )
+        quantity = f", {licences} licences" if contract["licences"] else ", billed on the members"
+        yield PreviewItem(
+            "activate_conversion",
+            row.pk,
+            row.name,
+            f"start paid {reservation.contract_type} {reservation.plan.name} on {reservation.effective_on}"
+            f" at {format_won(reservation.plan.unit_price(reservation.contract_type))} per user{quantity};"
+            f" term {contract['term_start']} – {contract['term_end']}",
+        )
+
+
+def _renewal(subscription: Subscription, today: date) -> str:
+    """What the renewal job does to a term that has ended (SPEC 5.3), in words."""
+    if subscription.term_end >= today:
+        return "close ended periods"
+    starts_on = subscription.term_end + ONE_DAY
+    option = subscription.effective_renewal_option
+    if option == RenewalOption.SWITCH_TO_MONTHLY and subscription.contract_type == ContractType.MONTHLY:
+        period = period_containing(subscription.paid_start, today)
+        return f"monthly term rolls to {period.start} – {period.end}"
+    if option == RenewalOption.DO_NOT_RENEW:
+        return f"not renewed: the service ends on {starts_on}, purge"
+    if option == RenewalOption.RENEW_ANNUAL:
+        term_start, term_end = term_from(subscription.paid_start, starts_on)
+        return (
+            f"renews as annual {subscription.plan.name} at {format_won(subscription.plan.annual_unit_price)} per"
+            f" licence, term {term_start} – {term_end}"
+        )
+    price = format_won(subscription.plan.monthly_unit_price)
+    return f"switches to monthly {subscription.plan.name} at {price} per user from {starts_on}"
+
+
+def _renewals(rows: list[Subscription], today: date, now: datetime, ledger: PreviewLedger) -> Iterator[PreviewItem]:
+    invoices: dict[int, list[InvoiceDraft]] = {}
+    for previewed in preview_invoices(rows, now=now, ledger=ledger):
+        invoices.setdefault(previewed.subscription_id, []).append(previewed.draft)
+    for row in rows:
+        ends = row.term_end < today and row.effective_renewal_option == RenewalOption.DO_NOT_RENEW
+        yield PreviewItem(
+            "close_period", row.pk, row.name, _renewal(row, today), invoices=invoices.get(row.pk, []), ends=ends
+        )
+
+
+def _cancellations(
+    rows: list[Subscription], today: date, now: datetime, ledger: PreviewLedger
+) -> Iterator[PreviewItem]:
+    reservations = _pending(rows, Reservation.Kind.CANCELLATION, today)
+    due = [row for row in rows if row.pk in reservations and row.status != Status.TERMINATED]
+    annual = [row.pk for row in due if penalty_applies(row)]
+    segments: dict[int, list[RateSegment]] = {pk: [] for pk in annual}
+    if annual:
+        for segment in RateSegment.objects.filter(subscription_id__in=annual, contract_type=ContractType.ANNUAL):
+            segments[segment.subscription_id].append(segment)
+    penalties = {
+        row.pk: cancellation_penalty(row, reservations[row.pk].effective_on, segments=segments.get(row.pk, ()))
+        for row in due
+    }
+    finals = {
+        row.pk: (reservations[row.pk].effective_on, penalties[row.pk] if penalty_applies(row) else None)
+        for row in due
+        if row.status == Status.ACTIVE
+    }
+    invoices: dict[int, list[InvoiceDraft]] = {}
+    active = [row for row in due if row.status == Status.ACTIVE]
+    if active:
+        for previewed in preview_invoices(active, now=now, finals=finals, ledger=ledger):
+            invoices.setdefault(previewed.subscription_id, []).append(previewed.draft)
+    for row in due:
+        on = reservations[row.pk].effective_on
+        yield PreviewItem(
+            "execute_cancellation",
+            row.pk,
+            row.name,
+            f"cancelled as of {on}: final invoice, terminated, purge",
+            invoices=invoices.get(row.pk, []),
+            penalty=penalties[row.pk].amount,
+            ends=True,
+        )
+
+
+def _trial_expiry(step: Step):
+    def describe(rows: list[Subscription], today: date, now: datetime, ledger: PreviewLedger) -> Iterator[PreviewItem]:
+        for row in rows:
+            summary = step.describe(row, today).split(": ", 1)[-1]
+            yield PreviewItem(step.name, row.pk, row.name, summary, ends=row.status == Status.SUSPENDED)
+
+    return describe
+
+
+def _reminders(step: Step):
+    def describe(rows: list, today: date, now: datetime, ledger: PreviewLedger) -> Iterator[PreviewItem]:
+        for row in rows:
+            subscription_id = row.subscription_id if isinstance(row, Invoice) else row.pk
+            name = row.subscription.name if isinstance(row, Invoice) else row.name
+            yield PreviewItem(
+                step.name,
+                subscription_id,
+                name,
+                f"e-mail {step.name} ({row.key}) to {row.customer.email}",
+                reminder_to=row.customer.email,
+            )
+
+    return describe
+
+
+def _describers(job: str, step: Step):
+    if job == ACTIVATE_CONVERSIONS:
+        return _conversions
+    if job == RENEW:
+        return _renewals
+    if job == EXECUTE_CANCELLATIONS:
+        return _cancellations
+    if job == EXPIRE_TRIALS:
+        return _trial_expiry(step)
+    if job == SEND_REMINDERS:
+        return _reminders(step)
+    raise KeyError(job)
+
+
+def preview_lifecycle(
+    *, now: datetime, jobs: list[str] | None = None, limit: int | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> LifecyclePreview:
+    """What a run of ``jobs`` (all, in the SPEC 6 order, by default) as of ``now`` would touch, with its amounts.
+
+    ``limit`` caps the items kept per job for display; the totals count every item. Reads only. As in a real
+    run, a service that a job stops (a cancellation, a grace period over, "Do not renew") is left alone by the
+    jobs after it (no reminder of a cancellation that has just been carried out), and a period the renewal job
+    invoices is not invoiced again by the cancellation job, which finds the credit that is left.
+    """
+    today = kst_date(now)
+    previews = []
+    ended: set[int] = set()
+    ledger = PreviewLedger()  # the invoices and credit of the jobs before, as a real run leaves them
+    for job in jobs or list(JOBS):
+        preview = JobPreview(job=job)
+        ending: set[int] = set()
+        for step in JOBS[job]:
+            describe = _describers(job, step)
+            for rows in _due_chunks(step, today, chunk_size):
+                for item in describe(rows, today, now, ledger):
+                    if item.subscription_id in ended:
+                        continue
+                    preview.add(item, limit=limit)
+                    if item.ends:
+                        ending.add(item.subscription_id)
+        ended |= ending
+        previews.append(preview)
+    return LifecyclePreview(as_of=now, jobs=previews)
+
+
+def _invoice_lines(draft: InvoiceDraft) -> Iterator[str]:
+    final = " (final)" if draft.is_final else ""
+    yield f"invoice{final} period {draft.period_index}: {draft.period_start} – {draft.period_end}"
+    for line in draft.lines:
+        if line.kind == "usage":
+            yield (
+                f"  {line.kind} {line.description}: {line.quantity} x {format_won(line.unit_price)}"
+                f" x {line.days}/{line.period_days} days = {format_won(line.amount)}"
+            )
+        elif line.kind == "penalty":
+            yield (
+                f"  penalty Early termination on {line.cancellation_date} (term {line.starts_on} – {line.ends_on}):"
+                f" {format_won(line.amount)}"
+            )
+        else:
+            yield f"  {line.kind} {line.description}: {format_won(line.amount)}"
+    totals = draft.totals
+    yield (
+        f"  subtotal {format_won(totals.subtotal)}, credit {format_won(-totals.credit_applied)},"
+        f" VAT {format_won(totals.vat)}, total {format_won(totals.total)}"
+    )
+
+
+def preview_lines(preview: LifecyclePreview) -> Iterator[str]:
+    """The preview as text: per job each item with its amounts, the job's totals, then the totals (SPEC 11)."""
+    for job in preview.jobs:
+        yield f"{job.job}: {job.count} due (dry run, nothing written)"
+        for item in job.items:
+            penalty = f"; penalty {format_won(item.penalty)}" if item.penalty else ""
+            yield f"  {item.step}: {item.name}: {item.summary}{penalty}"
+            for draft in item.invoices:
+                for line in _invoice_lines(draft):
+                    yield f"    {line}"
+        if job.more:
+            yield f"  ... and {job.more} more"
+        yield (
+            f"  {job.short_name} totals: {job.count} items, {job.invoice_count} invoices"
+            f" {format_won(job.invoice_total)}, penalties {format_won(job.penalty_total)},"
+            f" {job.reminder_count} reminders"
+        )
+    yield (
+        f"Totals as of {preview.as_of.isoformat()}: {preview.count} items, {preview.invoice_count} invoices"
+        f" {format_won(preview.invoice_total)}, penalties {format_won(preview.penalty_total)},"
+        f" {preview.reminder_count} reminders"
+    )

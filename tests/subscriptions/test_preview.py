@@ -1,0 +1,182 @@
+"""A true preview (SPEC 11): `run_lifecycle --dry-run --at T` lists each item a run at T would touch with its
+amounts, then the totals; writes nothing; and its amounts are the invoices the real run at T then issues.
+
+Paid subscriptions start on 2026-12-15 (Basic: annual 5,000, monthly 6,000 per user). At 2027-03-01 periods 0
+(2026-12-15 .. 2027-01-14) and 1 (2027-01-15 .. 2027-02-14), both of 31 days, have ended.
+"""
+
+from datetime import date
+from io import StringIO
+
+import pytest
+import time_machine
+from django.apps import apps
+from django.core.management import call_command
+
+from billing.models import ContractType, Invoice
+from subscriptions.models import ReminderSent
+from subscriptions.preview import preview_lifecycle
+from tests.billing.factories import ActiveSubscriptionFactory, CreditGrantFactory, kst
+from tests.subscriptions.factories import ReservationFactory, TrialSubscriptionFactory
+from tests.workspaces.factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+BEFORE = kst(2027, 2, 20)
+AT = kst(2027, 3, 1, 10)
+
+
+@pytest.fixture
+def business():
+    annual = ActiveSubscriptionFactory(name="annual")
+    CreditGrantFactory(customer=annual.customer, amount=30_000)
+    monthly = ActiveSubscriptionFactory(name="monthly", contract_type=ContractType.MONTHLY, licences=None)
+    MemberFactory.create_batch(2, workspace=monthly.workspace)  # with the admin account: 3 members
+    leaving = ActiveSubscriptionFactory(name="leaving", next_period_index=2, next_invoice_on=date(2027, 3, 15))
+    ReservationFactory(subscription=leaving, effective_on=date(2027, 3, 1))
+    TrialSubscriptionFactory(name="trying", applied_on=date(2027, 2, 5))  # last trial day 2027-03-06
+    return {"annual": annual, "monthly": monthly, "leaving": leaving}
+
+
+def dry_run(at: str) -> str:
+    out = StringIO()
+    call_command("run_lifecycle", "--dry-run", "--at", at, stdout=out)
+    return out.getvalue()
+
+
+def row_counts() -> dict[str, int]:
+    return {model._meta.label: model._default_manager.count() for model in apps.get_models(include_auto_created=True)}
+
+
+def test_the_dry_run_prints_every_item_with_its_amounts_then_the_totals_and_writes_nothing(business):
+    with time_machine.travel(BEFORE, tick=False):
+        before = row_counts()
+        output = dry_run("2027-03-01T10:00:00+09:00")
+        after = row_counts()
+
+    assert after == before
+    lines = output.splitlines()
+    # renewals: the annual one's two periods (the first settled by 30,000 of credit), the monthly one's two
+    assert "  close_period: annual: close ended periods" in lines
+    assert "    invoice period 0: 2026-12-15 – 2027-01-14" in lines
+    assert "      usage Basic 2026-12-15 – 2027-01-14: 10 x ₩5,000 x 31/31 days = ₩50,000" in lines
+    assert "      subtotal ₩50,000, credit -₩30,000, VAT ₩2,000, total ₩22,000" in lines
+    assert "      subtotal ₩50,000, credit ₩0, VAT ₩5,000, total ₩55,000" in lines
+    assert "  close_period: monthly: monthly term rolls to 2027-02-15 – 2027-03-14" in lines
+    assert "      usage Basic 2027-01-15 – 2027-02-14: 3 x ₩6,000 x 31/31 days = ₩18,000" in lines
+    assert "  renew_subscriptions totals: 2 items, 4 invoices ₩116,600, penalties ₩0, 0 reminders" in lines
+    # the cancellation: usage up to the day before, and the penalty of 2027-03-01
+    assert (
+        "  execute_cancellation: leaving: cancelled as of 2027-03-01: final invoice, terminated, purge;"
+        " penalty ₩50,000"
+    ) in lines
+    assert "      penalty Early termination on 2027-03-01 (term 2026-12-15 – 2027-12-14): ₩50,000" in lines
+    assert "      subtotal ₩75,000, credit ₩0, VAT ₩7,500, total ₩82,500" in lines
+    # the reminder it would send
+    assert any(
+        line.startswith("  trial_ends_in_7_days: trying: e-mail trial_ends_in_7_days (2027-03-06) to ")
+        for line in lines
+    )
+    assert lines[-1] == (
+        "Totals as of 2027-03-01T10:00:00+09:00: 4 items, 5 invoices ₩199,100, penalties ₩50,000, 1 reminders"
+    )
+
+
+def invoice_facts(drafts_or_invoices) -> list[tuple]:
+    return sorted(drafts_or_invoices)
+
+
+def test_the_previews_amounts_are_the_invoices_the_real_run_then_issues(business):
+    # Its periods 0 and 1 are invoiced by the renewal job, settled by credit, before the cancellation job bills
+    # the final invoice with what credit is left (none): each invoice once, the credit spent once.
+    closing = ActiveSubscriptionFactory(name="closing")
+    ReservationFactory(subscription=closing, effective_on=date(2027, 3, 1))
+    CreditGrantFactory(customer=closing.customer, amount=60_000)
+    with time_machine.travel(BEFORE, tick=False):
+        preview = preview_lifecycle(now=AT)
+    previewed = sorted(
+        (
+            item.subscription_id,
+            draft.period_index,
+            draft.is_final,
+            draft.period_start,
+            draft.period_end,
+            tuple((line.kind, line.description, line.amount) for line in draft.lines),
+            (draft.totals.subtotal, draft.totals.credit_applied, draft.totals.vat, draft.totals.total),
+        )
+        for job in preview.jobs
+        for item in job.items
+        for draft in item.invoices
+    )
+    previewed_reminders = sorted(
+        (item.subscription_id, item.step) for job in preview.jobs for item in job.items if item.reminder_to
+    )
+
+    with time_machine.travel(AT, tick=False):
+        call_command("run_lifecycle", stdout=StringIO())
+
+    issued = sorted(
+        (
+            invoice.subscription_id,
+            invoice.period_index,
+            invoice.is_final,
+            invoice.period_start,
+            invoice.period_end,
+            tuple(invoice.lines.order_by("id").values_list("kind", "description", "amount")),
+            (invoice.subtotal, invoice.credit_applied, invoice.vat, invoice.total),
+        )
+        for invoice in Invoice.objects.all()
+    )
+    assert len(previewed) == 8
+    assert previewed == issued
+    assert [facts[-1] for facts in previewed if facts[0] == closing.pk] == [
+        (50_000, 50_000, 0, 0),
+        (50_000, 10_000, 4_000, 44_000),
+        (75_000, 0, 7_500, 82_500),
+    ]
+    sent = sorted(ReminderSent.objects.exclude(kind="invoice_issued").values_list("subscription_id", "kind"))
+    assert previewed_reminders == sent
+
+
+def test_the_admin_dashboard_offers_the_same_preview_for_a_chosen_date(admin_client, admin_user, business):
+    with time_machine.travel(BEFORE, tick=False):
+        admin_client.force_login(admin_user)
+        index = admin_client.get("/admin/").content.decode()
+        before = row_counts()
+        page = admin_client.get("/admin/lifecycle-preview/", {"preview_date": "2027-03-01"})
+        after = row_counts()
+
+    html = page.content.decode()
+    assert 'name="preview_date"' in index and 'value="Preview"' in index
+    assert page.status_code == 200
+    assert "₩82,500" in html and "₩22,000" in html
+    assert "₩199,100" in html
+    assert {k: v for k, v in after.items() if k != "sessions.Session"} == {
+        k: v for k, v in before.items() if k != "sessions.Session"
+    }
+
+
+def test_the_preview_bills_each_monthly_period_on_the_members_registered_at_its_close():
+    # Period 0 closes at 2027-01-15 00:00 KST, period 1 at 2027-02-15 00:00 KST (SPEC 3).
+    monthly = ActiveSubscriptionFactory(name="monthly", contract_type=ContractType.MONTHLY, licences=None)
+    MemberFactory(workspace=monthly.workspace, created_at=kst(2027, 1, 20))  # from period 1's close on
+    MemberFactory(workspace=monthly.workspace, created_at=kst(2027, 1, 1), removed_at=kst(2027, 2, 20))  # at both
+    MemberFactory(workspace=monthly.workspace, created_at=kst(2027, 1, 1), removed_at=kst(2027, 1, 10))  # at neither
+    with time_machine.travel(BEFORE, tick=False):
+        preview = preview_lifecycle(now=AT)
+    previewed = [
+        (draft.period_index, draft.totals.subtotal)
+        for job in preview.jobs
+        for item in job.items
+        if item.subscription_id == monthly.pk
+        for draft in item.invoices
+    ]
+
+    with time_machine.travel(AT, tick=False):
+        call_command("run_lifecycle", stdout=StringIO())
+
+    issued = list(
+        Invoice.objects.filter(subscription=monthly).order_by("period_index").values_list("period_index", "subtotal")
+    )
+    assert previewed == [(0, 2 * 6_000), (1, 3 * 6_000)]
+    assert issued == previewed

@@ -1,0 +1,73 @@
+"""The operators' Django admin (SPEC 11): the index is a dashboard of the business (subscriptions.dashboard), and
+offers the preview of a lifecycle run for a chosen date (subscriptions.preview, as `run_lifecycle --dry-run`)."""
+
+from datetime import datetime, time
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from works_console.dates import KST, kst_date
+
+PREVIEW_ITEMS_PER_JOB = 200
+
+
+class PreviewForm(forms.Form):
+    preview_date = forms.DateField(
+        label=_("Preview date"),
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
+        help_text=_("What a run of the lifecycle jobs on that day (KST) would do; nothing is written."),
+    )
+
+
+class WorksAdminSite(admin.AdminSite):
+    site_header = _("Works Console operations")
+    site_title = _("Works Console admin")
+    index_title = _("Dashboard")
+    index_template = "admin/dashboard.html"
+
+    def index(self, request: HttpRequest, extra_context: dict | None = None):
+        from subscriptions.dashboard import dashboard
+
+        now = timezone.now()
+        extra_context = {
+            **(extra_context or {}),
+            "dashboard": dashboard(now=now),
+            "preview_form": PreviewForm(initial={"preview_date": kst_date(now)}),
+        }
+        return super().index(request, extra_context)
+
+    def get_urls(self):
+        return [
+            path("lifecycle-preview/", self.admin_view(self.preview_view), name="lifecycle_preview"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request: HttpRequest) -> HttpResponse:
+        """The dry-run preview for a chosen date (SPEC 11): each item with its amounts, then the totals."""
+        from subscriptions.preview import preview_lifecycle
+
+        if not request.user.has_perm("subscriptions.view_subscription"):
+            raise PermissionDenied
+        now = timezone.now()
+        form = PreviewForm(request.GET or None, initial={"preview_date": kst_date(now)})
+        preview = None
+        if form.is_valid():
+            day = form.cleaned_data["preview_date"]
+            # The day's first instant in KST ("due" is decided on KST dates), or now for today.
+            as_of = now if day == kst_date(now) else datetime.combine(day, time.min, tzinfo=KST)
+            preview = preview_lifecycle(now=as_of, limit=PREVIEW_ITEMS_PER_JOB)
+        context = {
+            **self.each_context(request),
+            "title": _("Preview of a lifecycle run"),
+            "form": form,
+            "preview": preview,
+        }
+        return TemplateResponse(request, "admin/lifecycle_preview.html", context)
