@@ -284,6 +284,13 @@ def group_remove(request: HttpRequest, group_id: int) -> HttpResponse:
     return _run(request, lambda: directory.work_group_remove(work_group=group), done)
 
 
+def _change_membership(request: HttpRequest, group: WorkGroup, target: Member, change, done: str) -> HttpResponse:
+    """Add ``target`` to ``group`` or take it out (``change``, a directory service), then home with ``done``
+    (its %(account_id)s and %(name)s filled in from the member and the group)."""
+    said = {"account_id": unicode_name(target.account_id), "name": group.name}
+    return _run(request, lambda: change(work_group=group, member=target), done % said)
+
+
 @require_POST
 @works_member_required
 def group_member_add(request: HttpRequest, group_id: int) -> HttpResponse:
@@ -292,12 +299,8 @@ def group_member_add(request: HttpRequest, group_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Choose a member to add to the group “%(name)s”.") % {"name": group.name})
         return redirect("workspaces:home")
-    target = form.cleaned_data["member"]
-    done = _("%(account_id)s added to “%(name)s”.") % {
-        "account_id": unicode_name(target.account_id),
-        "name": group.name,
-    }
-    return _run(request, lambda: directory.work_group_add_member(work_group=group, member=target), done)
+    added = _("%(account_id)s added to “%(name)s”.")
+    return _change_membership(request, group, form.cleaned_data["member"], directory.work_group_add_member, added)
 
 
 @require_POST
@@ -307,11 +310,8 @@ def group_member_remove(request: HttpRequest, group_id: int, member_id: int) -> 
     target = get_object_or_404(
         Member.objects.live().select_related("workspace"), pk=member_id, workspace=group.workspace
     )
-    done = _("%(account_id)s removed from “%(name)s”.") % {
-        "account_id": unicode_name(target.account_id),
-        "name": group.name,
-    }
-    return _run(request, lambda: directory.work_group_remove_member(work_group=group, member=target), done)
+    removed = _("%(account_id)s removed from “%(name)s”.")
+    return _change_membership(request, group, target, directory.work_group_remove_member, removed)
 
 
 # --- Group name, domain, export (SPEC 7.2, 7.3) ---------------------------------------------------------------
