@@ -21,6 +21,19 @@ def _helper(button: str) -> FormHelper:
     return helper
 
 
+def _check_new_password(form: forms.Form, field: str, again: str, *, user: User) -> None:
+    """A new password and its repetition: ``again`` must repeat ``field``, and ``field`` must pass Django's
+    password validators for ``user``. Each error goes to its field (the sign-up and the password change)."""
+    password, repeated = form.cleaned_data.get(field), form.cleaned_data.get(again)
+    if password and repeated and password != repeated:
+        form.add_error(again, _("The two passwords do not match."))
+    if password:
+        try:
+            password_validation.validate_password(password, user)
+        except forms.ValidationError as error:
+            form.add_error(field, error)
+
+
 class PasswordField(forms.CharField):
     """Every password field of the project, console and NAVER WORKS Admin alike: never stripped, masked, and at
     most PASSWORD_MAX_LENGTH characters, refused at the field before anything hashes it."""
@@ -102,19 +115,13 @@ class SignupForm(_NameFieldsMixin):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
-        if password1 and password2 and password1 != password2:
-            self.add_error("password2", _("The two passwords do not match."))
-        if password1:
-            candidate = User(
-                email=cleaned.get("email", ""),
-                first_name=cleaned.get("first_name", ""),
-                last_name=cleaned.get("last_name", ""),
-            )
-            try:
-                password_validation.validate_password(password1, candidate)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
+        # The validators compare the password with the account it is for, which does not exist yet.
+        candidate = User(
+            email=cleaned.get("email", ""),
+            first_name=cleaned.get("first_name", ""),
+            last_name=cleaned.get("last_name", ""),
+        )
+        _check_new_password(self, "password1", "password2", user=candidate)
         return cleaned
 
 
@@ -155,14 +162,7 @@ class PasswordChangeForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        new1, new2 = cleaned.get("new_password1"), cleaned.get("new_password2")
-        if new1 and new2 and new1 != new2:
-            self.add_error("new_password2", _("The two passwords do not match."))
-        if new1:
-            try:
-                password_validation.validate_password(new1, self.user)
-            except forms.ValidationError as error:
-                self.add_error("new_password1", error)
+        _check_new_password(self, "new_password1", "new_password2", user=self.user)
         return cleaned
 
 

@@ -70,6 +70,22 @@ class IssuedInvoices:
         return len([invoice for invoice in self.issued if not invoice.is_final]) + self.already_issued
 
 
+@dataclass(frozen=True)
+class BillingFacts:
+    """What billing needs to know of the subscriptions it bills and never reads itself: the lifecycle
+    (``subscriptions.services.invoicing``) gathers it, for the issue and the dry-run preview alike.
+
+    ``members``, ``{(subscription id, closing day): count}``: the members registered at 00:00 KST of each day of
+    ``closing_days`` (the quantity of a monthly segment in the period that ends then, SPEC 3; absent is 0). Per
+    subscription id, ``cancellations``: the date of a pending cancellation; ``finals``: ``(cancellation date,
+    penalty)`` of a service that stops now.
+    """
+
+    members: Mapping[tuple[int, date], int] = field(default_factory=dict)
+    cancellations: Mapping[int, date] = field(default_factory=dict)
+    finals: Mapping[int, tuple[date, PenaltyBreakdown | None]] = field(default_factory=dict)
+
+
 def _segments_of(
     subscription_ids: Sequence[int], *, start: date, end_exclusive: date
 ) -> dict[int, list[BillableSegment]]:
@@ -170,21 +186,14 @@ def closing_days(
 
 
 def invoice_plan_many(
-    *,
-    subscriptions: Sequence,
-    now: datetime,
-    members: Mapping[tuple[int, date], int],
-    cancellations: Mapping[int, date] | None = None,
-    finals: Mapping[int, tuple[date, PenaltyBreakdown | None]] | None = None,
+    *, subscriptions: Sequence, now: datetime, facts: BillingFacts
 ) -> tuple[IssuedInvoices, list[_Planned]]:
     """What ``invoice_issue_many`` issues, computed without a lock and without writing anything: the periods
     found issued and the next period indexes, and each invoice to insert with its probe built without credit.
-    ``members`` is keyed by (subscription id, closing day) as for ``invoice_issue_many``.
 
     The one walk over the periods that both the issue and the dry-run preview (``invoice_preview_many``) use.
     """
-    cancellations = cancellations or {}
-    finals = finals or {}
+    members, cancellations, finals = facts.members, facts.cancellations, facts.finals
     today = kst_date(now)
     result = IssuedInvoices()
     paid = [subscription for subscription in subscriptions if subscription.paid_start is not None]
@@ -252,20 +261,10 @@ def invoice_plan_many(
 
 # A chunk's own transaction is the unit: atomic when called alone, no extra savepoint inside the job's chunk.
 @transaction.atomic(savepoint=False)
-def invoice_issue_many(
-    *,
-    subscriptions: Sequence,
-    now: datetime,
-    members: Mapping[tuple[int, date], int],
-    cancellations: Mapping[int, date] | None = None,
-    finals: Mapping[int, tuple[date, PenaltyBreakdown | None]] | None = None,
-) -> IssuedInvoices:
-    """Issue the ended periods of the subscriptions, and the final invoices of ``finals`` (SPEC 3, 5.5, 6).
+def invoice_issue_many(*, subscriptions: Sequence, now: datetime, facts: BillingFacts) -> IssuedInvoices:
+    """Issue the ended periods of the subscriptions, and the final invoices of ``facts.finals`` (SPEC 3, 5.5, 6).
 
-    The caller holds the subscriptions' row locks and passes: ``members``, ``{(subscription id, closing day):
-    count}``, the members registered at 00:00 KST of each day of ``closing_days`` (the quantity of a monthly
-    segment in the period that ends then, SPEC 3; absent is 0); per subscription id, ``cancellations``, the date of
-    a pending cancellation, and ``finals``, ``(cancellation date, penalty)`` of a service that stops now. For each
+    The caller holds the subscriptions' row locks and passes what it knows of them (``BillingFacts``). For each
     subscription, period by period from ``next_period_index``: a period already invoiced is done; the walk stops at
     a period that has not ended (KST), that starts on or after the service's end, that a pending cancellation due
     on or before its end leaves to the final invoice, or that has nothing to bill (after moving past it). Then the
@@ -276,9 +275,7 @@ def invoice_issue_many(
     the caller stores ``next_period_index``. Raises IntegrityError when the unique constraint (subscription,
     period) refuses an insert: nothing of the call is then kept (savepoint), the job retries the rows one by one.
     """
-    result, planned = invoice_plan_many(
-        subscriptions=subscriptions, now=now, members=members, cancellations=cancellations, finals=finals
-    )
+    result, planned = invoice_plan_many(subscriptions=subscriptions, now=now, facts=facts)
     if planned:
         result.issued = _store(planned, issued_on=kst_date(now), vat_rate=vat_rate())
         for invoice in result.issued:
@@ -334,13 +331,7 @@ class PreviewLedger:
 
 
 def invoice_preview_many(
-    *,
-    subscriptions: Sequence,
-    now: datetime,
-    members: Mapping[tuple[int, date], int],
-    cancellations: Mapping[int, date] | None = None,
-    finals: Mapping[int, tuple[date, PenaltyBreakdown | None]] | None = None,
-    ledger: PreviewLedger | None = None,
+    *, subscriptions: Sequence, now: datetime, facts: BillingFacts, ledger: PreviewLedger | None = None
 ) -> list[PreviewedInvoice]:
     """The invoices ``invoice_issue_many`` would issue with these arguments, by the same walk
     (``invoice_plan_many``) and the same spending of credit, read without a lock, writing nothing (SPEC 11:
@@ -350,9 +341,7 @@ def invoice_preview_many(
     treats an invoice found), and the credit they spent is gone; the call adds its own to it.
     """
     ledger = ledger if ledger is not None else PreviewLedger()
-    _result, planned = invoice_plan_many(
-        subscriptions=subscriptions, now=now, members=members, cancellations=cancellations, finals=finals
-    )
+    _result, planned = invoice_plan_many(subscriptions=subscriptions, now=now, facts=facts)
     planned = [item for item in planned if (item.subscription.pk, item.period.index) not in ledger.issued]
     if not planned:
         return []

@@ -3,12 +3,7 @@
 Fanned out like every lifecycle job (subscriptions.tasks): this task plans the run, chunk messages do the work.
 """
 
-from celery import shared_task
-
 from subscriptions.lifecycle import RENEW
-from subscriptions.tasks import TASK_OPTIONS, start_job
+from subscriptions.tasks import job_task
 
-
-@shared_task(name=RENEW, **TASK_OPTIONS)
-def renew_subscriptions() -> dict:
-    return start_job(RENEW)
+renew_subscriptions = job_task(RENEW)

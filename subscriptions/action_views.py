@@ -170,25 +170,31 @@ def convert(request: HttpRequest, public_id: str) -> HttpResponse:
     )
 
 
-def _withdraw(request: HttpRequest, public_id: str, service, done: str, confirmation) -> HttpResponse:
-    """Withdraw a reserved conversion or cancellation (SPEC 5.2, 5.5): the service, then My Product; asked first
-    (a confirmation page, or the modal of static/js/confirm.js, SPEC 10)."""
-    subscription = _subscription_for(request, public_id)
-    if not is_confirmed(request):
-        return confirmation(subscription).page(request, template="confirm.html", back_url=reverse(MY_PRODUCT))
-    try:
-        service(subscription=subscription, **_acting(request))
-    except ValidationError as error:
-        return _refuse(request, " ".join(error.messages))
-    messages.success(request, done % {"name": unicode_name(subscription.name)})
-    return redirect(MY_PRODUCT)
+def _withdrawal_view(service, done: str, confirmation):
+    """The view withdrawing a reserved conversion or cancellation (SPEC 5.2, 5.5): the service, then My Product
+    with ``done``; asked first (a confirmation page, or the modal of static/js/confirm.js, SPEC 10)."""
+
+    @login_required
+    @require_POST
+    def withdraw(request: HttpRequest, public_id: str) -> HttpResponse:
+        subscription = _subscription_for(request, public_id)
+        if not is_confirmed(request):
+            return confirmation(subscription).page(request, template="confirm.html", back_url=reverse(MY_PRODUCT))
+        try:
+            service(subscription=subscription, **_acting(request))
+        except ValidationError as error:
+            return _refuse(request, " ".join(error.messages))
+        messages.success(request, done % {"name": unicode_name(subscription.name)})
+        return redirect(MY_PRODUCT)
+
+    return withdraw
 
 
-@login_required
-@require_POST
-def withdraw_conversion(request: HttpRequest, public_id: str) -> HttpResponse:
-    done = _("The reserved paid conversion of %(name)s is withdrawn.")
-    return _withdraw(request, public_id, subscription_withdraw_conversion, done, confirmations.withdraw_conversion)
+withdraw_conversion = _withdrawal_view(
+    subscription_withdraw_conversion,
+    gettext_lazy("The reserved paid conversion of %(name)s is withdrawn."),
+    confirmations.withdraw_conversion,
+)
 
 
 # --- renewal option (SPEC 5.3): Save, then Confirm ---------------------------------------------------------------
@@ -432,11 +438,11 @@ def cancel_penalty(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "subscriptions/actions/partials/cancel_penalty.html", context)
 
 
-@login_required
-@require_POST
-def withdraw_cancellation(request: HttpRequest, public_id: str) -> HttpResponse:
-    done = _("The reserved cancellation of %(name)s is withdrawn.")
-    return _withdraw(request, public_id, subscription_withdraw_cancellation, done, confirmations.withdraw_cancellation)
+withdraw_cancellation = _withdrawal_view(
+    subscription_withdraw_cancellation,
+    gettext_lazy("The reserved cancellation of %(name)s is withdrawn."),
+    confirmations.withdraw_cancellation,
+)
 
 
 # --- NAVER WORKS Admin of this card (SPEC 7.1) ----------------------------------------------------------------

@@ -74,30 +74,21 @@ class JobPreview:
         return self.count - len(self.items)
 
 
+def _over_jobs(counter: str) -> property:
+    """A total of the whole run: the sum of the ``JobPreview`` counter of that name over its jobs."""
+    return property(lambda preview: sum(getattr(job, counter) for job in preview.jobs))
+
+
 @dataclass
 class LifecyclePreview:
     as_of: datetime
     jobs: list[JobPreview]
 
-    @property
-    def count(self) -> int:
-        return sum(job.count for job in self.jobs)
-
-    @property
-    def invoice_count(self) -> int:
-        return sum(job.invoice_count for job in self.jobs)
-
-    @property
-    def invoice_total(self) -> int:
-        return sum(job.invoice_total for job in self.jobs)
-
-    @property
-    def penalty_total(self) -> int:
-        return sum(job.penalty_total for job in self.jobs)
-
-    @property
-    def reminder_count(self) -> int:
-        return sum(job.reminder_count for job in self.jobs)
+    count = _over_jobs("count")
+    invoice_count = _over_jobs("invoice_count")
+    invoice_total = _over_jobs("invoice_total")
+    penalty_total = _over_jobs("penalty_total")
+    reminder_count = _over_jobs("reminder_count")
 
 
 def _due_chunks(step: Step, today: date, chunk_size: int) -> Iterator[list]:

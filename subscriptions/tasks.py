@@ -59,21 +59,17 @@ def run_job_chunk(*, chunk_id: int) -> dict:
     return {"chunk": chunk_id, "next_chunks": len(next_chunks)}
 
 
-@shared_task(name=ACTIVATE_CONVERSIONS, **TASK_OPTIONS)
-def activate_scheduled_conversions() -> dict:
-    return start_job(ACTIVATE_CONVERSIONS)
+def job_task(name: str):
+    """The Celery task of job ``name``, registered under that SPEC task name (beat starts it): ``start_job``."""
+
+    @shared_task(name=name, **TASK_OPTIONS)
+    def start() -> dict:
+        return start_job(name)
+
+    return start
 
 
-@shared_task(name=EXECUTE_CANCELLATIONS, **TASK_OPTIONS)
-def execute_scheduled_cancellations() -> dict:
-    return start_job(EXECUTE_CANCELLATIONS)
-
-
-@shared_task(name=EXPIRE_TRIALS, **TASK_OPTIONS)
-def expire_trials() -> dict:
-    return start_job(EXPIRE_TRIALS)
-
-
-@shared_task(name=SEND_REMINDERS, **TASK_OPTIONS)
-def send_reminders() -> dict:
-    return start_job(SEND_REMINDERS)
+activate_scheduled_conversions = job_task(ACTIVATE_CONVERSIONS)
+execute_scheduled_cancellations = job_task(EXECUTE_CANCELLATIONS)
+expire_trials = job_task(EXPIRE_TRIALS)
+send_reminders = job_task(SEND_REMINDERS)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, Prefetch, Q, Subquery, Value
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -31,34 +31,25 @@ def workspace_subscription(workspace: Workspace) -> Subscription | None:
         return None
 
 
+def _live_members_per_workspace(**workspaces) -> QuerySet:
+    """The live members of the ``workspaces`` (a filter on ``workspace_id``) grouped by workspace, each group's
+    ``count`` annotated: the one definition of a member count behind ``member_counts`` and ``member_count_of``."""
+    return Member.objects.live().filter(**workspaces).order_by().values("workspace_id").annotate(count=Count("pk"))
+
+
 def member_counts(workspace_ids) -> dict[int, int]:
     """Members registered now per workspace, the admin account included (SPEC 3: the monthly quantity, the
     licence floor), in one aggregate. A workspace without members (or purged: a null id) counts 0."""
     ids = [pk for pk in workspace_ids if pk is not None]
     if not ids:
         return {}
-    rows = (
-        Member.objects.live()
-        .filter(workspace_id__in=ids)
-        .order_by()
-        .values("workspace_id")
-        .annotate(count=Count("pk"))
-        .values_list("workspace_id", "count")
-    )
-    return dict(rows)
+    return dict(_live_members_per_workspace(workspace_id__in=ids).values_list("workspace_id", "count"))
 
 
 def member_count_of(workspace) -> Coalesce:
     """``member_counts`` as a subquery expression of ``workspace`` (an ``OuterRef`` to a workspace id), for one
     query over many subscriptions (the admin dashboard): the same live members, a removed one does not count."""
-    count = (
-        Member.objects.live()
-        .filter(workspace_id=workspace)
-        .order_by()
-        .values("workspace_id")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
+    count = _live_members_per_workspace(workspace_id=workspace).values("count")
     return Coalesce(Subquery(count), Value(0))
 
 

@@ -197,10 +197,14 @@ def _add(request: HttpRequest, form, add, done: str, shown_as: str, **arguments)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            said = {"name": created.name, "account_id": unicode_name(getattr(created, "account_id", ""))}
-            messages.success(request, done % said)
+            messages.success(request, done % _names_of(created))
             return redirect("workspaces:home")
     return _render_home(request, **{shown_as: form})
+
+
+def _names_of(row) -> dict[str, str]:
+    """What a home-page message says of a member, unit or group: its %(name)s, and a member's %(account_id)s."""
+    return {"name": row.name, "account_id": unicode_name(getattr(row, "account_id", ""))}
 
 
 def _own(request: HttpRequest, model, pk: int):
@@ -233,14 +237,23 @@ def _run(request: HttpRequest, action, success_message: str) -> HttpResponse:
     return redirect("workspaces:home")
 
 
+def _remove(request: HttpRequest, row, question, done: str, remove, **arguments) -> HttpResponse:
+    """A remove button of the home page: asked first (``question`` of the row, SPEC 10), then ``remove`` on the
+    ``arguments`` and home with ``done`` (its %(name)s or %(account_id)s filled in from the row)."""
+    if not is_confirmed(request):
+        return _confirm(request, question(row))
+    return _run(request, lambda: remove(**arguments), done % _names_of(row))
+
+
 @require_POST
 @works_member_required
 def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
     target = _own(request, Member, member_id)
-    if not is_confirmed(request):
-        return _confirm(request, confirmations.member_remove(target))
-    done = _("Member %(account_id)s removed.") % {"account_id": unicode_name(target.account_id)}
-    return _run(request, lambda: directory.member_remove(member=target, now=timezone.now()), done)
+    now = timezone.now()
+    removed = _("Member %(account_id)s removed.")
+    return _remove(
+        request, target, confirmations.member_remove, removed, directory.member_remove, member=target, now=now
+    )
 
 
 @require_POST
@@ -255,10 +268,8 @@ def unit_add(request: HttpRequest) -> HttpResponse:
 @works_member_required
 def unit_remove(request: HttpRequest, unit_id: int) -> HttpResponse:
     unit = _own(request, OrgUnit, unit_id)
-    if not is_confirmed(request):
-        return _confirm(request, confirmations.unit_remove(unit))
-    done = _("Unit “%(name)s” removed.") % {"name": unit.name}
-    return _run(request, lambda: directory.org_unit_remove(org_unit=unit), done)
+    removed = _("Unit “%(name)s” removed.")
+    return _remove(request, unit, confirmations.unit_remove, removed, directory.org_unit_remove, org_unit=unit)
 
 
 @require_POST
@@ -278,10 +289,15 @@ def _group(request: HttpRequest, group_id: int) -> WorkGroup:
 @works_member_required
 def group_remove(request: HttpRequest, group_id: int) -> HttpResponse:
     group = _group(request, group_id)
-    if not is_confirmed(request):
-        return _confirm(request, confirmations.group_remove(group))
-    done = _("Group “%(name)s” removed.") % {"name": group.name}
-    return _run(request, lambda: directory.work_group_remove(work_group=group), done)
+    removed = _("Group “%(name)s” removed.")
+    return _remove(request, group, confirmations.group_remove, removed, directory.work_group_remove, work_group=group)
+
+
+def _change_membership(request: HttpRequest, group: WorkGroup, target: Member, change, done: str) -> HttpResponse:
+    """Add ``target`` to ``group`` or take it out (``change``, a directory service), then home with ``done``
+    (its %(account_id)s and %(name)s filled in from the member and the group)."""
+    said = {"account_id": unicode_name(target.account_id), "name": group.name}
+    return _run(request, lambda: change(work_group=group, member=target), done % said)
 
 
 @require_POST
@@ -292,12 +308,8 @@ def group_member_add(request: HttpRequest, group_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Choose a member to add to the group “%(name)s”.") % {"name": group.name})
         return redirect("workspaces:home")
-    target = form.cleaned_data["member"]
-    done = _("%(account_id)s added to “%(name)s”.") % {
-        "account_id": unicode_name(target.account_id),
-        "name": group.name,
-    }
-    return _run(request, lambda: directory.work_group_add_member(work_group=group, member=target), done)
+    added = _("%(account_id)s added to “%(name)s”.")
+    return _change_membership(request, group, form.cleaned_data["member"], directory.work_group_add_member, added)
 
 
 @require_POST
@@ -307,11 +319,8 @@ def group_member_remove(request: HttpRequest, group_id: int, member_id: int) -> 
     target = get_object_or_404(
         Member.objects.live().select_related("workspace"), pk=member_id, workspace=group.workspace
     )
-    done = _("%(account_id)s removed from “%(name)s”.") % {
-        "account_id": unicode_name(target.account_id),
-        "name": group.name,
-    }
-    return _run(request, lambda: directory.work_group_remove_member(work_group=group, member=target), done)
+    removed = _("%(account_id)s removed from “%(name)s”.")
+    return _change_membership(request, group, target, directory.work_group_remove_member, removed)
 
 
 # --- Group name, domain, export (SPEC 7.2, 7.3) ---------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 from billing.periods import period_bounds
 from billing.pricing import PenaltyBreakdown
 from billing.services import (
+    BillingFacts,
     IssuedInvoices,
     PreviewedInvoice,
     PreviewLedger,
@@ -65,21 +66,21 @@ def _billing_facts(
     now: datetime,
     finals: Mapping[int, tuple[date, PenaltyBreakdown | None]],
     cancellations: Mapping[int, date] | None,
-) -> tuple[list[Subscription], dict[str, Any]]:
+) -> tuple[list[Subscription], BillingFacts]:
     """The paid subscriptions, and what billing needs to know of them as of ``now``: the members registered at
     each period's close (``closing_days``), the pending cancellation dates (unless given), the final invoices to
     issue. The one source of facts of both the issue and the dry-run preview."""
     paid = [subscription for subscription in subscriptions if subscription.paid_start is not None]
     if not paid:
-        return [], {}
+        return [], BillingFacts()
     others = [subscription.pk for subscription in paid if subscription.pk not in finals]
     if not others:
         cancellations = {}
-    return paid, {
-        "members": members_at_close(paid, closing_days(subscriptions=paid, now=now, finals=finals)),
-        "cancellations": cancellations if cancellations is not None else pending_cancellation_dates(others),
-        "finals": finals,
-    }
+    return paid, BillingFacts(
+        members=members_at_close(paid, closing_days(subscriptions=paid, now=now, finals=finals)),
+        cancellations=cancellations if cancellations is not None else pending_cancellation_dates(others),
+        finals=finals,
+    )
 
 
 def preview_invoices(
@@ -93,7 +94,7 @@ def preview_invoices(
     and billing's same walk, read without a lock and writing nothing (SPEC 11: the dry-run preview); ``ledger``
     carries what the preview's earlier jobs issued."""
     paid, facts = _billing_facts(subscriptions, now=now, finals=finals or {}, cancellations=None)
-    return invoice_preview_many(subscriptions=paid, now=now, ledger=ledger, **facts) if paid else []
+    return invoice_preview_many(subscriptions=paid, now=now, facts=facts, ledger=ledger) if paid else []
 
 
 def issue_invoices(
@@ -115,7 +116,7 @@ def issue_invoices(
     paid, facts = _billing_facts(subscriptions, now=now, finals=finals, cancellations=cancellations)
     if not paid:
         return IssuedInvoices(), {}
-    result = invoice_issue_many(subscriptions=paid, now=now, **facts)
+    result = invoice_issue_many(subscriptions=paid, now=now, facts=facts)
     changes = {}
     for subscription in paid:
         next_index = result.next_period_index.get(subscription.pk)

@@ -61,10 +61,22 @@ def _pending(kind: str) -> models.Exists:
     return models.Exists(Reservation.objects.filter(subscription=models.OuterRef("pk"), kind=kind, state="pending"))
 
 
+def _unsent(kind: str, day: str, subscriptions: models.QuerySet | None = None) -> models.QuerySet:
+    """The subscriptions keyed by the date ``day`` names (one reminder per date: a new date is a new reminder),
+    without those that got the ``kind`` reminder for it, read with only what the mail needs."""
+    subscriptions = Subscription.objects.all() if subscriptions is None else subscriptions
+    return (
+        subscriptions.annotate(key=models.functions.Cast(day, models.CharField()))
+        .exclude(_not_sent(kind, "key"))
+        .select_related("customer")
+        .only(*SUBSCRIPTION_FIELDS)
+    )
+
+
 def _trials(today: date, kind: str, first: int, last: int) -> models.QuerySet:
     # Never a trial reminder once a conversion or a cancellation is made or reserved (SPEC 6).
     return (
-        Subscription.objects.annotate(key=models.functions.Cast("trial_last_day", models.CharField()))
+        _unsent(kind, "trial_last_day")
         .filter(
             status=Status.TRIAL,
             trial_last_day__gte=today + timedelta(days=first),
@@ -72,21 +84,15 @@ def _trials(today: date, kind: str, first: int, last: int) -> models.QuerySet:
         )
         .exclude(_pending(Reservation.Kind.CONVERSION))
         .exclude(_pending(Reservation.Kind.CANCELLATION))
-        .exclude(_not_sent(kind, "key"))
-        .select_related("customer")
-        .only(*SUBSCRIPTION_FIELDS)
     )
 
 
 def _trial_ended(today: date) -> models.QuerySet:
     return (
-        Subscription.objects.annotate(key=models.functions.Cast("grace_last_day", models.CharField()))
+        _unsent("trial_ended", "grace_last_day")
         .filter(status=Status.SUSPENDED, grace_last_day__gte=today)
         .exclude(_pending(Reservation.Kind.CONVERSION))
         .exclude(_pending(Reservation.Kind.CANCELLATION))
-        .exclude(_not_sent("trial_ended", "key"))
-        .select_related("customer")
-        .only(*SUBSCRIPTION_FIELDS)
     )
 
 
@@ -94,30 +100,24 @@ def _cancellations(today: date, kind: str, first: int, last: int) -> models.Quer
     pending = Reservation.objects.filter(
         subscription=models.OuterRef("pk"), kind=Reservation.Kind.CANCELLATION, state="pending"
     ).values("effective_on")[:1]
+    with_dates = Subscription.objects.annotate(cancellation_on=models.Subquery(pending))
     return (
-        Subscription.objects.annotate(cancellation_on=models.Subquery(pending))
-        .annotate(key=models.functions.Cast("cancellation_on", models.CharField()))
+        _unsent(kind, "cancellation_on", with_dates)
         .filter(
             cancellation_on__gte=today + timedelta(days=first),
             cancellation_on__lte=today + timedelta(days=last),
         )
         .exclude(status=Status.TERMINATED)
-        .exclude(_not_sent(kind, "key"))
-        .select_related("customer")
-        .only(*SUBSCRIPTION_FIELDS)
     )
 
 
 def _annual_terms(today: date) -> models.QuerySet:
     return (
-        Subscription.objects.annotate(key=models.functions.Cast("term_end", models.CharField()))
+        _unsent("annual_term_ends_in_30_days", "term_end")
         .filter(
             status=Status.ACTIVE, contract_type="annual", term_end__gte=today, term_end__lte=today + timedelta(days=30)
         )
         .exclude(_pending(Reservation.Kind.CANCELLATION))
-        .exclude(_not_sent("annual_term_ends_in_30_days", "key"))
-        .select_related("customer")
-        .only(*SUBSCRIPTION_FIELDS)
     )
 
 

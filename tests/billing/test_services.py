@@ -348,7 +348,9 @@ def test_an_insert_refused_by_the_unique_guard_keeps_nothing_of_the_call(monkeyp
 
     with transaction.atomic():
         with pytest.raises(IntegrityError), transaction.atomic():
-            services.invoice_issue_many(subscriptions=[other, raced], now=kst(2027, 1, 15), members={})
+            services.invoice_issue_many(
+                subscriptions=[other, raced], now=kst(2027, 1, 15), facts=services.BillingFacts()
+            )
         # nothing of the call is kept, not even `other`'s invoice (the job then retries the rows one by one)
         assert list(Invoice.objects.values_list("pk", flat=True)) == [issued.pk]
 
