@@ -2,13 +2,12 @@
 inline, with `Grant credit`; search by e-mail, workspace name, account ID or public id. Amounts as `₩3,960`."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +17,7 @@ from billing.money import format_won
 from billing.selectors import credit_balance
 from billing.services import credit_grant
 from subscriptions.models import Subscription
+from works_console.operator_pages import Done, ObjectTools, Tool, operator_form_page
 
 from .forms import AdminLoginForm
 from .models import User
@@ -56,7 +56,7 @@ class GrantCreditForm(forms.Form):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ObjectTools, DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "language", "is_staff", "date_joined"]
     # SPEC 11: e-mail, workspace (group or domain) name, admin account ID, subscription public id.
@@ -87,7 +87,7 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "first_name", "last_name", "password1", "password2"]}),
     ]
     inlines = [SubscriptionInline, InvoiceInline, CreditInline]
-    change_form_template = "admin/accounts/user/change_form.html"
+    object_pages = [("grant-credit/", "grant_credit_view", "accounts_user_grant_credit")]
 
     @admin.display(description=_("credit balance"))
     def credit_balance(self, user: User) -> str:
@@ -96,15 +96,8 @@ class UserAdmin(DjangoUserAdmin):
     def get_inlines(self, request: HttpRequest, obj=None):
         return self.inlines if obj is not None else []
 
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/grant-credit/",
-                self.admin_site.admin_view(self.grant_credit_view),
-                name="accounts_user_grant_credit",
-            ),
-            *super().get_urls(),
-        ]
+    def object_tools(self, request: HttpRequest, obj: User) -> list[Tool]:
+        return [Tool(reverse("admin:accounts_user_grant_credit", args=[obj.pk]), gettext_now("Grant credit"))]
 
     def grant_credit_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """`Grant credit` (SPEC 3, 11): an amount and a reason, through billing.services.credit_grant."""
@@ -112,34 +105,30 @@ class UserAdmin(DjangoUserAdmin):
             raise PermissionDenied
         customer = get_object_or_404(User, pk=object_id)
         change_url = reverse("admin:accounts_user_change", args=[customer.pk])
-        form = GrantCreditForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                credit = credit_grant(
-                    customer=customer,
-                    amount=form.cleaned_data["amount"],
-                    reason=form.cleaned_data["reason"],
-                    by=request.user,
-                )
-            except ValidationError as error:
-                for field, errors in error.error_dict.items() if hasattr(error, "error_dict") else [(None, error)]:
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                self.message_user(
-                    request,
-                    gettext_now("%(amount)s of credit granted to %(email)s.")
-                    % {"amount": format_won(credit.amount), "email": customer.email},
-                    messages.SUCCESS,
-                )
-                return redirect(change_url)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext_now("Grant credit"),
-            "label": gettext_now("Grant credit"),
-            "form": form,
-            "customer": customer,
-            "balance": format_won(credit_balance(customer_id=customer.pk)),
-            "back_url": change_url,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/accounts/user/grant_credit.html", context)
+
+        def perform(form) -> Done:
+            credit = credit_grant(
+                customer=customer,
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+            message = gettext_now("%(amount)s of credit granted to %(email)s.") % {
+                "amount": format_won(credit.amount),
+                "email": customer.email,
+            }
+            return Done(message, change_url)
+
+        return operator_form_page(
+            self,
+            request,
+            form=GrantCreditForm(request.POST if request.method == "POST" else None),
+            submitted=request.method == "POST",
+            perform=perform,
+            template="admin/accounts/user/grant_credit.html",
+            label=gettext_now("Grant credit"),
+            back_url=change_url,
+            crumb=customer.email,
+            customer=customer,
+            balance=format_won(credit_balance(customer_id=customer.pk)),
+        )

@@ -28,6 +28,7 @@ from billing.models import ContractType, Plan
 from billing.periods import ONE_DAY
 from works_console.confirm import is_confirmed
 from works_console.dates import kst_date
+from works_console.forms import add_service_error
 from workspaces.decorators import current_member, works_logout
 from workspaces.selectors import member_access_error
 from workspaces.validators import unicode_name
@@ -77,22 +78,13 @@ def _refuse(request: HttpRequest, message: str | None = None) -> HttpResponse:
     return redirect(MY_PRODUCT)
 
 
-def _add_service_error(form: Form, error: ValidationError) -> None:
-    """A service's ValidationError onto the form: at the field it names, or above the form."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def _save(request: HttpRequest, form: Form, call, done) -> HttpResponse | None:
     """Run ``call`` (a service on the form's data): back to My Product with ``done`` (or ``done(result)``), or
     None with the service's error at the field it names."""
     try:
         result = call()
     except ValidationError as error:
-        _add_service_error(form, error)
+        add_service_error(form, error)
         return None
     messages.success(request, done(result) if callable(done) else done)
     return redirect(MY_PRODUCT)

@@ -5,20 +5,20 @@ in the same transaction (SPEC 4), which a bare admin form cannot guarantee. Oper
 of SPEC 11 (subscriptions/admin_actions.py): a form with a reason, then the same services as the console.
 """
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 from billing.admin import InvoiceInline, ReadOnlyAdmin, ReadOnlyInline
+from works_console.operator_pages import Done, ObjectTools, Tool, operator_form_page
 
-from .admin_actions import action_view, ensure_operator, offered_actions
+from .admin_actions import CHANGE_PERMISSION, action_view, ensure_operator, offered_actions
 from .admin_forms import ExtendTrialForm, ReasonForm
 from .models import JobRun, LifecycleEvent, Reservation, Subscription
 from .services.operator import job_run_retry_failed, latest_reminders, operator_actor, reminder_resend_many
@@ -45,8 +45,30 @@ class ReservationInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("plan")
 
 
+def bulk_action(description, form_class):
+    """A bulk action of the list (SPEC 11): ``perform(form, subscriptions, by, now)`` returns the message; the
+    action shows the form page of ``form_class`` with the selected subscriptions first."""
+
+    def decorator(perform):
+        @admin.action(description=description)
+        def action(model_admin, request: HttpRequest, queryset):
+            return model_admin._bulk(
+                request,
+                queryset,
+                form_class=form_class,
+                label=str(description),
+                action_name=perform.__name__,
+                perform=perform,
+            )
+
+        action.__name__ = perform.__name__
+        return action
+
+    return decorator
+
+
 @admin.register(Subscription)
-class SubscriptionAdmin(ReadOnlyAdmin):
+class SubscriptionAdmin(ObjectTools, ReadOnlyAdmin):
     list_display = [
         "name",
         "public_id",
@@ -66,7 +88,7 @@ class SubscriptionAdmin(ReadOnlyAdmin):
     date_hierarchy = "applied_on"
     readonly_fields = ["public_id", "created_at"]
     inlines = [ReservationInline, InvoiceInline, LifecycleEventInline]
-    change_form_template = "admin/subscriptions/subscription/change_form.html"
+    object_pages = [("act/<slug:slug>/", "operator_action_view", "subscriptions_subscription_operator_action")]
     actions = ["extend_trials", "resend_reminders"]
     fieldsets = [
         (None, {"fields": ["public_id", "customer", "workspace", "account_type", "name", "admin_account_id"]}),
@@ -93,99 +115,66 @@ class SubscriptionAdmin(ReadOnlyAdmin):
         (_("Audit"), {"fields": ["purged_at", "created_at"]}),
     ]
 
-    def get_urls(self):
+    def object_tools(self, request: HttpRequest, obj: Subscription) -> list[Tool]:
+        if not request.user.has_perm(CHANGE_PERMISSION):
+            return []
         return [
-            path(
-                "<path:object_id>/act/<slug:slug>/",
-                self.admin_site.admin_view(
-                    lambda request, object_id, slug: action_view(self, request, object_id, slug)
-                ),
-                name="subscriptions_subscription_operator_action",
-            ),
-            *super().get_urls(),
+            Tool(reverse("admin:subscriptions_subscription_operator_action", args=[obj.pk, action.slug]), action.label)
+            for action in offered_actions(obj)
         ]
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
-        subscription = Subscription.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
-        extra_context = {**(extra_context or {})}
-        if subscription is not None and request.user.has_perm("subscriptions.change_subscription"):
-            extra_context["operator_actions"] = offered_actions(subscription)
-        return super().change_view(request, object_id, form_url, extra_context)
+    def operator_action_view(self, request: HttpRequest, object_id: str, slug: str) -> HttpResponse:
+        return action_view(self, request, object_id, slug)
 
     # --- bulk actions on the list (SPEC 11): a form page with the reason, then one service call for the batch ---
 
-    def _bulk(
-        self, request: HttpRequest, queryset, *, form_class, label, action_name: str, perform
-    ) -> HttpResponse | None:
+    def _bulk(self, request: HttpRequest, queryset, *, form_class, label: str, action_name: str, perform):
         ensure_operator(request)
         subscriptions = list(queryset.order_by("pk"))
-        form = form_class(request.POST if "confirm" in request.POST else None)
-        if "confirm" in request.POST and form.is_valid():
-            try:
-                message = perform(form, subscriptions, operator_actor(request.user), timezone.now())
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                self.message_user(request, message, messages.SUCCESS)
-                return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": label,
-            "label": label,
-            "form": form,
-            "subscriptions": subscriptions,
-            "action_name": action_name,
-            "selected_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            "opts": self.model._meta,
-            "back_url": reverse("admin:subscriptions_subscription_changelist"),
+        submitted = "confirm" in request.POST
+
+        def done(form) -> Done:
+            return Done(perform(form, subscriptions, operator_actor(request.user), timezone.now()))
+
+        return operator_form_page(
+            self,
+            request,
+            form=form_class(request.POST if submitted else None),
+            submitted=submitted,
+            perform=done,
+            template="admin/subscriptions/subscription/bulk_action.html",
+            label=label,
+            back_url=reverse("admin:subscriptions_subscription_changelist"),
+            subscriptions=subscriptions,
+            action_name=action_name,
+            selected_name=admin.helpers.ACTION_CHECKBOX_NAME,
+        )
+
+    @bulk_action(_("Extend trial"), ExtendTrialForm)
+    def extend_trials(form, subscriptions, by, now) -> str:
+        extended = subscription_extend_trial_many(
+            subscriptions=subscriptions,
+            days=form.cleaned_data["days"],
+            reason=form.cleaned_data["reason"],
+            by=by,
+            now=now,
+        )
+        return gettext_now("%(count)d trials extended by %(days)d days.") % {
+            "count": len(extended),
+            "days": form.cleaned_data["days"],
         }
-        return TemplateResponse(request, "admin/subscriptions/subscription/bulk_action.html", context)
 
-    @admin.action(description=_("Extend trial"))
-    def extend_trials(self, request: HttpRequest, queryset):
-        def perform(form, subscriptions, by, now):
-            extended = subscription_extend_trial_many(
-                subscriptions=subscriptions,
-                days=form.cleaned_data["days"],
-                reason=form.cleaned_data["reason"],
-                by=by,
-                now=now,
+    @bulk_action(_("Resend reminder"), ReasonForm)
+    def resend_reminders(form, subscriptions, by, now) -> str:
+        sent = latest_reminders([subscription.pk for subscription in subscriptions])
+        reminded = {reminder.subscription_id for reminder in sent}
+        missing = [subscription.name for subscription in subscriptions if subscription.pk not in reminded]
+        if missing:
+            raise ValidationError(
+                gettext_now("No reminder has been sent yet to: %(names)s.") % {"names": ", ".join(missing)}
             )
-            return gettext_now("%(count)d trials extended by %(days)d days.") % {
-                "count": len(extended),
-                "days": form.cleaned_data["days"],
-            }
-
-        return self._bulk(
-            request,
-            queryset,
-            form_class=ExtendTrialForm,
-            label=gettext_now("Extend trial"),
-            action_name="extend_trials",
-            perform=perform,
-        )
-
-    @admin.action(description=_("Resend reminder"))
-    def resend_reminders(self, request: HttpRequest, queryset):
-        def perform(form, subscriptions, by, now):
-            sent = latest_reminders([subscription.pk for subscription in subscriptions])
-            reminded = {reminder.subscription_id for reminder in sent}
-            missing = [subscription.name for subscription in subscriptions if subscription.pk not in reminded]
-            if missing:
-                raise ValidationError(
-                    gettext_now("No reminder has been sent yet to: %(names)s.") % {"names": ", ".join(missing)}
-                )
-            count = reminder_resend_many(reminders=sent, reason=form.cleaned_data["reason"], by=by, now=now)
-            return gettext_now("%(count)d reminders sent again.") % {"count": count}
-
-        return self._bulk(
-            request,
-            queryset,
-            form_class=ReasonForm,
-            label=gettext_now("Resend reminder"),
-            action_name="resend_reminders",
-            perform=perform,
-        )
+        count = reminder_resend_many(reminders=sent, reason=form.cleaned_data["reason"], by=by, now=now)
+        return gettext_now("%(count)d reminders sent again.") % {"count": count}
 
 
 @admin.register(LifecycleEvent)
@@ -202,7 +191,7 @@ class LifecycleEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(JobRun)
-class JobRunAdmin(ReadOnlyAdmin):
+class JobRunAdmin(ObjectTools, ReadOnlyAdmin):
     """Every run of a lifecycle job (SPEC 6): when, as of which instant, what it processed and what failed."""
 
     list_display = [
@@ -219,56 +208,48 @@ class JobRunAdmin(ReadOnlyAdmin):
     list_filter = ["job", "state", "dry_run"]
     date_hierarchy = "started_at"
     ordering = ["-started_at", "-id"]
-    change_form_template = "admin/subscriptions/jobrun/change_form.html"
+    object_pages = [("retry/", "retry_view", "subscriptions_jobrun_retry")]
     readonly_fields = ["failed_items"]
 
     @admin.display(description=_("failed items"))
     def failed_items(self, run: JobRun) -> str:
         return failed_items_html(run.error_details)
 
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/retry/",
-                self.admin_site.admin_view(self.retry_view),
-                name="subscriptions_jobrun_retry",
-            ),
-            *super().get_urls(),
-        ]
+    def object_tools(self, request: HttpRequest, obj: JobRun) -> list[Tool]:
+        if not obj.error_details:
+            return []
+        return [Tool(reverse("admin:subscriptions_jobrun_retry", args=[obj.pk]), gettext_now("Retry failed items"))]
 
     def retry_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """`Retry failed items` (SPEC 11): the failed items of this run, through their job steps again."""
         ensure_operator(request)
         job_run = get_object_or_404(JobRun, pk=object_id)
-        form = ReasonForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                retry = job_run_retry_failed(
-                    job_run=job_run,
-                    reason=form.cleaned_data["reason"],
-                    by=operator_actor(request.user),
-                    now=timezone.now(),
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                self.message_user(
-                    request,
-                    gettext_now("Retried: %(processed)d processed, %(errors)d errors.")
-                    % {"processed": retry.processed, "errors": retry.errors},
-                    messages.SUCCESS,
-                )
-                return redirect(reverse("admin:subscriptions_jobrun_change", args=[retry.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext_now("Retry failed items"),
-            "label": gettext_now("Retry failed items"),
-            "form": form,
-            "job_run": job_run,
-            "opts": self.model._meta,
-            "back_url": reverse("admin:subscriptions_jobrun_change", args=[job_run.pk]),
-        }
-        return TemplateResponse(request, "admin/subscriptions/jobrun/retry.html", context)
+
+        def perform(form) -> Done:
+            retry = job_run_retry_failed(
+                job_run=job_run,
+                reason=form.cleaned_data["reason"],
+                by=operator_actor(request.user),
+                now=timezone.now(),
+            )
+            message = gettext_now("Retried: %(processed)d processed, %(errors)d errors.") % {
+                "processed": retry.processed,
+                "errors": retry.errors,
+            }
+            return Done(message, reverse("admin:subscriptions_jobrun_change", args=[retry.pk]))
+
+        return operator_form_page(
+            self,
+            request,
+            form=ReasonForm(request.POST if request.method == "POST" else None),
+            submitted=request.method == "POST",
+            perform=perform,
+            template="admin/subscriptions/jobrun/retry.html",
+            label=gettext_now("Retry failed items"),
+            back_url=reverse("admin:subscriptions_jobrun_change", args=[job_run.pk]),
+            crumb=str(job_run),
+            job_run=job_run,
+        )
 
 
 def failed_item_url(item: dict) -> str:

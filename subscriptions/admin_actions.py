@@ -9,12 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -24,8 +22,9 @@ from django.utils.translation import gettext_lazy
 from billing.models import ContractType
 from billing.money import format_won
 from works_console.dates import kst_date
+from works_console.operator_pages import Done, operator_form_page
 
-from .action_views import _add_service_error, _cancel_allowed, _parse_iso, _penalty_context
+from .action_views import _cancel_allowed, _parse_iso, _penalty_context
 from .admin_forms import (
     ExtendTrialForm,
     OperatorCancelForm,
@@ -149,55 +148,60 @@ def _resend(form: Form, subscription: Subscription, by: tuple, now: datetime) ->
     return _("The reminder %(kind)s is sent again to the customer.") % {"kind": sent.kind}
 
 
+def _allowed(action: Action) -> Callable[[Subscription, dict], bool]:
+    """Offered when the operators' table allows the action for the subscription (subscriptions/rules.py)."""
+    return lambda subscription, pending: action in operator_actions(subscription, pending=pending)
+
+
+def _form(form_class: type[Form], *arguments: str) -> Callable[..., Form]:
+    """The form of ``form_class`` given the named page arguments of the action's form (subscription, today,
+    pending)."""
+    return lambda data, **page: form_class(data, **{name: page[name] for name in arguments})
+
+
 ACTIONS: dict[str, OperatorAction] = {
     action.slug: action
     for action in [
         OperatorAction(
             slug="extend-trial",
             label=gettext_lazy("Extend trial"),
-            offered=lambda subscription, pending: (
-                Action.EXTEND_TRIAL in operator_actions(subscription, pending=pending)
-            ),
-            form=lambda data, **kw: ExtendTrialForm(data, subscription=kw["subscription"], today=kw["today"]),
+            offered=_allowed(Action.EXTEND_TRIAL),
+            form=_form(ExtendTrialForm, "subscription", "today"),
             perform=_extend,
         ),
         OperatorAction(
             slug="convert",
             label=gettext_lazy("Convert on behalf"),
-            offered=lambda subscription, pending: Action.CONVERT in operator_actions(subscription, pending=pending),
+            offered=_allowed(Action.CONVERT),
             form=_convert_form,
             perform=_convert,
         ),
         OperatorAction(
             slug="cancel",
             label=gettext_lazy("Cancel on behalf"),
-            offered=lambda subscription, pending: _cancel_allowed(subscription, pending),
+            offered=_cancel_allowed,
             form=_cancel_form,
             perform=_cancel,
         ),
         OperatorAction(
             slug="waive-penalty",
             label=gettext_lazy("Waive penalty"),
-            offered=lambda subscription, pending: (
-                Action.WAIVE_PENALTY in operator_actions(subscription, pending=pending)
-            ),
-            form=lambda data, **kw: ReasonForm(data, subscription=kw["subscription"], today=kw["today"]),
+            offered=_allowed(Action.WAIVE_PENALTY),
+            form=_form(ReasonForm, "subscription", "today"),
             perform=_waive,
         ),
         OperatorAction(
             slug="withdraw-reservation",
             label=gettext_lazy("Withdraw reservation"),
             offered=lambda subscription, pending: bool(pending),
-            form=lambda data, **kw: WithdrawReservationForm(
-                data, subscription=kw["subscription"], today=kw["today"], pending=kw["pending"]
-            ),
+            form=_form(WithdrawReservationForm, "subscription", "today", "pending"),
             perform=_withdraw,
         ),
         OperatorAction(
             slug="resend-reminder",
             label=gettext_lazy("Resend reminder"),
             offered=lambda subscription, pending: subscription.purged_at is None,
-            form=lambda data, **kw: ResendReminderForm(data, subscription=kw["subscription"], today=kw["today"]),
+            form=_form(ResendReminderForm, "subscription", "today"),
             perform=_resend,
         ),
     ]
@@ -232,22 +236,17 @@ def action_view(model_admin, request: HttpRequest, object_id: str, slug: str) ->
         context.update(_penalty_context(subscription, on, first=form.first, last=form.last))
     else:
         form = action.form(data, **kwargs)
-    if request.method == "POST" and form.is_valid():
-        try:
-            message = action.perform(form, subscription, operator_actor(request.user), now)
-        except ValidationError as error:
-            _add_service_error(form, error)
-        else:
-            messages.success(request, message)
-            return redirect(change_url)
-    context.update(
-        model_admin.admin_site.each_context(request),
-        title=f"{action.label}: {subscription.name}",
-        action=action,
+    context.update(action=action, subscription=subscription)
+    return operator_form_page(
+        model_admin,
+        request,
         form=form,
-        subscription=subscription,
-        opts=model_admin.model._meta,
-        back_url=change_url,
+        submitted=request.method == "POST",
+        perform=lambda form: Done(action.perform(form, subscription, operator_actor(request.user), now), change_url),
+        template="admin/subscriptions/subscription/operator_action.html",
         label=action.label,
+        title=f"{action.label}: {subscription.name}",
+        back_url=change_url,
+        crumb=subscription.name,
+        **context,
     )
-    return TemplateResponse(request, "admin/subscriptions/subscription/operator_action.html", context)
