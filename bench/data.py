@@ -19,6 +19,7 @@ from django.db import DatabaseError, connection, models
 from psycopg.types.json import Jsonb
 
 from accounts.models import User
+from bench.tables import EVT, MEM, REM, SUB, USER, WS
 from billing.models import Plan
 from subscriptions.models import LifecycleEvent, ReminderSent, Status, Subscription
 from workspaces.models import AccountType, Member, Workspace, new_verification_token
@@ -301,11 +302,5 @@ def load_expired_graces(n: int, *, today: date, now: datetime) -> None:
     reset_sequences(User, Workspace, Member, Subscription, LifecycleEvent)
 
 
-LOADED_TABLES = [
-    User._meta.db_table,
-    ReminderSent._meta.db_table,
-    Workspace._meta.db_table,
-    Member._meta.db_table,
-    Subscription._meta.db_table,
-    LifecycleEvent._meta.db_table,
-]
+# The tables the lifecycle loaders above fill: analyzed after each load.
+LOADED_TABLES = [USER, REM, WS, MEM, SUB, EVT]

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.test.utils import override_settings
@@ -25,24 +24,12 @@ from django.utils import timezone
 from bench import data, db
 from bench.mail import SAMPLE_EVERY, CountingBackend
 from bench.metrics import PeakMemory, QueryMeter
-from billing.models import Invoice
+from bench.tables import EVT, INV, LOG, MEM, OU, REM, RES, SUB, WG, WGM, WS
 from subscriptions.lifecycle import EXPIRE_TRIALS, JOBS, SEND_REMINDERS
-from subscriptions.models import JobRun, LifecycleEvent, ReminderSent, Reservation, Subscription
+from subscriptions.models import JobRun
 from subscriptions.services.core import job_actor
 from works_console.dates import kst_date
 from workspaces.models import Member, OrgUnit, WorkGroup, Workspace
-
-SUB = Subscription._meta.db_table
-RES = Reservation._meta.db_table
-EVT = LifecycleEvent._meta.db_table
-REM = ReminderSent._meta.db_table
-WS = Workspace._meta.db_table
-MEM = Member._meta.db_table
-OU = OrgUnit._meta.db_table
-WG = WorkGroup._meta.db_table
-WGM = WorkGroup.members.through._meta.db_table
-LOG = LogEntry._meta.db_table
-INV = Invoice._meta.db_table
 
 REMINDER = "trial_ends_in_7_days"
 # subscriptions.services.reminders: the 7-day reminder covers trials whose last day is 4 to 7 days away.

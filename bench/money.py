@@ -22,20 +22,14 @@ from django.utils import timezone
 from accounts.models import User
 from bench import data, lifecycle
 from bench.data import copy_rows, customer_of, reset_sequences, template_row
-from billing.models import CustomerCredit, Invoice, InvoiceLine, Plan, RateSegment
-from subscriptions.lifecycle import ACTIVATE_CONVERSIONS, EXECUTE_CANCELLATIONS, RENEW  # noqa: F401
-from subscriptions.models import LifecycleEvent, Reservation, Status, Subscription  # noqa: F401
+from bench.tables import CREDIT, EVT, INV, LINE, MEM, PLAN, RES, SEG, SUB, USER, WS
+from billing.models import CustomerCredit, Plan, RateSegment
+from subscriptions.lifecycle import ACTIVATE_CONVERSIONS, EXECUTE_CANCELLATIONS, RENEW
+from subscriptions.models import Reservation, Status, Subscription
 from subscriptions.services.core import job_actor
 from works_console.dates import kst_date
 from workspaces.models import Member, OrgUnit, WorkGroup, Workspace
 
-SUB, RES, EVT, WS, MEM = lifecycle.SUB, lifecycle.RES, lifecycle.EVT, lifecycle.WS, lifecycle.MEM
-SEG = RateSegment._meta.db_table
-INV = Invoice._meta.db_table
-LINE = InvoiceLine._meta.db_table
-CREDIT = CustomerCredit._meta.db_table
-PLAN = Plan._meta.db_table
-USER = User._meta.db_table
 PLANS = ("lite", "basic", "premium")
 
 # Everything the money jobs write, minus what differs by nature (generated ids, random public ids, created_at).
