@@ -8,7 +8,7 @@ sequences are moved past them afterwards.
 
 import json
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,6 +19,7 @@ from django.db import DatabaseError, connection, models
 from psycopg.types.json import Jsonb
 
 from accounts.models import User
+from bench import db
 from bench.tables import EVT, MEM, REM, SUB, USER, WS
 from billing.models import Plan
 from subscriptions.models import LifecycleEvent, ReminderSent, Status, Subscription
@@ -112,6 +113,16 @@ def bulk_loading() -> Iterator[None]:
             yield
         finally:
             cursor.execute("RESET session_replication_role")
+
+
+def load_fresh(loader: Callable[..., object], n: int, *, today: date, now: datetime, analyze: Iterable[str]) -> None:
+    """Empty the benchmark's tables, load N due subscriptions with `loader` (foreign-key triggers off), then
+    fresh planner statistics on the `analyze` tables (on a table with none, PostgreSQL estimates one row and plans
+    nested loops over whole tables)."""
+    db.truncate()
+    with bulk_loading():
+        loader(n, today=today, now=now)
+    db.analyze(*analyze)
 
 
 def reset_sequences(*model_classes: type[models.Model]) -> None:

@@ -16,19 +16,17 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from accounts.models import User
-from bench import data, lifecycle
+from bench import data, db, lifecycle
 from bench.data import copy_rows, customer_of, reset_sequences, template_row
 from bench.tables import CREDIT, EVT, INV, LINE, MEM, PLAN, RES, SEG, SUB, USER, WS
 from billing.models import CustomerCredit, Plan, RateSegment
 from subscriptions.lifecycle import ACTIVATE_CONVERSIONS, EXECUTE_CANCELLATIONS, RENEW
 from subscriptions.models import Reservation, Status, Subscription
-from subscriptions.services.core import job_actor
 from works_console.dates import kst_date
-from workspaces.models import Member, OrgUnit, WorkGroup, Workspace
+from workspaces.models import Member, Workspace
 
 PLANS = ("lite", "basic", "premium")
 
@@ -79,15 +77,11 @@ def _fingerprint() -> str:
 _dumps = 0
 
 
-def _prepare(loader, n: int, today: date, now: datetime) -> None:
-    """Load, then fresh planner statistics on every table the benchmark fills (reservations, segments and
-    credits too: with none, PostgreSQL estimates one row and plans nested loops over whole tables)."""
-    from bench import db
-
-    db.truncate()
-    with data.bulk_loading():
-        loader(n, today=today, now=now)
-    db.analyze(*db.data_tables())
+def money_job_beside_raw(row: str, n: int, options: lifecycle.Options, **sides) -> lifecycle.JobResult:
+    """lifecycle.job_beside_raw for a money job: fresh planner statistics on every table the benchmark fills
+    (reservations, segments and credits too: with none, PostgreSQL estimates one row and plans nested loops over
+    whole tables), and the money tables in the fingerprint as well."""
+    return lifecycle.job_beside_raw(row, n, options, analyze=db.data_tables(), fingerprint=_fingerprint, **sides)
 
 
 def _plan_ids() -> dict[str, int]:
@@ -256,7 +250,7 @@ RETURNING subscription_id
 """
 
 
-def _verify_activated(n: int, today: date, job_run=None) -> lifecycle.Check:
+def _activated_counts(n: int, today: date) -> lifecycle.Counts:
     active, segments, done, events, raised = lifecycle._fetch_one(
         f"""
         SELECT count(*) FILTER (WHERE status = 'active' AND paid_start = %(today)s AND next_period_index = 0),
@@ -268,37 +262,29 @@ def _verify_activated(n: int, today: date, job_run=None) -> lifecycle.Check:
         """,
         {"today": today},
     )
-    return lifecycle._expect(
-        {
-            "active from today": (active, n),
-            "open rate segments": (segments, n),
-            "reservations done": (done, n),
-            "converted events": (events, n),
-            "licences raised to the members": (raised, n // 10),
-        }
-        | lifecycle._job_run_pairs(job_run, n)
-    )
+    return {
+        "active from today": (active, n),
+        "open rate segments": (segments, n),
+        "reservations done": (done, n),
+        "converted events": (events, n),
+        "licences raised to the members": (raised, n // 10),
+    }
 
 
 def bench_activation(n: int, options: lifecycle.Options) -> lifecycle.JobResult:
     now = timezone.now()
-    today = kst_date(now)
-    steps = lifecycle._step(ACTIVATE_CONVERSIONS, "activate_conversion")
-
-    _prepare(load_reserved_conversions, n, today, now)
-    orm, job_run, profile = lifecycle._orm_run(ACTIVATE_CONVERSIONS, steps, now, options)
-    orm.check, orm.fingerprint = _verify_activated(n, today, job_run), _fingerprint()
-
-    _prepare(load_reserved_conversions, n, today, now)
-    params = {"today": today, "now": now, "limit": options.chunk_size, "actor": job_actor(ACTIVATE_CONVERSIONS)[0]}
-
-    def chunk(cursor, last_id: int) -> list[int]:
-        cursor.execute(ACTIVATE_CHUNK, params | {"last": last_id})
-        return [row[0] for row in cursor.fetchall()]
-
-    raw = lifecycle._raw_run(n, options.chunk_size, chunk)
-    raw.check, raw.fingerprint = _verify_activated(n, today), _fingerprint()
-    return lifecycle.JobResult("activate_scheduled_conversions", n, orm, raw, profile)
+    return money_job_beside_raw(
+        "activate_scheduled_conversions",
+        n,
+        options,
+        job=ACTIVATE_CONVERSIONS,
+        step="activate_conversion",
+        now=now,
+        load=load_reserved_conversions,
+        counts=lambda: _activated_counts(n, kst_date(now)),
+        raw_params=lambda: lifecycle.claim_params(ACTIVATE_CONVERSIONS, now, options),
+        raw_chunk=lifecycle.one_statement(ACTIVATE_CHUNK),
+    )
 
 
 MONEY_BENCHMARKS = {
@@ -402,23 +388,27 @@ def invoices_sql(*, returning: str) -> str:
 """
 
 
-def _money_params(now: datetime, chunk_size: int, members_at: str) -> dict:
+# How the job counts a monthly quantity: at each period's close (SPEC 3), not the live members ("now").
+MEMBERS_AT = "close"
+
+
+def _money_params(now: datetime, options: lifecycle.Options, job: str) -> dict:
+    """The parameters of a money job's raw chunks: the claim's, the instant monthly quantities are counted at,
+    VAT and the early-termination rate as exact fractions, and the content types of the purge."""
     from fractions import Fraction
 
     from django.conf import settings
 
     vat = Fraction(settings.VAT_RATE)
     rate = Fraction(settings.EARLY_TERMINATION_RATE)
-    return {
-        "today": kst_date(now),
-        "now": now,
-        "limit": chunk_size,
-        "members_at": members_at,
+    money = {
+        "members_at": MEMBERS_AT,
         "vat_num": vat.numerator,
         "vat_den": vat.denominator,
         "rate_num": rate.numerator,
         "rate_den": rate.denominator,
     }
+    return lifecycle.claim_params(job, now, options) | money | lifecycle.purge_params()
 
 
 def _ym(day: str) -> str:
@@ -624,24 +614,7 @@ FROM input ORDER BY id
 """
 
 
-def _purge_params() -> dict:
-    types = ContentType.objects.get_for_models(Workspace, Member, OrgUnit, WorkGroup)
-    return {
-        "ct_workspace": types[Workspace].pk,
-        "ct_member": types[Member].pk,
-        "ct_unit": types[OrgUnit].pk,
-        "ct_group": types[WorkGroup].pk,
-    }
-
-
-def _purge(cursor, params: dict, ids: list[int], workspace_ids: list[int | None]) -> None:
-    cursor.execute(
-        lifecycle.PURGE_CHUNK,
-        params | {"ids": ids, "wids": workspace_ids, "wids_text": [str(w) for w in workspace_ids if w is not None]},
-    )
-
-
-def _verify_cancelled(n: int, today: date, job_run=None) -> lifecycle.Check:
+def _cancelled_counts(n: int, today: date) -> lifecycle.Counts:
     terminated, finals, penalties, workspaces, events, linked = lifecycle._fetch_one(
         f"""
         SELECT count(*) FILTER (WHERE status = 'terminated' AND terminated_on = %(today)s AND workspace_id IS NULL
@@ -657,33 +630,20 @@ def _verify_cancelled(n: int, today: date, job_run=None) -> lifecycle.Check:
         {"today": today},
     )
     active = len([i for i in range(1, n + 1) if i % 10 < 8])
-    return lifecycle._expect(
-        {
-            "terminated and purged": (terminated, n),
-            "final invoices": (finals, active),
-            "penalty lines": (penalties, len([i for i in range(1, n + 1) if i % 10 < 5])),
-            "workspaces left": (workspaces, 0),
-            "cancelled events": (events, n),
-            "events naming their final invoice": (linked, active),
-        }
-        | lifecycle._job_run_pairs(job_run, n)
-    )
+    return {
+        "terminated and purged": (terminated, n),
+        "final invoices": (finals, active),
+        "penalty lines": (penalties, len([i for i in range(1, n + 1) if i % 10 < 5])),
+        "workspaces left": (workspaces, 0),
+        "cancelled events": (events, n),
+        "events naming their final invoice": (linked, active),
+    }
 
 
 def bench_cancellation(n: int, options: lifecycle.Options) -> lifecycle.JobResult:
     now = timezone.now()
-    today = kst_date(now)
-    steps = lifecycle._step(EXECUTE_CANCELLATIONS, "execute_cancellation")
 
-    _prepare(load_reserved_cancellations, n, today, now)
-    orm, job_run, profile = lifecycle._orm_run(EXECUTE_CANCELLATIONS, steps, now, options)
-    orm.check, orm.fingerprint = _verify_cancelled(n, today, job_run), _fingerprint()
-
-    _prepare(load_reserved_cancellations, n, today, now)
-    params = _money_params(now, options.chunk_size, MEMBERS_AT) | _purge_params()
-    params["actor"] = job_actor(EXECUTE_CANCELLATIONS)[0]
-
-    def chunk(cursor, last_id: int) -> list[int]:
+    def chunk(cursor, last_id: int, params: dict) -> list[int]:
         cursor.execute(CLAIM_CANCELLATIONS, params | {"last": last_id})
         claimed = cursor.fetchall()
         if not claimed:
@@ -712,16 +672,22 @@ def bench_cancellation(n: int, options: lifecycle.Options) -> lifecycle.JobResul
                 "active": [row[0] in finals for row in claimed],
             },
         )
-        _purge(cursor, params, [row[0] for row in claimed], [row[2] for row in claimed])
+        lifecycle.purge(cursor, params, [row[0] for row in claimed], [row[2] for row in claimed])
         return [row[0] for row in claimed]
 
-    raw = lifecycle._raw_run(n, options.chunk_size, chunk)
-    raw.check, raw.fingerprint = _verify_cancelled(n, today), _fingerprint()
-    return lifecycle.JobResult("execute_scheduled_cancellations", n, orm, raw, profile)
+    return money_job_beside_raw(
+        "execute_scheduled_cancellations",
+        n,
+        options,
+        job=EXECUTE_CANCELLATIONS,
+        step="execute_cancellation",
+        now=now,
+        load=load_reserved_cancellations,
+        counts=lambda: _cancelled_counts(n, kst_date(now)),
+        raw_params=lambda: _money_params(now, options, EXECUTE_CANCELLATIONS),
+        raw_chunk=chunk,
+    )
 
-
-# How the job counts a monthly quantity: at each period's close (SPEC 3), not the live members ("now").
-MEMBERS_AT = "close"
 
 MONEY_BENCHMARKS["cancellation"] = bench_cancellation
 
@@ -966,7 +932,7 @@ FROM sub ORDER BY id
 """
 
 
-def _verify_renewed(n: int, today: date, job_run=None) -> lifecycle.Check:
+def _renewed_counts(n: int, today: date) -> lifecycle.Counts:
     invoices, advanced, renewed, ended, credited, two_lines = lifecycle._fetch_one(
         f"""
         SELECT (SELECT count(*) FROM {INV} WHERE issued_on = %(today)s AND NOT is_final),
@@ -981,36 +947,21 @@ def _verify_renewed(n: int, today: date, job_run=None) -> lifecycle.Check:
     )
     kinds = [_renewal_kind(i) for i in range(1, n + 1)]
     not_renewed = sum(option == "do_not_renew" for _c, option, _two in kinds)
-    return lifecycle._expect(
-        {
-            "period invoices": (invoices, n),
-            "active and due no more": (advanced, n - not_renewed),
-            "renewed terms": (
-                renewed,
-                sum(option in ("renew_annual", "switch_to_monthly") for _c, option, _t in kinds),
-            ),
-            "not renewed, purged": (ended, not_renewed),
-            "invoices with two usage lines": (two_lines, sum(two for _c, _o, two in kinds)),
-            "customers whose credit paid": (credited, customer_of(n) // 10),
-        }
-        | lifecycle._job_run_pairs(job_run, n)
-    )
+    return {
+        "period invoices": (invoices, n),
+        "active and due no more": (advanced, n - not_renewed),
+        "renewed terms": (renewed, sum(option in ("renew_annual", "switch_to_monthly") for _c, option, _t in kinds)),
+        "not renewed, purged": (ended, not_renewed),
+        "invoices with two usage lines": (two_lines, sum(two for _c, _o, two in kinds)),
+        "customers whose credit paid": (credited, customer_of(n) // 10),
+    }
 
 
 def bench_renewal(n: int, options: lifecycle.Options) -> lifecycle.JobResult:
     now = timezone.now()
     today = kst_date(now)
-    steps = lifecycle._step(RENEW, "close_period")
 
-    _prepare(load_renewals, n, today, now)
-    orm, job_run, profile = lifecycle._orm_run(RENEW, steps, now, options)
-    orm.check, orm.fingerprint = _verify_renewed(n, today, job_run), _fingerprint()
-
-    _prepare(load_renewals, n, today, now)
-    params = _money_params(now, options.chunk_size, MEMBERS_AT) | _purge_params()
-    params["actor"] = job_actor(RENEW)[0]
-
-    def chunk(cursor, last_id: int) -> list[int]:
+    def chunk(cursor, last_id: int, params: dict) -> list[int]:
         cursor.execute(CLAIM_RENEWALS, params | {"last": last_id})
         claimed = cursor.fetchall()
         if not claimed:
@@ -1040,12 +991,21 @@ def bench_renewal(n: int, options: lifecycle.Options) -> lifecycle.JobResult:
         if not_renewed:
             gone = [row[0] for row in not_renewed]
             cursor.execute(NOT_RENEWED, params | {"ids": gone, "next_index": [last_period[pk] + 1 for pk in gone]})
-            _purge(cursor, params, gone, [row[4] for row in not_renewed])
+            lifecycle.purge(cursor, params, gone, [row[4] for row in not_renewed])
         return [row[0] for row in claimed]
 
-    raw = lifecycle._raw_run(n, options.chunk_size, chunk)
-    raw.check, raw.fingerprint = _verify_renewed(n, today), _fingerprint()
-    return lifecycle.JobResult("renew_subscriptions: close + invoice", n, orm, raw, profile)
+    return money_job_beside_raw(
+        "renew_subscriptions: close + invoice",
+        n,
+        options,
+        job=RENEW,
+        step="close_period",
+        now=now,
+        load=load_renewals,
+        counts=lambda: _renewed_counts(n, today),
+        raw_params=lambda: _money_params(now, options, RENEW),
+        raw_chunk=chunk,
+    )
 
 
 MONEY_BENCHMARKS["renewal"] = bench_renewal

@@ -10,22 +10,14 @@ from billing.models import CustomerCredit, Invoice, InvoiceLine, Plan, RateSegme
 from subscriptions.models import LifecycleEvent, ReminderSent, Reservation, Subscription
 from workspaces.models import Member, OrgUnit, WorkGroup, Workspace
 
+
+def _tables(*models) -> tuple[str, ...]:
+    return tuple(model._meta.db_table for model in models)
+
+
 # The lifecycle: subscriptions, their reservations, events and sent reminders.
-SUB = Subscription._meta.db_table
-RES = Reservation._meta.db_table
-EVT = LifecycleEvent._meta.db_table
-REM = ReminderSent._meta.db_table
-# The NAVER WORKS side a purge deletes, with Django admin's history of it.
-WS = Workspace._meta.db_table
-MEM = Member._meta.db_table
-OU = OrgUnit._meta.db_table
-WG = WorkGroup._meta.db_table
-WGM = WorkGroup.members.through._meta.db_table
-LOG = LogEntry._meta.db_table
+SUB, RES, EVT, REM = _tables(Subscription, Reservation, LifecycleEvent, ReminderSent)
+# The NAVER WORKS side a purge deletes (members, groups and their members, org units), with Django admin's history.
+WS, MEM, WG, WGM, OU, LOG = _tables(Workspace, Member, WorkGroup, WorkGroup.members.through, OrgUnit, LogEntry)
 # Billing: the money jobs' segments, invoices and credits, the plan catalog and the customers.
-SEG = RateSegment._meta.db_table
-INV = Invoice._meta.db_table
-LINE = InvoiceLine._meta.db_table
-CREDIT = CustomerCredit._meta.db_table
-PLAN = Plan._meta.db_table
-USER = User._meta.db_table
+SEG, INV, LINE, CREDIT, PLAN, USER = _tables(RateSegment, Invoice, InvoiceLine, CustomerCredit, Plan, User)
