@@ -161,6 +161,16 @@ def _subscription_row(i: int, **values: Any) -> dict[str, Any]:
     return own | {"admin_account_id": f"admin@bench-{i}"} | values
 
 
+def trial_dates(applied_on: date) -> dict[str, date]:
+    """A subscription's trial days from its application day, as subscriptions.services.apply sets them (SPEC 6:
+    30 days of trial, then 30 of grace)."""
+    return {
+        "applied_on": applied_on,
+        "trial_last_day": applied_on + timedelta(days=29),
+        "grace_last_day": applied_on + timedelta(days=59),
+    }
+
+
 def _subscription_template(*, status: str, applied_on: date, now: datetime) -> dict[str, Any]:
     return template_row(
         Subscription,
@@ -171,9 +181,7 @@ def _subscription_template(*, status: str, applied_on: date, now: datetime) -> d
         admin_account_id="admin@template",
         plan=Plan.objects.get(code="basic"),
         status=status,
-        applied_on=applied_on,
-        trial_last_day=applied_on + timedelta(days=29),
-        grace_last_day=applied_on + timedelta(days=59),
+        **trial_dates(applied_on),
         created_at=now,
     )
 

@@ -11,8 +11,7 @@ allows, and a fingerprint of every table either side writes tells whether they w
 """
 
 import os
-import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -84,8 +83,80 @@ def money_job_beside_raw(row: str, n: int, options: lifecycle.Options, **sides) 
     return lifecycle.job_beside_raw(row, n, options, analyze=db.data_tables(), fingerprint=_fingerprint, **sides)
 
 
-def _plan_ids() -> dict[str, int]:
-    return dict(Plan.objects.filter(code__in=PLANS).values_list("code", "pk"))
+def _plans() -> dict[str, Plan]:
+    return {plan.code: plan for plan in Plan.objects.filter(code__in=PLANS)}
+
+
+def _segment(
+    segment_id: int, subscription_id: int, plan: Plan, contract_type: str, starts_on: date, ends_on: date | None = None
+) -> dict:
+    """A rate segment at the catalog price of `plan`: an annual one for 5 licences, a monthly one on the members."""
+    annual = contract_type == "annual"
+    return {
+        "id": segment_id,
+        "subscription_id": subscription_id,
+        "plan_id": plan.pk,
+        "contract_type": contract_type,
+        "unit_price": plan.annual_unit_price if annual else plan.monthly_unit_price,
+        "list_unit_price": plan.monthly_unit_price,
+        "quantity": 5 if annual else None,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+    }
+
+
+def _copy_segments(segments: Iterable[dict], *, plans: dict[str, Plan], today: date) -> None:
+    """COPY the rate segments (see _segment)."""
+    template = template_row(
+        RateSegment,
+        subscription_id=1,
+        plan=plans["basic"],
+        contract_type="annual",
+        unit_price=1,
+        list_unit_price=1,
+        starts_on=today,
+    )
+    copy_rows(RateSegment, template, segments)
+
+
+def _paid_row(
+    i: int,
+    *,
+    plan: Plan,
+    contract_type: str,
+    paid_start: date,
+    term: tuple[date, date],
+    next_period_index: int,
+    **values,
+) -> dict:
+    """Subscription i as a paid contract since `paid_start` (its trial applied for 20 days before), 5 licences when
+    annual, in the term `term`, to be invoiced next for period `next_period_index`; `values` on top."""
+    from billing.periods import period_bounds
+
+    return data._subscription_row(
+        i,
+        workspace_id=i,
+        status=Status.ACTIVE,
+        plan_id=plan.pk,
+        **data.trial_dates(paid_start - timedelta(days=20)),
+        paid_start=paid_start,
+        contract_type=contract_type,
+        licences=5 if contract_type == "annual" else None,
+        term_start=term[0],
+        term_end=term[1],
+        next_period_index=next_period_index,
+        next_invoice_on=period_bounds(paid_start, next_period_index).next_start,
+        **values,
+    )
+
+
+def _copy_reservations(kind: str, reservations: Iterable[dict], *, today: date, now: datetime) -> None:
+    """COPY pending reservations of `kind`, effective today; each row gives at least id and subscription_id."""
+    copy_rows(
+        Reservation,
+        template_row(Reservation, subscription_id=1, kind=kind, effective_on=today, created_at=now),
+        reservations,
+    )
 
 
 def _load_workspaces(
@@ -158,7 +229,7 @@ def _load_workspaces(
 def load_reserved_conversions(n: int, *, today: date, now: datetime) -> None:
     """N trials (one in five suspended) with a paid conversion reserved for today: plans in turn, monthly and
     annual alternately; one annual workspace in five has grown to 3 members over its 2 reserved licences."""
-    plans = _plan_ids()
+    plans = _plans()
     data.load_customers(n, now)
     grown = {i for i in range(1, n + 1) if i % 10 == 0}
     _load_workspaces(n, now=now, extra_members={i: 2 for i in grown})
@@ -167,37 +238,28 @@ def load_reserved_conversions(n: int, *, today: date, now: datetime) -> None:
     def subscriptions() -> Iterator[dict]:
         for i in range(1, n + 1):
             suspended = i % 5 == 0
-            applied_on = today - timedelta(days=40 if suspended else 20)
-            yield {
-                "id": i,
-                "public_id": secrets.token_urlsafe(12),
-                "customer_id": customer_of(i),
-                "workspace_id": i,
-                "name": f"bench-{i}",
-                "admin_account_id": f"admin@bench-{i}",
-                "status": Status.SUSPENDED if suspended else Status.TRIAL,
-                "applied_on": applied_on,
-                "trial_last_day": applied_on + timedelta(days=29),
-                "grace_last_day": applied_on + timedelta(days=59),
-            }
+            yield data._subscription_row(
+                i,
+                workspace_id=i,
+                status=Status.SUSPENDED if suspended else Status.TRIAL,
+                **data.trial_dates(today - timedelta(days=40 if suspended else 20)),
+            )
 
     copy_rows(Subscription, trial, subscriptions())
-    reservation = template_row(
-        Reservation, subscription_id=1, kind=Reservation.Kind.CONVERSION, effective_on=today, created_at=now
-    )
-    copy_rows(
-        Reservation,
-        reservation,
+    _copy_reservations(
+        Reservation.Kind.CONVERSION,
         (
             {
                 "id": i,
                 "subscription_id": i,
-                "plan_id": plans[PLANS[i % 3]],
+                "plan_id": plans[PLANS[i % 3]].pk,
                 "contract_type": "annual" if i % 2 == 0 else "monthly",
                 "licences": (2 if i in grown else 5) if i % 2 == 0 else None,
             }
             for i in range(1, n + 1)
         ),
+        today=today,
+        now=now,
     )
     reset_sequences(User, Workspace, Member, Subscription, Reservation)
 
@@ -465,89 +527,44 @@ def load_reserved_cancellations(n: int, *, today: date, now: datetime) -> None:
 
     from billing.periods import period_bounds, term_bounds
 
-    plans = {plan.code: plan for plan in Plan.objects.filter(code__in=PLANS)}
+    plans = _plans()
     data.load_customers(n, now)
     kinds = {i: ("annual" if i % 10 < 5 else "monthly" if i % 10 < 8 else "trial") for i in range(1, n + 1)}
     _load_workspaces(n, now=now, extra_members={i: 2 for i in kinds if i % 10 == 5})
-    annual_start = today - relativedelta(months=4, days=10)
-    monthly_start = today - relativedelta(months=2, days=5)
-    annual_term = term_bounds(annual_start, 0)
-    monthly_period = period_bounds(monthly_start, 2)
+    # Annual contracts in the 5th period (index 4) of their first term, monthly ones in their 3rd (index 2).
+    starts = {"annual": today - relativedelta(months=4, days=10), "monthly": today - relativedelta(months=2, days=5)}
+    period_index = {"annual": 4, "monthly": 2}
+    monthly_period = period_bounds(starts["monthly"], period_index["monthly"])
+    terms = {"annual": term_bounds(starts["annual"], 0), "monthly": (monthly_period.start, monthly_period.end)}
     template = data._subscription_template(status=Status.TRIAL, applied_on=today - timedelta(days=10), now=now)
 
     def subscriptions() -> Iterator[dict]:
         for i in range(1, n + 1):
-            row = {
-                "id": i,
-                "public_id": secrets.token_urlsafe(12),
-                "customer_id": customer_of(i),
-                "workspace_id": i,
-                "name": f"bench-{i}",
-                "admin_account_id": f"admin@bench-{i}",
-            }
-            if kinds[i] == "annual":
-                row |= {
-                    "status": Status.ACTIVE,
-                    "plan_id": plans[PLANS[i % 3]].pk,
-                    "applied_on": annual_start - timedelta(days=20),
-                    "paid_start": annual_start,
-                    "contract_type": "annual",
-                    "licences": 5,
-                    "term_start": annual_term[0],
-                    "term_end": annual_term[1],
-                    "next_period_index": 4,
-                    "next_invoice_on": period_bounds(annual_start, 4).next_start,
-                }
-            elif kinds[i] == "monthly":
-                row |= {
-                    "status": Status.ACTIVE,
-                    "plan_id": plans[PLANS[i % 3]].pk,
-                    "applied_on": monthly_start - timedelta(days=20),
-                    "paid_start": monthly_start,
-                    "contract_type": "monthly",
-                    "term_start": monthly_period.start,
-                    "term_end": monthly_period.end,
-                    "next_period_index": 2,
-                    "next_invoice_on": monthly_period.next_start,
-                }
-            if "applied_on" in row:
-                row["trial_last_day"] = row["applied_on"] + timedelta(days=29)
-                row["grace_last_day"] = row["applied_on"] + timedelta(days=59)
-            yield row
+            kind = kinds[i]
+            if kind == "trial":
+                yield data._subscription_row(i, workspace_id=i)
+                continue
+            yield _paid_row(
+                i,
+                plan=plans[PLANS[i % 3]],
+                contract_type=kind,
+                paid_start=starts[kind],
+                term=terms[kind],
+                next_period_index=period_index[kind],
+            )
 
     copy_rows(Subscription, template, subscriptions())
-    segment = template_row(
-        RateSegment,
-        subscription_id=1,
-        plan=plans["basic"],
-        contract_type="annual",
-        unit_price=1,
-        list_unit_price=1,
-        starts_on=today,
+    _copy_segments(
+        (_segment(i, i, plans[PLANS[i % 3]], kinds[i], starts[kinds[i]]) for i in kinds if kinds[i] != "trial"),
+        plans=plans,
+        today=today,
     )
-
-    def segments() -> Iterator[dict]:
-        for i in range(1, n + 1):
-            if kinds[i] == "trial":
-                continue
-            plan = plans[PLANS[i % 3]]
-            annual = kinds[i] == "annual"
-            yield {
-                "id": i,
-                "subscription_id": i,
-                "plan_id": plan.pk,
-                "contract_type": kinds[i],
-                "unit_price": plan.annual_unit_price if annual else plan.monthly_unit_price,
-                "list_unit_price": plan.monthly_unit_price,
-                "quantity": 5 if annual else None,
-                "starts_on": annual_start if annual else monthly_start,
-            }
-
-    copy_rows(RateSegment, segment, segments())
-    reservation = template_row(
-        Reservation, subscription_id=1, kind=Reservation.Kind.CANCELLATION, effective_on=today, created_at=now
+    _copy_reservations(
+        Reservation.Kind.CANCELLATION,
+        ({"id": i, "subscription_id": i} for i in range(1, n + 1)),
+        today=today,
+        now=now,
     )
-    copy_rows(Reservation, reservation, ({"id": i, "subscription_id": i} for i in range(1, n + 1)))
     reset_sequences(User, Workspace, Member, Subscription, RateSegment, Reservation)
 
 
@@ -714,7 +731,7 @@ def load_renewals(n: int, *, today: date, now: datetime) -> None:
 
     from billing.periods import period_bounds, term_bounds
 
-    plans = {plan.code: plan for plan in Plan.objects.filter(code__in=PLANS)}
+    plans = _plans()
     data.load_customers(n, now)
     _load_workspaces(
         n,
@@ -749,62 +766,32 @@ def load_renewals(n: int, *, today: date, now: datetime) -> None:
             f = facts(i)
             annual = f["contract_type"] == "annual"
             term = term_bounds(f["anchor"], 0) if annual else (f["period"].start, f["period"].end)
-            applied_on = f["anchor"] - timedelta(days=20)
-            yield {
-                "id": i,
-                "public_id": secrets.token_urlsafe(12),
-                "customer_id": customer_of(i),
-                "workspace_id": i,
-                "name": f"bench-{i}",
-                "admin_account_id": f"admin@bench-{i}",
-                "plan_id": f["plan"].pk,
-                "applied_on": applied_on,
-                "trial_last_day": applied_on + timedelta(days=29),
-                "grace_last_day": applied_on + timedelta(days=59),
-                "paid_start": f["anchor"],
-                "contract_type": f["contract_type"],
-                "licences": 5 if annual else None,
-                "term_start": term[0],
-                "term_end": term[1],
-                "renewal_option": f["option"],
-                "next_period_index": f["index"],
-                "next_invoice_on": f["period"].next_start,
-            }
+            yield _paid_row(
+                i,
+                plan=f["plan"],
+                contract_type=f["contract_type"],
+                paid_start=f["anchor"],
+                term=term,
+                next_period_index=f["index"],
+                renewal_option=f["option"],
+            )
 
     copy_rows(Subscription, template, subscriptions())
-    segment = template_row(
-        RateSegment,
-        subscription_id=1,
-        plan=plans["basic"],
-        contract_type="annual",
-        unit_price=1,
-        list_unit_price=1,
-        starts_on=today,
-    )
 
     def segments() -> Iterator[dict]:
         segment_id = 0
         for i in range(1, n + 1):
             f = facts(i)
-            annual = f["contract_type"] == "annual"
             parts = [(plans["basic"], f["anchor"], f["period"].start + timedelta(days=10)), (f["plan"], None, None)]
             if not f["two"]:
                 parts = [(f["plan"], f["anchor"], None)]
             for number, (plan, starts_on, ends_on) in enumerate(parts):
                 segment_id += 1
-                yield {
-                    "id": segment_id,
-                    "subscription_id": i,
-                    "plan_id": plan.pk,
-                    "contract_type": f["contract_type"],
-                    "unit_price": plan.annual_unit_price if annual else plan.monthly_unit_price,
-                    "list_unit_price": plan.monthly_unit_price,
-                    "quantity": 5 if annual else None,
-                    "starts_on": starts_on if number == 0 else parts[0][2],
-                    "ends_on": ends_on,
-                }
+                yield _segment(
+                    segment_id, i, plan, f["contract_type"], starts_on if number == 0 else parts[0][2], ends_on
+                )
 
-    copy_rows(RateSegment, segment, segments())
+    _copy_segments(segments(), plans=plans, today=today)
     credit = template_row(CustomerCredit, customer_id=1, amount=CREDIT_GRANT, reason="Bench goodwill", created_at=now)
     copy_rows(
         CustomerCredit,
