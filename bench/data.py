@@ -8,7 +8,7 @@ sequences are moved past them afterwards.
 
 import json
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,6 +19,8 @@ from django.db import DatabaseError, connection, models
 from psycopg.types.json import Jsonb
 
 from accounts.models import User
+from bench import db
+from bench.tables import EVT, MEM, REM, SUB, USER, WS
 from billing.models import Plan
 from subscriptions.models import LifecycleEvent, ReminderSent, Status, Subscription
 from workspaces.models import AccountType, Member, Workspace, new_verification_token
@@ -113,6 +115,16 @@ def bulk_loading() -> Iterator[None]:
             cursor.execute("RESET session_replication_role")
 
 
+def load_fresh(loader: Callable[..., object], n: int, *, today: date, now: datetime, analyze: Iterable[str]) -> None:
+    """Empty the benchmark's tables, load N due subscriptions with `loader` (foreign-key triggers off), then
+    fresh planner statistics on the `analyze` tables (on a table with none, PostgreSQL estimates one row and plans
+    nested loops over whole tables)."""
+    db.truncate()
+    with bulk_loading():
+        loader(n, today=today, now=now)
+    db.analyze(*analyze)
+
+
 def reset_sequences(*model_classes: type[models.Model]) -> None:
     with connection.cursor() as cursor:
         for statement in connection.ops.sequence_reset_sql(no_style(), list(model_classes)):
@@ -149,6 +161,16 @@ def _subscription_row(i: int, **values: Any) -> dict[str, Any]:
     return own | {"admin_account_id": f"admin@bench-{i}"} | values
 
 
+def trial_dates(applied_on: date) -> dict[str, date]:
+    """A subscription's trial days from its application day, as subscriptions.services.apply sets them (SPEC 6:
+    30 days of trial, then 30 of grace)."""
+    return {
+        "applied_on": applied_on,
+        "trial_last_day": applied_on + timedelta(days=29),
+        "grace_last_day": applied_on + timedelta(days=59),
+    }
+
+
 def _subscription_template(*, status: str, applied_on: date, now: datetime) -> dict[str, Any]:
     return template_row(
         Subscription,
@@ -159,9 +181,7 @@ def _subscription_template(*, status: str, applied_on: date, now: datetime) -> d
         admin_account_id="admin@template",
         plan=Plan.objects.get(code="basic"),
         status=status,
-        applied_on=applied_on,
-        trial_last_day=applied_on + timedelta(days=29),
-        grace_last_day=applied_on + timedelta(days=59),
+        **trial_dates(applied_on),
         created_at=now,
     )
 
@@ -301,11 +321,5 @@ def load_expired_graces(n: int, *, today: date, now: datetime) -> None:
     reset_sequences(User, Workspace, Member, Subscription, LifecycleEvent)
 
 
-LOADED_TABLES = [
-    User._meta.db_table,
-    ReminderSent._meta.db_table,
-    Workspace._meta.db_table,
-    Member._meta.db_table,
-    Subscription._meta.db_table,
-    LifecycleEvent._meta.db_table,
-]
+# The tables the lifecycle loaders above fill: analyzed after each load.
+LOADED_TABLES = [USER, REM, WS, MEM, SUB, EVT]

@@ -12,11 +12,10 @@ import cProfile
 import io
 import pstats
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.test.utils import override_settings
@@ -25,24 +24,12 @@ from django.utils import timezone
 from bench import data, db
 from bench.mail import SAMPLE_EVERY, CountingBackend
 from bench.metrics import PeakMemory, QueryMeter
-from billing.models import Invoice
+from bench.tables import EVT, INV, LOG, MEM, OU, REM, RES, SUB, WG, WGM, WS
 from subscriptions.lifecycle import EXPIRE_TRIALS, JOBS, SEND_REMINDERS
-from subscriptions.models import JobRun, LifecycleEvent, ReminderSent, Reservation, Subscription
+from subscriptions.models import JobRun
 from subscriptions.services.core import job_actor
 from works_console.dates import kst_date
 from workspaces.models import Member, OrgUnit, WorkGroup, Workspace
-
-SUB = Subscription._meta.db_table
-RES = Reservation._meta.db_table
-EVT = LifecycleEvent._meta.db_table
-REM = ReminderSent._meta.db_table
-WS = Workspace._meta.db_table
-MEM = Member._meta.db_table
-OU = OrgUnit._meta.db_table
-WG = WorkGroup._meta.db_table
-WGM = WorkGroup.members.through._meta.db_table
-LOG = LogEntry._meta.db_table
-INV = Invoice._meta.db_table
 
 REMINDER = "trial_ends_in_7_days"
 # subscriptions.services.reminders: the 7-day reminder covers trials whose last day is 4 to 7 days away.
@@ -151,14 +138,15 @@ def _orm_run(job: str, steps: list, now: datetime, options: Options) -> tuple[Ru
     return run, job_run, text
 
 
-def _raw_run(n: int, chunk_size: int, chunk: Callable[[object, int], list[int]]) -> Run:
-    """Keyset chunks, one transaction each, until a chunk claims nothing; bounded by N / chunk size."""
+def _raw_run(n: int, chunk_size: int, chunk: Callable[[object, int, dict], list[int]], params: dict) -> Run:
+    """Keyset chunks, `chunk(cursor, last_id, params)` in one transaction each, until a chunk claims nothing;
+    bounded by N / chunk size."""
 
     def work(meter: QueryMeter) -> int:
         last_id, done = 0, 0
         for _ in range(n // chunk_size + 3):
             with transaction.atomic(), connection.cursor() as cursor:
-                ids = chunk(cursor, last_id)
+                ids = chunk(cursor, last_id, params)
             meter.chunk_done(len(ids))
             if not ids:
                 return done
@@ -176,13 +164,6 @@ def _raw_run(n: int, chunk_size: int, chunk: Callable[[object, int], list[int]])
         with connection.cursor() as cursor:
             cursor.execute("RESET jit")
     return run
-
-
-def _prepare(loader: Callable[..., object], n: int, today: date, now: datetime) -> None:
-    db.truncate()
-    with data.bulk_loading():
-        loader(n, today=today, now=now)
-    db.analyze(*data.LOADED_TABLES)
 
 
 # --- checking -------------------------------------------------------------------------------------------------
@@ -228,6 +209,63 @@ def _fingerprint() -> str:
     return _fetch_one(FINGERPRINT)[0]
 
 
+# --- one benchmark: the job beside its raw SQL ----------------------------------------------------------------
+
+Counts = dict[str, tuple[int, int]]
+
+
+def one_statement(sql: str) -> Callable[[object, int, dict], list[int]]:
+    """A raw chunk that is one statement: it claims, writes and returns the ids of the subscriptions it changed."""
+
+    def chunk(cursor, last_id: int, params: dict) -> list[int]:
+        cursor.execute(sql, params | {"last": last_id})
+        return [row[0] for row in cursor.fetchall()]
+
+    return chunk
+
+
+def claim_params(job: str, now: datetime, options: Options) -> dict:
+    """What most raw chunks claim and write with: today (KST), now, the chunk size and the job's actor."""
+    return {"today": kst_date(now), "now": now, "limit": options.chunk_size, "actor": job_actor(job)[0]}
+
+
+def job_beside_raw(
+    row: str,
+    n: int,
+    options: Options,
+    *,
+    job: str,
+    step: str,
+    now: datetime,
+    load: Callable[..., object],
+    counts: Callable[[], Counts],
+    raw_params: Callable[[], dict],
+    raw_chunk: Callable[[object, int, dict], list[int]],
+    job_counts: Callable[[], Counts] = dict,
+    analyze: Iterable[str] = data.LOADED_TABLES,
+    fingerprint: Callable[[], str] = _fingerprint,
+) -> JobResult:
+    """One row of the table: N due subscriptions loaded by `load`, the job's `step` run through run_steps, then
+    the same data loaded again for the raw side's chunks: `raw_chunk(cursor, last_id, params)` (see _raw_run) with
+    the `raw_params()` of this run, asked for only then (a lookup of theirs warms no cache for the job side).
+
+    After each side `counts` gives {what: (counted, expected)}, which must agree; the job side must also agree on
+    `job_counts` and on its JobRun record. `fingerprint` (of every table either side writes) tells whether both
+    wrote the same rows; `analyze` are the tables given fresh planner statistics after each load.
+    """
+    steps = _step(job, step)
+    today = kst_date(now)
+    data.load_fresh(load, n, today=today, now=now, analyze=analyze)
+    orm, job_run, profile = _orm_run(job, steps, now, options)
+    orm.check = _expect(counts() | job_counts() | _job_run_pairs(job_run, n))
+    orm.fingerprint = fingerprint()
+
+    data.load_fresh(load, n, today=today, now=now, analyze=analyze)
+    raw = _raw_run(n, options.chunk_size, raw_chunk, raw_params())
+    raw.check, raw.fingerprint = _expect(counts()), fingerprint()
+    return JobResult(row, n, orm, raw, profile)
+
+
 # --- expire_trials step 1: trial -> suspended -----------------------------------------------------------------
 
 SUSPEND_CHUNK = f"""
@@ -251,7 +289,7 @@ RETURNING subscription_id
 """
 
 
-def _verify_suspended(n: int, now: datetime, job_run: JobRun | None = None) -> Check:
+def _suspended_counts(n: int, now: datetime) -> Counts:
     suspended, trials, events, distinct, right_details = _fetch_one(
         f"""
         SELECT count(*) FILTER (WHERE status = 'suspended'), count(*) FILTER (WHERE status = 'trial'),
@@ -265,37 +303,29 @@ def _verify_suspended(n: int, now: datetime, job_run: JobRun | None = None) -> C
         """,
         {"now": now},
     )
-    return _expect(
-        {
-            "suspended": (suspended, n),
-            "still trial": (trials, 0),
-            "trial_expired events": (events, n),
-            "subscriptions with an event": (distinct, n),
-            "events with the right fields": (right_details, n),
-        }
-        | _job_run_pairs(job_run, n)
-    )
+    return {
+        "suspended": (suspended, n),
+        "still trial": (trials, 0),
+        "trial_expired events": (events, n),
+        "subscriptions with an event": (distinct, n),
+        "events with the right fields": (right_details, n),
+    }
 
 
 def bench_expire_trials(n: int, options: Options) -> JobResult:
     now = timezone.now()
-    today = kst_date(now)
-    steps = _step(EXPIRE_TRIALS, "suspend_trial")
-
-    _prepare(data.load_due_trials, n, today, now)
-    orm, job_run, profile = _orm_run(EXPIRE_TRIALS, steps, now, options)
-    orm.check, orm.fingerprint = _verify_suspended(n, now, job_run), _fingerprint()
-
-    _prepare(data.load_due_trials, n, today, now)
-    params = {"today": today, "now": now, "limit": options.chunk_size, "actor": job_actor(EXPIRE_TRIALS)[0]}
-
-    def chunk(cursor, last_id: int) -> list[int]:
-        cursor.execute(SUSPEND_CHUNK, params | {"last": last_id})
-        return [row[0] for row in cursor.fetchall()]
-
-    raw = _raw_run(n, options.chunk_size, chunk)
-    raw.check, raw.fingerprint = _verify_suspended(n, now), _fingerprint()
-    return JobResult("expire_trials: trial -> suspended", n, orm, raw, profile)
+    return job_beside_raw(
+        "expire_trials: trial -> suspended",
+        n,
+        options,
+        job=EXPIRE_TRIALS,
+        step="suspend_trial",
+        now=now,
+        load=data.load_due_trials,
+        counts=lambda: _suspended_counts(n, now),
+        raw_params=lambda: claim_params(EXPIRE_TRIALS, now, options),
+        raw_chunk=one_statement(SUSPEND_CHUNK),
+    )
 
 
 # --- send_reminders: trial_ends_in_7_days ---------------------------------------------------------------------
@@ -320,7 +350,7 @@ RETURNING subscription_id
 """
 
 
-def _verify_reminded(n: int, now: datetime, mails: int | None = None, job_run: JobRun | None = None) -> Check:
+def _reminded_counts(n: int, now: datetime) -> Counts:
     rows, distinct, right_keys, trials = _fetch_one(
         f"""
         SELECT count(*), count(DISTINCT m.subscription_id),
@@ -330,57 +360,56 @@ def _verify_reminded(n: int, now: datetime, mails: int | None = None, job_run: J
         """,
         {"kind": REMINDER, "now": now},
     )
-    pairs = {
+    return {
         "reminders sent by this run": (rows, n),
         "subscriptions reminded": (distinct, n),
         "keys = the trial's last day": (right_keys, n),
         "due trials": (trials, n),
     }
-    if mails is not None:
-        pairs["e-mails sent"] = (mails, n)
-    return _expect(pairs | _job_run_pairs(job_run, n))
 
 
 def bench_reminders(n: int, options: Options) -> JobResult:
     now = timezone.now()
-    today = kst_date(now)
-    steps = _step(SEND_REMINDERS, REMINDER)
 
-    _prepare(data.load_trials_ending_in_7_days, n, today, now)
+    def raw_params() -> dict:
+        today = kst_date(now)
+        first, last = REMINDER_WINDOW
+        return {
+            "first_day": today + timedelta(days=first),
+            "last_day": today + timedelta(days=last),
+            "kind": REMINDER,
+            "now": now,
+            "limit": options.chunk_size,
+        }
+
     CountingBackend.reset(build_every=1 if options.full_mail else SAMPLE_EVERY)
-    orm, job_run, profile = _orm_run(SEND_REMINDERS, steps, now, options)
-    orm.check, orm.fingerprint = _verify_reminded(n, now, CountingBackend.sent, job_run), _fingerprint()
-    if not options.full_mail:
-        # The sampled builds ran inside the job's window: they are the line below, not the job's own time.
-        orm.seconds -= CountingBackend.build_seconds
+    result = job_beside_raw(
+        f"send_reminders: {REMINDER}",
+        n,
+        options,
+        job=SEND_REMINDERS,
+        step=REMINDER,
+        now=now,
+        load=data.load_trials_ending_in_7_days,
+        counts=lambda: _reminded_counts(n, now),
+        job_counts=lambda: {"e-mails sent": (CountingBackend.sent, n)},
+        raw_params=raw_params,
+        raw_chunk=one_statement(REMIND_CHUNK),
+    )
     per_mail = CountingBackend.ms_per_build()
     if options.full_mail:
         note = f"every message built into MIME bytes, {per_mail:.2f} ms each, included in 'job s'"
     else:
+        # The sampled builds ran inside the job's window: they are the line below, not the job's own time.
+        result.orm.seconds -= CountingBackend.build_seconds
         note = (
             f"{CountingBackend.sent:,} e-mails handed to the backend; building one into MIME bytes as an SMTP "
             f"backend does (EmailMessage.message().as_bytes(), {CountingBackend.built:,} sampled) takes "
             f"{per_mail:.2f} ms: +{per_mail * CountingBackend.sent / 1000:.0f} s of CPU for all of them, "
             "not in 'job s' (--full-mail includes it)"
         )
-
-    _prepare(data.load_trials_ending_in_7_days, n, today, now)
-    first, last = REMINDER_WINDOW
-    params = {
-        "first_day": today + timedelta(days=first),
-        "last_day": today + timedelta(days=last),
-        "kind": REMINDER,
-        "now": now,
-        "limit": options.chunk_size,
-    }
-
-    def chunk(cursor, last_id: int) -> list[int]:
-        cursor.execute(REMIND_CHUNK, params | {"last": last_id})
-        return [row[0] for row in cursor.fetchall()]
-
-    raw = _raw_run(n, options.chunk_size, chunk)
-    raw.check, raw.fingerprint = _verify_reminded(n, now), _fingerprint()
-    return JobResult(f"send_reminders: {REMINDER}", n, orm, raw, profile, [note])
+    result.notes.append(note)
+    return result
 
 
 # --- expire_trials step 2: suspended -> terminated, purged ----------------------------------------------------
@@ -451,7 +480,26 @@ FROM scrubbed sc JOIN pair p ON p.subscription_id = sc.id LEFT JOIN counts c ON 
 """
 
 
-def _verify_purged(n: int, job_run: JobRun | None = None) -> Check:
+def purge_params() -> dict:
+    """The content types PURGE_CHUNK deletes Django admin's history of."""
+    types = ContentType.objects.get_for_models(Workspace, Member, OrgUnit, WorkGroup)
+    return {
+        "ct_workspace": types[Workspace].pk,
+        "ct_member": types[Member].pk,
+        "ct_unit": types[OrgUnit].pk,
+        "ct_group": types[WorkGroup].pk,
+    }
+
+
+def purge(cursor, params: dict, ids: list[int], workspace_ids: list[int | None]) -> None:
+    """PURGE_CHUNK on subscriptions `ids` and their workspaces (`params` with purge_params(), `now` and `actor`)."""
+    cursor.execute(
+        PURGE_CHUNK,
+        params | {"ids": ids, "wids": workspace_ids, "wids_text": [str(w) for w in workspace_ids if w is not None]},
+    )
+
+
+def _purged_counts(n: int) -> Counts:
     purged, suspended, workspaces, members, expired, purge_events, linked, personal = _fetch_one(
         f"""
         SELECT count(*) FILTER (WHERE status = 'terminated' AND purged_at IS NOT NULL AND workspace_id IS NULL
@@ -467,55 +515,40 @@ def _verify_purged(n: int, job_run: JobRun | None = None) -> Check:
         FROM {SUB}
         """
     )
-    return _expect(
-        {
-            "terminated and purged": (purged, n),
-            "still suspended": (suspended, 0),
-            "workspaces left": (workspaces, 0),
-            "members left": (members, 0),
-            "grace_expired events": (expired, n),
-            "purged events (1 member)": (purge_events, n),
-            "events still naming a person": (linked, 0),
-            "events keeping a personal key": (personal, 0),
-        }
-        | _job_run_pairs(job_run, n)
-    )
+    return {
+        "terminated and purged": (purged, n),
+        "still suspended": (suspended, 0),
+        "workspaces left": (workspaces, 0),
+        "members left": (members, 0),
+        "grace_expired events": (expired, n),
+        "purged events (1 member)": (purge_events, n),
+        "events still naming a person": (linked, 0),
+        "events keeping a personal key": (personal, 0),
+    }
 
 
 def bench_grace_expiry(n: int, options: Options) -> JobResult:
     now = timezone.now()
-    today = kst_date(now)
-    steps = _step(EXPIRE_TRIALS, "terminate_after_grace")
 
-    _prepare(data.load_expired_graces, n, today, now)
-    orm, job_run, profile = _orm_run(EXPIRE_TRIALS, steps, now, options)
-    orm.check, orm.fingerprint = _verify_purged(n, job_run), _fingerprint()
-
-    _prepare(data.load_expired_graces, n, today, now)
-    types = ContentType.objects.get_for_models(Workspace, Member, OrgUnit, WorkGroup)
-    params = {
-        "today": today,
-        "now": now,
-        "limit": options.chunk_size,
-        "actor": job_actor(EXPIRE_TRIALS)[0],
-        "ct_workspace": types[Workspace].pk,
-        "ct_member": types[Member].pk,
-        "ct_unit": types[OrgUnit].pk,
-        "ct_group": types[WorkGroup].pk,
-    }
-
-    def chunk(cursor, last_id: int) -> list[int]:
+    def chunk(cursor, last_id: int, params: dict) -> list[int]:
         cursor.execute(TERMINATE_CHUNK, params | {"last": last_id})
         rows = cursor.fetchall()
         if rows:
-            ids, wids = [row[0] for row in rows], [row[1] for row in rows]
-            purge = {"ids": ids, "wids": wids, "wids_text": [str(w) for w in wids if w is not None]}
-            cursor.execute(PURGE_CHUNK, params | purge)
+            purge(cursor, params, [row[0] for row in rows], [row[1] for row in rows])
         return [row[0] for row in rows]
 
-    raw = _raw_run(n, options.chunk_size, chunk)
-    raw.check, raw.fingerprint = _verify_purged(n), _fingerprint()
-    return JobResult("expire_trials: grace over -> terminated + purge", n, orm, raw, profile)
+    return job_beside_raw(
+        "expire_trials: grace over -> terminated + purge",
+        n,
+        options,
+        job=EXPIRE_TRIALS,
+        step="terminate_after_grace",
+        now=now,
+        load=data.load_expired_graces,
+        counts=lambda: _purged_counts(n),
+        raw_params=lambda: claim_params(EXPIRE_TRIALS, now, options) | purge_params(),
+        raw_chunk=chunk,
+    )
 
 
 # --- all of them ----------------------------------------------------------------------------------------------

@@ -11,31 +11,22 @@ allows, and a fingerprint of every table either side writes tells whether they w
 """
 
 import os
-import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from accounts.models import User
-from bench import data, lifecycle
+from bench import data, db, lifecycle
 from bench.data import copy_rows, customer_of, reset_sequences, template_row
-from billing.models import CustomerCredit, Invoice, InvoiceLine, Plan, RateSegment
-from subscriptions.lifecycle import ACTIVATE_CONVERSIONS, EXECUTE_CANCELLATIONS, RENEW  # noqa: F401
-from subscriptions.models import LifecycleEvent, Reservation, Status, Subscription  # noqa: F401
-from subscriptions.services.core import job_actor
+from bench.tables import CREDIT, EVT, INV, LINE, MEM, PLAN, RES, SEG, SUB, USER, WS
+from billing.models import CustomerCredit, Plan, RateSegment
+from subscriptions.lifecycle import ACTIVATE_CONVERSIONS, EXECUTE_CANCELLATIONS, RENEW
+from subscriptions.models import Reservation, Status, Subscription
 from works_console.dates import kst_date
-from workspaces.models import Member, OrgUnit, WorkGroup, Workspace
+from workspaces.models import Member, Workspace
 
-SUB, RES, EVT, WS, MEM = lifecycle.SUB, lifecycle.RES, lifecycle.EVT, lifecycle.WS, lifecycle.MEM
-SEG = RateSegment._meta.db_table
-INV = Invoice._meta.db_table
-LINE = InvoiceLine._meta.db_table
-CREDIT = CustomerCredit._meta.db_table
-PLAN = Plan._meta.db_table
-USER = User._meta.db_table
 PLANS = ("lite", "basic", "premium")
 
 # Everything the money jobs write, minus what differs by nature (generated ids, random public ids, created_at).
@@ -85,19 +76,87 @@ def _fingerprint() -> str:
 _dumps = 0
 
 
-def _prepare(loader, n: int, today: date, now: datetime) -> None:
-    """Load, then fresh planner statistics on every table the benchmark fills (reservations, segments and
-    credits too: with none, PostgreSQL estimates one row and plans nested loops over whole tables)."""
-    from bench import db
-
-    db.truncate()
-    with data.bulk_loading():
-        loader(n, today=today, now=now)
-    db.analyze(*db.data_tables())
+def money_job_beside_raw(row: str, n: int, options: lifecycle.Options, **sides) -> lifecycle.JobResult:
+    """lifecycle.job_beside_raw for a money job: fresh planner statistics on every table the benchmark fills
+    (reservations, segments and credits too: with none, PostgreSQL estimates one row and plans nested loops over
+    whole tables), and the money tables in the fingerprint as well."""
+    return lifecycle.job_beside_raw(row, n, options, analyze=db.data_tables(), fingerprint=_fingerprint, **sides)
 
 
-def _plan_ids() -> dict[str, int]:
-    return dict(Plan.objects.filter(code__in=PLANS).values_list("code", "pk"))
+def _plans() -> dict[str, Plan]:
+    return {plan.code: plan for plan in Plan.objects.filter(code__in=PLANS)}
+
+
+def _segment(
+    segment_id: int, subscription_id: int, plan: Plan, contract_type: str, starts_on: date, ends_on: date | None = None
+) -> dict:
+    """A rate segment at the catalog price of `plan`: an annual one for 5 licences, a monthly one on the members."""
+    annual = contract_type == "annual"
+    return {
+        "id": segment_id,
+        "subscription_id": subscription_id,
+        "plan_id": plan.pk,
+        "contract_type": contract_type,
+        "unit_price": plan.annual_unit_price if annual else plan.monthly_unit_price,
+        "list_unit_price": plan.monthly_unit_price,
+        "quantity": 5 if annual else None,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+    }
+
+
+def _copy_segments(segments: Iterable[dict], *, plans: dict[str, Plan], today: date) -> None:
+    """COPY the rate segments (see _segment)."""
+    template = template_row(
+        RateSegment,
+        subscription_id=1,
+        plan=plans["basic"],
+        contract_type="annual",
+        unit_price=1,
+        list_unit_price=1,
+        starts_on=today,
+    )
+    copy_rows(RateSegment, template, segments)
+
+
+def _paid_row(
+    i: int,
+    *,
+    plan: Plan,
+    contract_type: str,
+    paid_start: date,
+    term: tuple[date, date],
+    next_period_index: int,
+    **values,
+) -> dict:
+    """Subscription i as a paid contract since `paid_start` (its trial applied for 20 days before), 5 licences when
+    annual, in the term `term`, to be invoiced next for period `next_period_index`; `values` on top."""
+    from billing.periods import period_bounds
+
+    return data._subscription_row(
+        i,
+        workspace_id=i,
+        status=Status.ACTIVE,
+        plan_id=plan.pk,
+        **data.trial_dates(paid_start - timedelta(days=20)),
+        paid_start=paid_start,
+        contract_type=contract_type,
+        licences=5 if contract_type == "annual" else None,
+        term_start=term[0],
+        term_end=term[1],
+        next_period_index=next_period_index,
+        next_invoice_on=period_bounds(paid_start, next_period_index).next_start,
+        **values,
+    )
+
+
+def _copy_reservations(kind: str, reservations: Iterable[dict], *, today: date, now: datetime) -> None:
+    """COPY pending reservations of `kind`, effective today; each row gives at least id and subscription_id."""
+    copy_rows(
+        Reservation,
+        template_row(Reservation, subscription_id=1, kind=kind, effective_on=today, created_at=now),
+        reservations,
+    )
 
 
 def _load_workspaces(
@@ -170,7 +229,7 @@ def _load_workspaces(
 def load_reserved_conversions(n: int, *, today: date, now: datetime) -> None:
     """N trials (one in five suspended) with a paid conversion reserved for today: plans in turn, monthly and
     annual alternately; one annual workspace in five has grown to 3 members over its 2 reserved licences."""
-    plans = _plan_ids()
+    plans = _plans()
     data.load_customers(n, now)
     grown = {i for i in range(1, n + 1) if i % 10 == 0}
     _load_workspaces(n, now=now, extra_members={i: 2 for i in grown})
@@ -179,37 +238,28 @@ def load_reserved_conversions(n: int, *, today: date, now: datetime) -> None:
     def subscriptions() -> Iterator[dict]:
         for i in range(1, n + 1):
             suspended = i % 5 == 0
-            applied_on = today - timedelta(days=40 if suspended else 20)
-            yield {
-                "id": i,
-                "public_id": secrets.token_urlsafe(12),
-                "customer_id": customer_of(i),
-                "workspace_id": i,
-                "name": f"bench-{i}",
-                "admin_account_id": f"admin@bench-{i}",
-                "status": Status.SUSPENDED if suspended else Status.TRIAL,
-                "applied_on": applied_on,
-                "trial_last_day": applied_on + timedelta(days=29),
-                "grace_last_day": applied_on + timedelta(days=59),
-            }
+            yield data._subscription_row(
+                i,
+                workspace_id=i,
+                status=Status.SUSPENDED if suspended else Status.TRIAL,
+                **data.trial_dates(today - timedelta(days=40 if suspended else 20)),
+            )
 
     copy_rows(Subscription, trial, subscriptions())
-    reservation = template_row(
-        Reservation, subscription_id=1, kind=Reservation.Kind.CONVERSION, effective_on=today, created_at=now
-    )
-    copy_rows(
-        Reservation,
-        reservation,
+    _copy_reservations(
+        Reservation.Kind.CONVERSION,
         (
             {
                 "id": i,
                 "subscription_id": i,
-                "plan_id": plans[PLANS[i % 3]],
+                "plan_id": plans[PLANS[i % 3]].pk,
                 "contract_type": "annual" if i % 2 == 0 else "monthly",
                 "licences": (2 if i in grown else 5) if i % 2 == 0 else None,
             }
             for i in range(1, n + 1)
         ),
+        today=today,
+        now=now,
     )
     reset_sequences(User, Workspace, Member, Subscription, Reservation)
 
@@ -262,7 +312,7 @@ RETURNING subscription_id
 """
 
 
-def _verify_activated(n: int, today: date, job_run=None) -> lifecycle.Check:
+def _activated_counts(n: int, today: date) -> lifecycle.Counts:
     active, segments, done, events, raised = lifecycle._fetch_one(
         f"""
         SELECT count(*) FILTER (WHERE status = 'active' AND paid_start = %(today)s AND next_period_index = 0),
@@ -274,37 +324,29 @@ def _verify_activated(n: int, today: date, job_run=None) -> lifecycle.Check:
         """,
         {"today": today},
     )
-    return lifecycle._expect(
-        {
-            "active from today": (active, n),
-            "open rate segments": (segments, n),
-            "reservations done": (done, n),
-            "converted events": (events, n),
-            "licences raised to the members": (raised, n // 10),
-        }
-        | lifecycle._job_run_pairs(job_run, n)
-    )
+    return {
+        "active from today": (active, n),
+        "open rate segments": (segments, n),
+        "reservations done": (done, n),
+        "converted events": (events, n),
+        "licences raised to the members": (raised, n // 10),
+    }
 
 
 def bench_activation(n: int, options: lifecycle.Options) -> lifecycle.JobResult:
     now = timezone.now()
-    today = kst_date(now)
-    steps = lifecycle._step(ACTIVATE_CONVERSIONS, "activate_conversion")
-
-    _prepare(load_reserved_conversions, n, today, now)
-    orm, job_run, profile = lifecycle._orm_run(ACTIVATE_CONVERSIONS, steps, now, options)
-    orm.check, orm.fingerprint = _verify_activated(n, today, job_run), _fingerprint()
-
-    _prepare(load_reserved_conversions, n, today, now)
-    params = {"today": today, "now": now, "limit": options.chunk_size, "actor": job_actor(ACTIVATE_CONVERSIONS)[0]}
-
-    def chunk(cursor, last_id: int) -> list[int]:
-        cursor.execute(ACTIVATE_CHUNK, params | {"last": last_id})
-        return [row[0] for row in cursor.fetchall()]
-
-    raw = lifecycle._raw_run(n, options.chunk_size, chunk)
-    raw.check, raw.fingerprint = _verify_activated(n, today), _fingerprint()
-    return lifecycle.JobResult("activate_scheduled_conversions", n, orm, raw, profile)
+    return money_job_beside_raw(
+        "activate_scheduled_conversions",
+        n,
+        options,
+        job=ACTIVATE_CONVERSIONS,
+        step="activate_conversion",
+        now=now,
+        load=load_reserved_conversions,
+        counts=lambda: _activated_counts(n, kst_date(now)),
+        raw_params=lambda: lifecycle.claim_params(ACTIVATE_CONVERSIONS, now, options),
+        raw_chunk=lifecycle.one_statement(ACTIVATE_CHUNK),
+    )
 
 
 MONEY_BENCHMARKS = {
@@ -408,23 +450,27 @@ def invoices_sql(*, returning: str) -> str:
 """
 
 
-def _money_params(now: datetime, chunk_size: int, members_at: str) -> dict:
+# How the job counts a monthly quantity: at each period's close (SPEC 3), not the live members ("now").
+MEMBERS_AT = "close"
+
+
+def _money_params(now: datetime, options: lifecycle.Options, job: str) -> dict:
+    """The parameters of a money job's raw chunks: the claim's, the instant monthly quantities are counted at,
+    VAT and the early-termination rate as exact fractions, and the content types of the purge."""
     from fractions import Fraction
 
     from django.conf import settings
 
     vat = Fraction(settings.VAT_RATE)
     rate = Fraction(settings.EARLY_TERMINATION_RATE)
-    return {
-        "today": kst_date(now),
-        "now": now,
-        "limit": chunk_size,
-        "members_at": members_at,
+    money = {
+        "members_at": MEMBERS_AT,
         "vat_num": vat.numerator,
         "vat_den": vat.denominator,
         "rate_num": rate.numerator,
         "rate_den": rate.denominator,
     }
+    return lifecycle.claim_params(job, now, options) | money | lifecycle.purge_params()
 
 
 def _ym(day: str) -> str:
@@ -481,89 +527,44 @@ def load_reserved_cancellations(n: int, *, today: date, now: datetime) -> None:
 
     from billing.periods import period_bounds, term_bounds
 
-    plans = {plan.code: plan for plan in Plan.objects.filter(code__in=PLANS)}
+    plans = _plans()
     data.load_customers(n, now)
     kinds = {i: ("annual" if i % 10 < 5 else "monthly" if i % 10 < 8 else "trial") for i in range(1, n + 1)}
     _load_workspaces(n, now=now, extra_members={i: 2 for i in kinds if i % 10 == 5})
-    annual_start = today - relativedelta(months=4, days=10)
-    monthly_start = today - relativedelta(months=2, days=5)
-    annual_term = term_bounds(annual_start, 0)
-    monthly_period = period_bounds(monthly_start, 2)
+    # Annual contracts in the 5th period (index 4) of their first term, monthly ones in their 3rd (index 2).
+    starts = {"annual": today - relativedelta(months=4, days=10), "monthly": today - relativedelta(months=2, days=5)}
+    period_index = {"annual": 4, "monthly": 2}
+    monthly_period = period_bounds(starts["monthly"], period_index["monthly"])
+    terms = {"annual": term_bounds(starts["annual"], 0), "monthly": (monthly_period.start, monthly_period.end)}
     template = data._subscription_template(status=Status.TRIAL, applied_on=today - timedelta(days=10), now=now)
 
     def subscriptions() -> Iterator[dict]:
         for i in range(1, n + 1):
-            row = {
-                "id": i,
-                "public_id": secrets.token_urlsafe(12),
-                "customer_id": customer_of(i),
-                "workspace_id": i,
-                "name": f"bench-{i}",
-                "admin_account_id": f"admin@bench-{i}",
-            }
-            if kinds[i] == "annual":
-                row |= {
-                    "status": Status.ACTIVE,
-                    "plan_id": plans[PLANS[i % 3]].pk,
-                    "applied_on": annual_start - timedelta(days=20),
-                    "paid_start": annual_start,
-                    "contract_type": "annual",
-                    "licences": 5,
-                    "term_start": annual_term[0],
-                    "term_end": annual_term[1],
-                    "next_period_index": 4,
-                    "next_invoice_on": period_bounds(annual_start, 4).next_start,
-                }
-            elif kinds[i] == "monthly":
-                row |= {
-                    "status": Status.ACTIVE,
-                    "plan_id": plans[PLANS[i % 3]].pk,
-                    "applied_on": monthly_start - timedelta(days=20),
-                    "paid_start": monthly_start,
-                    "contract_type": "monthly",
-                    "term_start": monthly_period.start,
-                    "term_end": monthly_period.end,
-                    "next_period_index": 2,
-                    "next_invoice_on": monthly_period.next_start,
-                }
-            if "applied_on" in row:
-                row["trial_last_day"] = row["applied_on"] + timedelta(days=29)
-                row["grace_last_day"] = row["applied_on"] + timedelta(days=59)
-            yield row
+            kind = kinds[i]
+            if kind == "trial":
+                yield data._subscription_row(i, workspace_id=i)
+                continue
+            yield _paid_row(
+                i,
+                plan=plans[PLANS[i % 3]],
+                contract_type=kind,
+                paid_start=starts[kind],
+                term=terms[kind],
+                next_period_index=period_index[kind],
+            )
 
     copy_rows(Subscription, template, subscriptions())
-    segment = template_row(
-        RateSegment,
-        subscription_id=1,
-        plan=plans["basic"],
-        contract_type="annual",
-        unit_price=1,
-        list_unit_price=1,
-        starts_on=today,
+    _copy_segments(
+        (_segment(i, i, plans[PLANS[i % 3]], kinds[i], starts[kinds[i]]) for i in kinds if kinds[i] != "trial"),
+        plans=plans,
+        today=today,
     )
-
-    def segments() -> Iterator[dict]:
-        for i in range(1, n + 1):
-            if kinds[i] == "trial":
-                continue
-            plan = plans[PLANS[i % 3]]
-            annual = kinds[i] == "annual"
-            yield {
-                "id": i,
-                "subscription_id": i,
-                "plan_id": plan.pk,
-                "contract_type": kinds[i],
-                "unit_price": plan.annual_unit_price if annual else plan.monthly_unit_price,
-                "list_unit_price": plan.monthly_unit_price,
-                "quantity": 5 if annual else None,
-                "starts_on": annual_start if annual else monthly_start,
-            }
-
-    copy_rows(RateSegment, segment, segments())
-    reservation = template_row(
-        Reservation, subscription_id=1, kind=Reservation.Kind.CANCELLATION, effective_on=today, created_at=now
+    _copy_reservations(
+        Reservation.Kind.CANCELLATION,
+        ({"id": i, "subscription_id": i} for i in range(1, n + 1)),
+        today=today,
+        now=now,
     )
-    copy_rows(Reservation, reservation, ({"id": i, "subscription_id": i} for i in range(1, n + 1)))
     reset_sequences(User, Workspace, Member, Subscription, RateSegment, Reservation)
 
 
@@ -630,24 +631,7 @@ FROM input ORDER BY id
 """
 
 
-def _purge_params() -> dict:
-    types = ContentType.objects.get_for_models(Workspace, Member, OrgUnit, WorkGroup)
-    return {
-        "ct_workspace": types[Workspace].pk,
-        "ct_member": types[Member].pk,
-        "ct_unit": types[OrgUnit].pk,
-        "ct_group": types[WorkGroup].pk,
-    }
-
-
-def _purge(cursor, params: dict, ids: list[int], workspace_ids: list[int | None]) -> None:
-    cursor.execute(
-        lifecycle.PURGE_CHUNK,
-        params | {"ids": ids, "wids": workspace_ids, "wids_text": [str(w) for w in workspace_ids if w is not None]},
-    )
-
-
-def _verify_cancelled(n: int, today: date, job_run=None) -> lifecycle.Check:
+def _cancelled_counts(n: int, today: date) -> lifecycle.Counts:
     terminated, finals, penalties, workspaces, events, linked = lifecycle._fetch_one(
         f"""
         SELECT count(*) FILTER (WHERE status = 'terminated' AND terminated_on = %(today)s AND workspace_id IS NULL
@@ -663,33 +647,20 @@ def _verify_cancelled(n: int, today: date, job_run=None) -> lifecycle.Check:
         {"today": today},
     )
     active = len([i for i in range(1, n + 1) if i % 10 < 8])
-    return lifecycle._expect(
-        {
-            "terminated and purged": (terminated, n),
-            "final invoices": (finals, active),
-            "penalty lines": (penalties, len([i for i in range(1, n + 1) if i % 10 < 5])),
-            "workspaces left": (workspaces, 0),
-            "cancelled events": (events, n),
-            "events naming their final invoice": (linked, active),
-        }
-        | lifecycle._job_run_pairs(job_run, n)
-    )
+    return {
+        "terminated and purged": (terminated, n),
+        "final invoices": (finals, active),
+        "penalty lines": (penalties, len([i for i in range(1, n + 1) if i % 10 < 5])),
+        "workspaces left": (workspaces, 0),
+        "cancelled events": (events, n),
+        "events naming their final invoice": (linked, active),
+    }
 
 
 def bench_cancellation(n: int, options: lifecycle.Options) -> lifecycle.JobResult:
     now = timezone.now()
-    today = kst_date(now)
-    steps = lifecycle._step(EXECUTE_CANCELLATIONS, "execute_cancellation")
 
-    _prepare(load_reserved_cancellations, n, today, now)
-    orm, job_run, profile = lifecycle._orm_run(EXECUTE_CANCELLATIONS, steps, now, options)
-    orm.check, orm.fingerprint = _verify_cancelled(n, today, job_run), _fingerprint()
-
-    _prepare(load_reserved_cancellations, n, today, now)
-    params = _money_params(now, options.chunk_size, MEMBERS_AT) | _purge_params()
-    params["actor"] = job_actor(EXECUTE_CANCELLATIONS)[0]
-
-    def chunk(cursor, last_id: int) -> list[int]:
+    def chunk(cursor, last_id: int, params: dict) -> list[int]:
         cursor.execute(CLAIM_CANCELLATIONS, params | {"last": last_id})
         claimed = cursor.fetchall()
         if not claimed:
@@ -718,16 +689,22 @@ def bench_cancellation(n: int, options: lifecycle.Options) -> lifecycle.JobResul
                 "active": [row[0] in finals for row in claimed],
             },
         )
-        _purge(cursor, params, [row[0] for row in claimed], [row[2] for row in claimed])
+        lifecycle.purge(cursor, params, [row[0] for row in claimed], [row[2] for row in claimed])
         return [row[0] for row in claimed]
 
-    raw = lifecycle._raw_run(n, options.chunk_size, chunk)
-    raw.check, raw.fingerprint = _verify_cancelled(n, today), _fingerprint()
-    return lifecycle.JobResult("execute_scheduled_cancellations", n, orm, raw, profile)
+    return money_job_beside_raw(
+        "execute_scheduled_cancellations",
+        n,
+        options,
+        job=EXECUTE_CANCELLATIONS,
+        step="execute_cancellation",
+        now=now,
+        load=load_reserved_cancellations,
+        counts=lambda: _cancelled_counts(n, kst_date(now)),
+        raw_params=lambda: _money_params(now, options, EXECUTE_CANCELLATIONS),
+        raw_chunk=chunk,
+    )
 
-
-# How the job counts a monthly quantity: at each period's close (SPEC 3), not the live members ("now").
-MEMBERS_AT = "close"
 
 MONEY_BENCHMARKS["cancellation"] = bench_cancellation
 
@@ -754,7 +731,7 @@ def load_renewals(n: int, *, today: date, now: datetime) -> None:
 
     from billing.periods import period_bounds, term_bounds
 
-    plans = {plan.code: plan for plan in Plan.objects.filter(code__in=PLANS)}
+    plans = _plans()
     data.load_customers(n, now)
     _load_workspaces(
         n,
@@ -789,62 +766,32 @@ def load_renewals(n: int, *, today: date, now: datetime) -> None:
             f = facts(i)
             annual = f["contract_type"] == "annual"
             term = term_bounds(f["anchor"], 0) if annual else (f["period"].start, f["period"].end)
-            applied_on = f["anchor"] - timedelta(days=20)
-            yield {
-                "id": i,
-                "public_id": secrets.token_urlsafe(12),
-                "customer_id": customer_of(i),
-                "workspace_id": i,
-                "name": f"bench-{i}",
-                "admin_account_id": f"admin@bench-{i}",
-                "plan_id": f["plan"].pk,
-                "applied_on": applied_on,
-                "trial_last_day": applied_on + timedelta(days=29),
-                "grace_last_day": applied_on + timedelta(days=59),
-                "paid_start": f["anchor"],
-                "contract_type": f["contract_type"],
-                "licences": 5 if annual else None,
-                "term_start": term[0],
-                "term_end": term[1],
-                "renewal_option": f["option"],
-                "next_period_index": f["index"],
-                "next_invoice_on": f["period"].next_start,
-            }
+            yield _paid_row(
+                i,
+                plan=f["plan"],
+                contract_type=f["contract_type"],
+                paid_start=f["anchor"],
+                term=term,
+                next_period_index=f["index"],
+                renewal_option=f["option"],
+            )
 
     copy_rows(Subscription, template, subscriptions())
-    segment = template_row(
-        RateSegment,
-        subscription_id=1,
-        plan=plans["basic"],
-        contract_type="annual",
-        unit_price=1,
-        list_unit_price=1,
-        starts_on=today,
-    )
 
     def segments() -> Iterator[dict]:
         segment_id = 0
         for i in range(1, n + 1):
             f = facts(i)
-            annual = f["contract_type"] == "annual"
             parts = [(plans["basic"], f["anchor"], f["period"].start + timedelta(days=10)), (f["plan"], None, None)]
             if not f["two"]:
                 parts = [(f["plan"], f["anchor"], None)]
             for number, (plan, starts_on, ends_on) in enumerate(parts):
                 segment_id += 1
-                yield {
-                    "id": segment_id,
-                    "subscription_id": i,
-                    "plan_id": plan.pk,
-                    "contract_type": f["contract_type"],
-                    "unit_price": plan.annual_unit_price if annual else plan.monthly_unit_price,
-                    "list_unit_price": plan.monthly_unit_price,
-                    "quantity": 5 if annual else None,
-                    "starts_on": starts_on if number == 0 else parts[0][2],
-                    "ends_on": ends_on,
-                }
+                yield _segment(
+                    segment_id, i, plan, f["contract_type"], starts_on if number == 0 else parts[0][2], ends_on
+                )
 
-    copy_rows(RateSegment, segment, segments())
+    _copy_segments(segments(), plans=plans, today=today)
     credit = template_row(CustomerCredit, customer_id=1, amount=CREDIT_GRANT, reason="Bench goodwill", created_at=now)
     copy_rows(
         CustomerCredit,
@@ -972,7 +919,7 @@ FROM sub ORDER BY id
 """
 
 
-def _verify_renewed(n: int, today: date, job_run=None) -> lifecycle.Check:
+def _renewed_counts(n: int, today: date) -> lifecycle.Counts:
     invoices, advanced, renewed, ended, credited, two_lines = lifecycle._fetch_one(
         f"""
         SELECT (SELECT count(*) FROM {INV} WHERE issued_on = %(today)s AND NOT is_final),
@@ -987,36 +934,21 @@ def _verify_renewed(n: int, today: date, job_run=None) -> lifecycle.Check:
     )
     kinds = [_renewal_kind(i) for i in range(1, n + 1)]
     not_renewed = sum(option == "do_not_renew" for _c, option, _two in kinds)
-    return lifecycle._expect(
-        {
-            "period invoices": (invoices, n),
-            "active and due no more": (advanced, n - not_renewed),
-            "renewed terms": (
-                renewed,
-                sum(option in ("renew_annual", "switch_to_monthly") for _c, option, _t in kinds),
-            ),
-            "not renewed, purged": (ended, not_renewed),
-            "invoices with two usage lines": (two_lines, sum(two for _c, _o, two in kinds)),
-            "customers whose credit paid": (credited, customer_of(n) // 10),
-        }
-        | lifecycle._job_run_pairs(job_run, n)
-    )
+    return {
+        "period invoices": (invoices, n),
+        "active and due no more": (advanced, n - not_renewed),
+        "renewed terms": (renewed, sum(option in ("renew_annual", "switch_to_monthly") for _c, option, _t in kinds)),
+        "not renewed, purged": (ended, not_renewed),
+        "invoices with two usage lines": (two_lines, sum(two for _c, _o, two in kinds)),
+        "customers whose credit paid": (credited, customer_of(n) // 10),
+    }
 
 
 def bench_renewal(n: int, options: lifecycle.Options) -> lifecycle.JobResult:
     now = timezone.now()
     today = kst_date(now)
-    steps = lifecycle._step(RENEW, "close_period")
 
-    _prepare(load_renewals, n, today, now)
-    orm, job_run, profile = lifecycle._orm_run(RENEW, steps, now, options)
-    orm.check, orm.fingerprint = _verify_renewed(n, today, job_run), _fingerprint()
-
-    _prepare(load_renewals, n, today, now)
-    params = _money_params(now, options.chunk_size, MEMBERS_AT) | _purge_params()
-    params["actor"] = job_actor(RENEW)[0]
-
-    def chunk(cursor, last_id: int) -> list[int]:
+    def chunk(cursor, last_id: int, params: dict) -> list[int]:
         cursor.execute(CLAIM_RENEWALS, params | {"last": last_id})
         claimed = cursor.fetchall()
         if not claimed:
@@ -1046,12 +978,21 @@ def bench_renewal(n: int, options: lifecycle.Options) -> lifecycle.JobResult:
         if not_renewed:
             gone = [row[0] for row in not_renewed]
             cursor.execute(NOT_RENEWED, params | {"ids": gone, "next_index": [last_period[pk] + 1 for pk in gone]})
-            _purge(cursor, params, gone, [row[4] for row in not_renewed])
+            lifecycle.purge(cursor, params, gone, [row[4] for row in not_renewed])
         return [row[0] for row in claimed]
 
-    raw = lifecycle._raw_run(n, options.chunk_size, chunk)
-    raw.check, raw.fingerprint = _verify_renewed(n, today), _fingerprint()
-    return lifecycle.JobResult("renew_subscriptions: close + invoice", n, orm, raw, profile)
+    return money_job_beside_raw(
+        "renew_subscriptions: close + invoice",
+        n,
+        options,
+        job=RENEW,
+        step="close_period",
+        now=now,
+        load=load_renewals,
+        counts=lambda: _renewed_counts(n, today),
+        raw_params=lambda: _money_params(now, options, RENEW),
+        raw_chunk=chunk,
+    )
 
 
 MONEY_BENCHMARKS["renewal"] = bench_renewal

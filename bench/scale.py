@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,13 +44,6 @@ def _peak_mib() -> float:
     return (_status_kib("VmHWM") or 0) / 1024
 
 
-def _prepare(loader: Callable, n: int, today, now) -> None:
-    db.truncate()
-    with data.bulk_loading():
-        loader(n, today=today, now=now)
-    db.analyze(*db.data_tables())
-
-
 def run_scale(
     n: int, *, chunk_size: int, log, jobs: tuple[str, ...] = ("expire_trials", "renewal")
 ) -> list[ScaleResult]:
@@ -74,7 +66,7 @@ def run_scale(
             now = timezone.now()
             log(f"  scale {label}: loading {n:,} due subscriptions ...")
             started = time.perf_counter()
-            _prepare(loader, n, kst_date(now), now)
+            data.load_fresh(loader, n, today=kst_date(now), now=now, analyze=db.data_tables())
             log(f"  scale {label}: loaded in {time.perf_counter() - started:.0f} s, running the job ...")
             marks = [mark for mark in MARKS if mark <= n]
             if n not in marks:
@@ -182,7 +174,7 @@ def run_fan_out(n: int, *, counts: list[int], chunk_size: int, broker_url: str, 
     with override_settings(DEBUG=False, JOB_CHUNK_SIZE=chunk_size):
         for count in counts:
             now = timezone.now()
-            _prepare(money.load_renewals, n, kst_date(now), now)
+            data.load_fresh(money.load_renewals, n, today=kst_date(now), now=now, analyze=db.data_tables())
             connection.close()
             app.control.purge()
             workers = _start_workers(count, broker_url)
