@@ -151,10 +151,32 @@ class RenewalForm(forms.Form):
         return cleaned
 
 
+class PlanCodeRadioSelect(forms.RadioSelect):
+    """Plan radios whose ids name the plan (`upgrade-plan-lite`) rather than its place in the catalog."""
+
+    def __init__(self, *, id_prefix: str) -> None:
+        super().__init__()
+        self.id_prefix = id_prefix
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None) -> dict:
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        option["attrs"]["id"] = f"{self.id_prefix}{value.instance.code}"
+        return option
+
+
 class UpgradePlanForm(forms.Form):
     """Upgrade step 1 (SPEC 5.4): a plan of a higher tier only; lower tiers are shown disabled."""
 
-    plan = PlanChoiceField(label=_("Plan"), queryset=Plan.objects.none(), widget=forms.RadioSelect, empty_label=None)
+    # The upgrade's radios were never marked `required`: the page posts with novalidate and the field reports a
+    # missing choice. Kept so, now that the shared plan picker takes `required` from the widget.
+    use_required_attribute = False
+
+    plan = PlanChoiceField(
+        label=_("Plan"),
+        queryset=Plan.objects.none(),
+        widget=PlanCodeRadioSelect(id_prefix="upgrade-plan-"),
+        empty_label=None,
+    )
 
     def __init__(self, *args, subscription: Subscription, **kwargs) -> None:
         super().__init__(*args, **kwargs)

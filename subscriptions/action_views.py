@@ -259,13 +259,11 @@ class UpgradeWizard(SessionWizard):
         current = self.steps.current
         names = [name for name, _label in UPGRADE_STEPS]
         position = names.index(current)
-        plans = list(Plan.objects.filter(is_active=True).order_by("tier"))
         chosen = None
         if current == "review":
             chosen = (self.get_cleaned_data_for_step("plan") or {}).get("plan")
         context.update(
             subscription=self.subscription,
-            plans=plans,
             chosen_plan=chosen,
             today=kst_date(_now()),
             wizard_steps=[
