@@ -237,22 +237,25 @@ def _run(request: HttpRequest, action, success_message: str) -> HttpResponse:
     return redirect("workspaces:home")
 
 
-def _remove(request: HttpRequest, row, question, done: str, remove, **arguments) -> HttpResponse:
-    """A remove button of the home page: asked first (``question`` of the row, SPEC 10), then ``remove`` on the
-    ``arguments`` and home with ``done`` (its %(name)s or %(account_id)s filled in from the row)."""
+def _remove(request: HttpRequest, row, question, done: str, remove) -> HttpResponse:
+    """A remove button of the home page: asked first (``question`` of the row, SPEC 10), then ``remove()`` and
+    home with ``done`` (its %(name)s or %(account_id)s filled in from the row)."""
     if not is_confirmed(request):
         return _confirm(request, question(row))
-    return _run(request, lambda: remove(**arguments), done % _names_of(row))
+    return _run(request, remove, done % _names_of(row))
 
 
 @require_POST
 @works_member_required
 def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
     target = _own(request, Member, member_id)
-    now = timezone.now()
     removed = _("Member %(account_id)s removed.")
     return _remove(
-        request, target, confirmations.member_remove, removed, directory.member_remove, member=target, now=now
+        request,
+        target,
+        confirmations.member_remove,
+        removed,
+        lambda: directory.member_remove(member=target, now=timezone.now()),
     )
 
 
@@ -269,7 +272,7 @@ def unit_add(request: HttpRequest) -> HttpResponse:
 def unit_remove(request: HttpRequest, unit_id: int) -> HttpResponse:
     unit = _own(request, OrgUnit, unit_id)
     removed = _("Unit “%(name)s” removed.")
-    return _remove(request, unit, confirmations.unit_remove, removed, directory.org_unit_remove, org_unit=unit)
+    return _remove(request, unit, confirmations.unit_remove, removed, lambda: directory.org_unit_remove(org_unit=unit))
 
 
 @require_POST
@@ -290,7 +293,9 @@ def _group(request: HttpRequest, group_id: int) -> WorkGroup:
 def group_remove(request: HttpRequest, group_id: int) -> HttpResponse:
     group = _group(request, group_id)
     removed = _("Group “%(name)s” removed.")
-    return _remove(request, group, confirmations.group_remove, removed, directory.work_group_remove, work_group=group)
+    return _remove(
+        request, group, confirmations.group_remove, removed, lambda: directory.work_group_remove(work_group=group)
+    )
 
 
 def _change_membership(request: HttpRequest, group: WorkGroup, target: Member, change, done: str) -> HttpResponse:
