@@ -13,4 +13,9 @@
     input.value = event.currentTarget.dataset.penaltyFreeDate;
     input.dispatchEvent(new Event("change", { bubbles: true }));
   });
+  // A date typed while the page was still loading came before htmx listened: once htmx has set up the input
+  // (its DOMContentLoaded listener runs before this one), ask for the penalty of what is in the field now.
+  document.addEventListener("DOMContentLoaded", () => {
+    if (input.value !== input.defaultValue) htmx.trigger(input, "change");
+  });
 })();

@@ -219,6 +219,24 @@ def test_a_wrong_phrase_cancels_nothing(page):
     assert trial.status == Status.TRIAL
 
 
+def test_a_date_typed_while_the_cancel_page_loads_still_gets_its_preview(page):
+    # CI once typed the date before the deferred scripts ran, and the summary kept saying "today". Holding the
+    # htmx script back until the date is in the field replays that order every time.
+    trial = a_trial()
+    on = today() + timedelta(days=4)
+    log_in(page, trial.customer.email)
+    held = []
+    page.route(re.compile(r"/htmx[^/]*\.js$"), lambda route: held.append(route))
+
+    page.get_by_role("button", name="Cancel subscription", exact=True).click()
+    page.get_by_label("Cancellation date", exact=True).fill(on.isoformat())
+    expect(page.get_by_text("The service stops today, at once.")).to_be_visible()
+    assert len(held) == 1
+    held[0].continue_()
+
+    expect(page.get_by_text(f"The cancellation is reserved: the service stops on {on.isoformat()}.")).to_be_visible()
+
+
 def test_reserve_a_cancellation_then_withdraw_it_on_my_product(page, screenshot):
     trial = a_trial()
     on = today() + timedelta(days=4)
