@@ -194,7 +194,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 PHONENUMBER_DEFAULT_REGION = "KR"
 PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Without a mail server (`make run`), mails are printed on the console as a person reads them: the text part
+# decoded, so a link copies whole (works_console/mail_backends.py). Production sets an SMTP backend.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="works_console.mail_backends.ReadableConsoleBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Works Console <no-reply@works-console.local>")
 
 # Production hardening, on whenever debug is off (`manage.py check --deploy` stays quiet).
