@@ -16,8 +16,9 @@ demo-trial         trial (Lite, upgraded to Premium)
 demo-converting    trial with a reserved conversion (annual Basic, 5 licences, in 10 days)
 demo-suspended     suspended: the trial ended 7 days ago, the grace runs
 demo-cancelling    active annual Lite with a reserved cancellation in 11 days (the penalty is owed then)
-demo-monthly       active monthly Basic with issued invoices; credit granted by an operator applied
-demo-annual        active annual, upgraded to Premium, licences added, renewing as annual; issued invoices
+demo-monthly       active monthly Basic with issued invoices
+demo-annual        active annual, upgraded to Premium, licences added, renewing as annual; issued invoices,
+                   the last one paid in part by a credit an operator granted
 demo-ended         terminated: an annual contract cancelled early, its penalty waived by a credit note
 =================  =======================================================================================
 
@@ -102,13 +103,15 @@ STORY: list[Happening] = [
     _happening(80, "11:00", "convert", "demo-annual", plan="basic", contract_type="annual", licences=8),
     _happening(60, "16:00", "upgrade", "demo-annual", plan="premium"),
     _happening(30, "10:30", "add_licences", "demo-annual", licences=10),
+    # Its next invoice is the first one issued after this grant, whatever the lengths of the months: the credit
+    # pays part of it.
+    _happening(28, "10:00", "grant_credit", amount=20_000, reason="Apology for the mail outage of last month."),
     _happening(12, "09:15", "renewal_option", "demo-annual", option="renew_annual"),
     # A monthly contract billed on the members registered at each period's close.
     _happening(75, "15:00", "apply", "demo-monthly", plan="basic", company="Daon Logistics"),
     _happening(74, "10:00", "add_members", "demo-monthly", members={"sora": "Yoon Sora", "jun": "Han Jun"}),
     _happening(70, "11:45", "convert", "demo-monthly", plan="basic", contract_type="monthly"),
     _happening(45, "14:30", "add_members", "demo-monthly", members={"taeyang": "Oh Taeyang"}),
-    _happening(35, "10:00", "grant_credit", amount=20_000, reason="Apology for the mail outage of last month."),
     # An annual contract whose cancellation is reserved: the service stops, and the penalty is billed, on its date.
     _happening(70, "10:20", "apply", "demo-cancelling", plan="lite", company="Nuri Foods"),
     _happening(65, "09:50", "convert", "demo-cancelling", plan="lite", contract_type="annual", licences=4),
@@ -161,7 +164,8 @@ class DemoHistory:
             by_day.setdefault(self.today - timedelta(days=happening.days_ago), []).append(happening)
         day = first_day
         while day <= self.today:
-            self._nightly_jobs(instant(day, NIGHTLY_RUN))
+            # Today's run has happened already, or happens now: nothing is left due for `make run`'s beat.
+            self._nightly_jobs(min(instant(day, NIGHTLY_RUN), self.now))
             for happening in by_day.get(day, []):
                 moment = instant(day, happening.at)
                 with _clock_at(moment):
@@ -169,7 +173,7 @@ class DemoHistory:
             day += timedelta(days=1)
 
     def _nightly_jobs(self, moment: datetime) -> None:
-        if moment > self.now or not self.subscriptions:
+        if not self.subscriptions:
             return
         ids = [subscription.pk for subscription in self.subscriptions.values()]
         with _clock_at(moment):
@@ -307,13 +311,11 @@ def seed_demo(*, now: datetime | None = None) -> Seeded:
 
 
 def demo_logins(*, base_url: str) -> list[str]:
-    """The lines that tell a newcomer how to sign in to the demo (seed_demo, and `make run` once it is up)."""
+    """How to sign in to the demo at ``base_url``, one line each (seed_demo, and `make run` once it is up)."""
     return [
-        f"Works Console is up at {base_url}/ with a demo (DJANGO_DEBUG=true). Sign in as:",
-        f"  customer           {DEMO_EMAIL} / {DEMO_PASSWORD}"
-        f"   (My Product: {len(DEMO_WORKSPACES)} subscriptions, one in every state)",
+        f"  customer           {DEMO_EMAIL} / {DEMO_PASSWORD}   at {base_url}/accounts/login/",
+        f"                     (My Product: {len(DEMO_WORKSPACES)} subscriptions, one in every state)",
         f"  operator           {OPERATOR_EMAIL} / {DEMO_PASSWORD}   at {base_url}/admin/",
         "                     (at the first sign-in to /admin/, scan the QR code with an authenticator app)",
         f"  NAVER WORKS Admin  {WORKS_ADMIN_ID}@demo-trial / {WORKS_PASSWORD}   at {base_url}/works/login/",
-        "Mails are printed here, below, as they are sent (a password reset link copies whole).",
     ]

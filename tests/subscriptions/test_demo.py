@@ -104,7 +104,13 @@ def test_seed_demo_gives_the_demo_customer_a_subscription_in_every_state_and_run
         ("demo-converting", "conversion", date(2027, 3, 25), "basic", "annual", 5),
         ("demo-cancelling", "cancellation", date(2027, 3, 26), None, "", None),
     }
-    assert Subscription.objects.get(name="demo-annual").renewal_option == "renew_annual"
+    annual = Subscription.objects.get(name="demo-annual")
+    assert annual.renewal_option == "renew_annual"
+    # The operator's grant paid part of the annual contract's last invoice, and nothing else.
+    assert [
+        (invoice.subscription.name, invoice.credit_applied)
+        for invoice in Invoice.objects.filter(credit_applied__gt=0).select_related("subscription")
+    ] == [("demo-annual", 20_000)]
     assert {name: Invoice.objects.filter(subscription__name=name).count() for name in rows} == {
         "demo-trial": 0,
         "demo-converting": 0,
@@ -255,7 +261,7 @@ def test_make_run_prints_the_demo_logins_once_the_web_server_and_a_worker_answer
 
     workers = start_workers(1)
     try:
-        wait_until(lambda: any("Sign in as" in line for line in printed), what="the demo logins")
+        wait_until(lambda: any("Sign in to the demo as" in line for line in printed), what="the demo logins")
     finally:
         stop_workers(workers)
     banner.send_signal(signal.SIGTERM)  # as honcho stops it

@@ -49,7 +49,14 @@ class Command(BaseCommand):
             deadline = time.monotonic() + WAIT_SECONDS
             while not (_web_answers(url) and _worker_answers()) and time.monotonic() < deadline:
                 time.sleep(1)
-            self.stdout.write("\n".join(["", *demo_logins(base_url=url), ""]))
+            lines = [
+                "",
+                f"Works Console is up at {url}/ (DJANGO_DEBUG=true). Sign in to the demo as:",
+                *demo_logins(base_url=url),
+                "Mails are printed below as they are sent, readable (a reset link can be copied). Ctrl-C stops all.",
+                "",
+            ]
+            self.stdout.write("\n".join(lines))
             self.stdout.flush()
             while True:
                 time.sleep(3600)

@@ -46,5 +46,6 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"Demo customer {DEMO_EMAIL}: its subscriptions are there already; nothing written.")
+        self.stdout.write(f"Sign in to the demo (`make run` serves it at {url.rstrip('/')}/) as:")
         for line in demo_logins(base_url=url.rstrip("/")):
             self.stdout.write(line)
