@@ -6,6 +6,7 @@ import urllib.request
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from kombu.exceptions import OperationalError
 
 from subscriptions.demo import demo_logins
 from works_console.celery import app
@@ -27,7 +28,7 @@ def _web_answers(url: str) -> bool:
 def _worker_answers() -> bool:
     try:
         return bool(app.control.ping(timeout=1.0))
-    except OSError:
+    except (OSError, OperationalError):  # the broker is not there (yet)
         return False
 
 
@@ -47,11 +48,19 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             deadline = time.monotonic() + WAIT_SECONDS
-            while not (_web_answers(url) and _worker_answers()) and time.monotonic() < deadline:
-                time.sleep(1)
+            up = False
+            while not up and time.monotonic() < deadline:
+                up = _web_answers(url) and _worker_answers()
+                if not up:
+                    time.sleep(1)
+            headline = (
+                f"Works Console is up at {url}/ (DJANGO_DEBUG=true)."
+                if up
+                else f"Works Console at {url}/ or its worker did not answer within {WAIT_SECONDS} s: see above."
+            )
             lines = [
                 "",
-                f"Works Console is up at {url}/ (DJANGO_DEBUG=true). Sign in to the demo as:",
+                f"{headline} Sign in to the demo as:",
                 *demo_logins(base_url=url),
                 "Mails are printed below as they are sent, readable (a reset link can be copied). Ctrl-C stops all.",
                 "",
