@@ -3,6 +3,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# `make run WEB_PORT=8001` when 8000 is taken.
+WEB_PORT ?= 8000
 
 .PHONY: setup run test lint format bench lock clean
 
@@ -19,17 +21,20 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch node_modules/.installed
 
-## setup: virtualenv, Python and front-end packages, compiled translations, migrations, catalog, demo customer
+## setup: virtualenv, Python and front-end packages, compiled translations, migrations, catalog, and the demo
+## customer with its history (development only: skipped unless DJANGO_DEBUG is true, its default here)
 setup: $(STAMP) node_modules/.installed
 	mkdir -p var/broker/out var/broker/processed var/cache
 	test -f .env || printf '# Local development settings (git-ignored); the environment wins over this file.\nDJANGO_DEBUG=true\n' > .env
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py migrate --no-input -v 0
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py seed_demo
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py seed_demo --skip-unless-debug --url http://127.0.0.1:$(WEB_PORT)
 
-## run: the console at http://127.0.0.1:8000 with a Celery worker and beat (Procfile.dev); Ctrl-C stops all of it
+## run: the console at http://127.0.0.1:8000 (WEB_PORT) with a Celery worker and beat (Procfile.dev), the demo
+## logins printed once all is up; Ctrl-C stops all of it
 run: setup
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile.dev start
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} WEB_PORT=$(WEB_PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+		$(VENV)/bin/honcho -f Procfile.dev start
 
 ## test: the whole suite against real PostgreSQL and Redis, browser tests included
 test: setup

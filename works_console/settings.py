@@ -194,7 +194,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 PHONENUMBER_DEFAULT_REGION = "KR"
 PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Without a mail server (`make run`), mails are printed on the console as a person reads them: the text part
+# decoded, so a link copies whole (works_console/mail_backends.py). Production sets an SMTP backend.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="works_console.mail_backends.ReadableConsoleBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Works Console <no-reply@works-console.local>")
 
 # Production hardening, on whenever debug is off (`manage.py check --deploy` stays quiet).
@@ -294,7 +296,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = TASK_TIME_LIMIT - 30
 CELERY_TASK_TIME_LIMIT = TASK_TIME_LIMIT
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# The worker's own log lines carry the job run id too (works_console/celery.py adds the filter).
+# The worker's log lines carry the job run id too: every record has it (works_console/logging.py).
 CELERY_WORKER_LOG_FORMAT = "[%(asctime)s: %(levelname)s/%(processName)s] [job_run=%(job_run)s] %(message)s"
 CELERY_WORKER_TASK_LOG_FORMAT = (
     "[%(asctime)s: %(levelname)s/%(processName)s] %(task_name)s[%(task_id)s] [job_run=%(job_run)s] %(message)s"
@@ -322,9 +324,9 @@ CELERY_BEAT_SCHEDULE = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Every line says which job run it belongs to, "-" outside one (works_console/logging.py).
-    "filters": {"job_run": {"()": "works_console.logging.JobRunFilter"}},
+    # Every line says which job run it belongs to, "-" outside one: every record carries it
+    # (works_console/logging.py).
     "formatters": {"default": {"format": "%(asctime)s %(levelname)s %(name)s [job_run=%(job_run)s] %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["job_run"], "formatter": "default"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "default"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

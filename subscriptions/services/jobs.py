@@ -29,7 +29,7 @@ from django.db import IntegrityError, OperationalError, models, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from subscriptions.models import JobChunk, JobRun
+from subscriptions.models import JobChunk, JobRun, Subscription
 from works_console.dates import kst_date
 from works_console.logging import job_run_context, set_job_run
 
@@ -83,6 +83,10 @@ def _claim(step: Step, today: date, span: Span | list[int]) -> list:
             due = due.exclude(pk__in=span.failed)
     else:
         due = step.due(today).filter(pk__in=span)
+    return _lock(due)
+
+
+def _lock(due: models.QuerySet) -> list:
     return list(due.select_for_update(skip_locked=True, no_key=True, of=("self",)).order_by("pk"))
 
 
@@ -312,3 +316,28 @@ def run_steps(
 def count_due(steps: list[Step], *, now: datetime) -> int:
     today = kst_date(now)
     return sum(step.due(today).count() for step in steps)
+
+
+# --- a job's steps over some subscriptions only -----------------------------------------------------------------
+
+
+def process_due_of(steps: list[Step], subscription_ids: list[int], *, now: datetime) -> int:
+    """What a run of the job as of ``now`` does to these subscriptions only, and to nothing else: each step in
+    turn claims their due rows (the subscriptions, or their invoices for the invoice reminders) under the row
+    locks and processes them, one transaction per step (or all in the caller's). No job run is recorded.
+    ``seed_demo`` writes the demo customer's history so, running the jobs night by night over the demo
+    subscriptions (subscriptions/demo.py).
+    """
+    today = kst_date(now)
+    changed = 0
+    for step in steps:
+        due = step.due(today)
+        if due.model is Subscription:
+            due = due.filter(pk__in=subscription_ids)
+        else:
+            due = due.filter(subscription_id__in=subscription_ids)
+        # Its own transaction when called alone; within the caller's, no savepoint per step (a night of the demo).
+        with transaction.atomic(savepoint=False):
+            claimed = _lock(due)
+            changed += step.process(claimed, now) if claimed else 0
+    return changed

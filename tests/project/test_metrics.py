@@ -15,7 +15,6 @@ from subscriptions.services.jobs import open_run, plan_run, run_chunk, run_steps
 from tests.accounts.factories import UserFactory
 from tests.billing.factories import kst
 from tests.subscriptions.factories import TrialSubscriptionFactory
-from works_console.logging import JobRunFilter
 
 pytestmark = pytest.mark.django_db
 
@@ -112,9 +111,7 @@ def test_without_a_token_in_the_settings_only_staff_get_in(settings):
 
 def test_log_lines_of_a_job_run_carry_its_id(caplog):
     TrialSubscriptionFactory()
-    caplog.handler.addFilter(JobRunFilter())
     outside = logging.getLogger("tests").makeRecord("tests", logging.INFO, __file__, 1, "outside", (), None)
-    JobRunFilter().filter(outside)
 
     with caplog.at_level(logging.INFO):
         run = run_steps(EXPIRE_TRIALS, JOBS[EXPIRE_TRIALS], now=kst(2027, 1, 5))
@@ -130,14 +127,12 @@ def test_log_lines_of_a_job_run_carry_its_id(caplog):
 
 def test_log_lines_of_a_chunk_a_worker_runs_carry_its_run_id(caplog):
     TrialSubscriptionFactory()
-    caplog.handler.addFilter(JobRunFilter())
     run = open_run(EXPIRE_TRIALS, now=kst(2027, 1, 5), fan_out=True)
     (chunk,) = plan_run(run, JOBS[EXPIRE_TRIALS])
 
     with caplog.at_level(logging.INFO):
         run_chunk(chunk.pk, JOBS[EXPIRE_TRIALS])  # as the worker's task calls it: outside any run's context
     after = logging.getLogger("tests").makeRecord("tests", logging.INFO, __file__, 1, "after", (), None)
-    JobRunFilter().filter(after)
 
     finished = [
         record for record in caplog.records if record.getMessage() == f"{EXPIRE_TRIALS}: run {run.pk} finished"
