@@ -434,6 +434,76 @@ def test_the_penalty_partial_follows_the_date(at, active):
     assert 'data-item="penalty">₩0</td>' in free.content.decode()
 
 
+# Before anything is confirmed the page says what WILL happen (issue 20), in every language.
+@pytest.mark.parametrize(
+    ("language", "day", "summary"),
+    [
+        pytest.param(
+            "en",
+            "2027-03-01",
+            "The service will stop today, at once. Usage up to 2027-02-28 will go on a final invoice.",
+            id="en-today",
+        ),
+        pytest.param(
+            "en",
+            "2027-06-15",
+            "The cancellation will be reserved: the service will stop on 2027-06-15. You can withdraw it until then."
+            " Usage up to 2027-06-14 will go on a final invoice.",
+            id="en-reserved",
+        ),
+        pytest.param(
+            "ja",
+            "2027-03-01",
+            "本日、直ちにサービスが停止されます。 2027-02-28までの利用料金は最終請求書で請求されます。",
+            id="ja-today",
+        ),
+        pytest.param(
+            "ja",
+            "2027-06-15",
+            "解約が予約されます。サービスは2027-06-15に停止されます。解約日の前までいつでも取り消せます。"
+            " 2027-06-14までの利用料金は最終請求書で請求されます。",
+            id="ja-reserved",
+        ),
+        pytest.param(
+            "ko",
+            "2027-03-01",
+            "오늘 즉시 서비스가 중지됩니다. 2027-02-28까지의 이용 요금은 최종 청구서로 청구됩니다.",
+            id="ko-today",
+        ),
+        pytest.param(
+            "ko",
+            "2027-06-15",
+            "해지가 예약됩니다. 서비스는 2027-06-15에 중지됩니다. 해지일 전까지 언제든지 취소할 수 있습니다."
+            " 2027-06-14까지의 이용 요금은 최종 청구서로 청구됩니다.",
+            id="ko-reserved",
+        ),
+    ],
+)
+def test_the_cancellation_summary_says_what_will_happen_once_confirmed(at, active, language, day, summary):
+    client = at(2027, 3, 1)
+    before = subscription_snapshot(active)
+
+    partial = client.get(url("cancel-penalty", active), {"cancellation_date": day}, HTTP_ACCEPT_LANGUAGE=language)
+    # the page itself, sent back without the phrase: nothing is confirmed yet
+    page = client.post(url("cancel", active), {"cancellation_date": day}, HTTP_ACCEPT_LANGUAGE=language)
+
+    for response in (partial, page):
+        shown = re.search(r"<p [^>]*data-cancellation-summary>(.*?)</p>", response.content.decode(), re.S)
+        assert " ".join(shown.group(1).split()) == summary
+    assert subscription_snapshot(active) == before
+
+
+def test_the_penalty_note_says_it_will_be_billed(at, active):
+    client = at(2027, 3, 1)
+
+    html = client.get(url("cancel-penalty", active), {"cancellation_date": "2027-03-01"}).content.decode()
+
+    assert (
+        "The penalty will be billed on the final invoice besides the usage fee, and cannot be settled with credit."
+        in html
+    )
+
+
 @pytest.mark.parametrize("value", ["2027-02-28", "2027-12-16", "soon", ""])
 def test_the_penalty_partial_explains_a_bad_date(at, active, value):
     client = at(2027, 3, 1)
