@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -492,6 +493,21 @@ def test_duplicate_unit_is_refused_at_the_field(admin_client, trial):
 
 def test_post_only_urls_refuse_get(admin_client):
     assert admin_client.get("/works/members/add/").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("language", "state"),
+    [
+        pytest.param("en", "Basic · Trial until 2026-12-30", id="en"),
+        pytest.param("ja", "Basic · 体験版(2026-12-30まで)", id="ja"),
+        pytest.param("ko", "Basic · 체험판(2026-12-30까지)", id="ko"),
+    ],
+)
+def test_the_header_names_the_trial_and_its_last_day_once(admin_client, trial, language, state):
+    html = admin_client.get("/works/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    header = " ".join(re.search(r'<p class="page-breadcrumb">(.*?)</p>', html, re.S).group(1).split())
+    assert re.sub(r"<[^>]+>", "", header).endswith(f" · {state}")
 
 
 # --- group name, domain, export --------------------------------------------------------------------------------
