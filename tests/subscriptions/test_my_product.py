@@ -1,5 +1,6 @@
 """My Product (SPEC 5): a card per subscription of the current Region/Platform, scoped to the customer."""
 
+import re
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 
@@ -95,6 +96,23 @@ def test_no_subscription_shows_the_empty_state_and_the_apply_button(customer_cli
         in html
     )
     assert f'href="{reverse("billing:invoices")}">Invoices</a>' in html
+
+
+def empty_state_illustration(html: str) -> str:
+    """The empty state's illustration (issue 20): our own SVG, hidden from assistive technology, styled by classes
+    only (the Content-Security-Policy refuses inline styles), and no "▢" that reads as an unchecked checkbox."""
+    [svg] = re.findall(r'<div class="card-body empty-state">\s*(<svg\b.*?</svg>)', html, re.S)
+    assert re.match(r'<svg class="empty-illustration" [^>]*aria-hidden="true" focusable="false">', svg)
+    assert "style" not in svg
+    assert "▢" not in html
+    return svg
+
+
+def test_the_empty_state_shows_an_illustration_not_a_checkbox(customer_client):
+    html = get_my_product(customer_client).content.decode()
+
+    svg = empty_state_illustration(html)
+    assert svg.count("<path") == 4
 
 
 def test_a_trial_card_shows_name_account_plan_and_days_left(customer, customer_client):
