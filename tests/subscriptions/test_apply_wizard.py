@@ -415,7 +415,7 @@ def test_a_plan_must_be_chosen_among_the_offered_ones(customer_client):
         pytest.param(
             {"company_phone": "12345"},
             "company_phone",
-            "Enter a valid phone number of South Korea, such as 02-212-3456.",
+            "Enter a valid phone number of South Korea, such as 02-1234-5678.",
             id="phone-invalid",
         ),
         pytest.param({"company_phone": ""}, "company_phone", "This field is required.", id="phone-missing"),

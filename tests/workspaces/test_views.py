@@ -117,7 +117,7 @@ def test_company_setup_refuses_an_invalid_phone_at_the_field(admin_client, trial
 
     assert response.status_code == 200
     assert response.context["form"].errors == {
-        "company_phone": ["Enter a valid phone number of South Korea, such as 02-212-3456."]
+        "company_phone": ["Enter a valid phone number of South Korea, such as 02-1234-5678."]
     }
     trial.workspace.refresh_from_db()
     assert trial.workspace.company_name == "Acme Korea"
