@@ -22,7 +22,7 @@ from formtools.wizard.forms import ManagementForm
 from works_console.cache import CACHE_ERRORS
 from works_console.converters import is_public_id
 from works_console.dates import kst_date
-from works_console.shell import current_platform, current_region
+from works_console.shell import PLATFORMS, current_platform, current_region
 from workspaces.models import AccountType
 
 from . import selectors
@@ -45,10 +45,14 @@ logger = logging.getLogger(__name__)
 def my_product(request: HttpRequest) -> HttpResponse:
     """Every subscription of the customer under the current Region/Platform, one card each (SPEC 5)."""
     today = kst_date(timezone.now())
-    cards = selectors.my_product_cards(
-        customer=request.user, region=current_region(request), platform=current_platform(request), today=today
+    shell = {"customer": request.user, "region": current_region(request), "platform": current_platform(request)}
+    cards = selectors.my_product_cards(**shell, today=today)
+    elsewhere = selectors.subscriptions_on_other_platforms(**shell)
+    return render(
+        request,
+        "subscriptions/my_product.html",
+        {"cards": cards, "today": today, "elsewhere": elsewhere, "platform_name": PLATFORMS[shell["platform"]]},
     )
-    return render(request, "subscriptions/my_product.html", {"cards": cards, "today": today})
 
 
 # --- Check availability (SPEC 5.1, 9) ---
