@@ -1,14 +1,23 @@
-"""The customer's rough edges of issue 20, mended, in Chromium: the empty-state illustration under the CSP.
+"""The customer's rough edges of issue 20, mended, in Chromium: the empty-state illustration under the CSP, the
+other Platform's subscriptions on My Product, the group rename checked before it is confirmed (with and without
+JavaScript).
 
 The `page` fixture fails a test on any Content-Security-Policy report Chromium logs.
 """
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from billing.catalog import ensure_catalog
+from subscriptions.models import Subscription
 from tests.accounts.factories import UserFactory
 from tests.conftest import USER_PASSWORD
 from tests.subscriptions.factories import TrialSubscriptionFactory
+from tests.workspaces.factories import ADMIN_PASSWORD
+from workspaces.models import Workspace
+
+from .conftest import _record_violation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,3 +75,49 @@ def test_my_product_points_to_the_platform_that_holds_the_subscriptions(page, wi
     expect(page.locator(f"#subscription-{second.public_id}")).to_be_visible()
     expect(page.get_by_label("Platform", exact=True)).to_have_value("VPC")
     expect(page.get_by_text("under Platform")).to_have_count(0)
+
+
+def _works_admin_home(page: Page) -> Subscription:
+    """A trial whose company info is set up, its admin logged in to NAVER WORKS Admin's home."""
+    subscription = TrialSubscriptionFactory(workspace__name="seoul-team")
+    Workspace.objects.filter(pk=subscription.workspace_id).update(company_set_up_at=timezone.now())
+    page.goto("/works/login/")
+    page.get_by_label("Account ID").fill("admin@seoul-team")
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_label("New group name")).to_be_visible()
+    return subscription
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_the_group_rename_checks_the_name_first_then_asks_naming_it(browser, live_server, javascript):
+    ensure_catalog()
+    context = browser.new_context(base_url=live_server.url, locale="en-US", java_script_enabled=javascript)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    violations = []
+    page.on("console", lambda message: _record_violation(violations, message.text))
+    subscription = _works_admin_home(page)
+    field = page.get_by_label("New group name")
+
+    # A name the rules refuse: the field says so, nothing is asked
+    field.fill("Bad--Name")
+    page.get_by_role("button", name="Change group name", exact=True).click()
+    expect(page.get_by_text("A group name must be in lowercase: uppercase letters are not allowed.")).to_be_visible()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Rename to Bad--Name?")).to_have_count(0)
+    expect(field).to_have_value("Bad--Name")
+
+    # A good name: asked, naming it (a modal with JavaScript, a page without)
+    page.get_by_label("New group name").fill("busan-team")
+    page.get_by_role("button", name="Change group name", exact=True).click()
+    question = page.get_by_role("dialog") if javascript else page.locator("main")
+    expect(question.get_by_role("heading", name="Rename to busan-team?")).to_be_visible()
+    expect(question.get_by_text("You cannot change it again for 24 hours.")).to_be_visible()
+    assert Workspace.objects.get(pk=subscription.workspace_id).name == "seoul-team"
+    question.get_by_role("button", name="Change group name", exact=True).click()
+
+    expect(page.get_by_text("The group name is now busan-team. Your account ID is admin@busan-team.")).to_be_visible()
+    assert Workspace.objects.get(pk=subscription.workspace_id).name == "busan-team"
+    context.close()
+    assert violations == []
