@@ -121,3 +121,35 @@ def test_the_group_rename_checks_the_name_first_then_asks_naming_it(browser, liv
     assert Workspace.objects.get(pk=subscription.workspace_id).name == "busan-team"
     context.close()
     assert violations == []
+
+
+def test_step_3_previews_only_a_true_account_id(page):
+    customer = UserFactory(password=USER_PASSWORD)
+    log_in(page, customer.email)
+    page.get_by_role("button", name="Apply for product", exact=True).click()
+    page.get_by_role("radio", name="Basic", exact=True).check()
+    page.get_by_role("button", name="Agree to terms", exact=True).click()
+    page.get_by_label("I agree to the terms", exact=True).check()
+    page.get_by_role("button", name="Enter information", exact=True).click()
+    preview = page.locator("[data-account-id-preview]")
+    expect(preview).to_have_text("ID@group")
+
+    # What the fields refuse is never shown as an account ID
+    page.get_by_label("Group name", exact=True).fill("AB")
+    page.get_by_label("Admin ID", exact=True).fill("Admin!")
+    expect(preview.locator("[data-account-id=placeholder]")).to_have_text("ID@group")
+    page.get_by_label("Group name", exact=True).fill("ab")
+    expect(preview.locator("[data-account-id=placeholder]")).to_have_text("ID@group")
+    assert "Admin!@" not in page.locator("main").inner_text()
+
+    # Both valid: the true ID
+    page.get_by_label("Admin ID", exact=True).fill("admin")
+    expect(preview.locator("[data-account-id=true]")).to_have_text("admin@ab")
+    page.get_by_label("Group name", exact=True).fill("a--b")
+    expect(preview.locator("[data-account-id=placeholder]")).to_have_text("ID@group")
+
+    # A domain, as people write it once it is valid
+    page.get_by_role("radio", name="Use domain name", exact=True).check()
+    expect(preview.locator("[data-account-id=placeholder]")).to_have_text("ID@domain")
+    page.get_by_label("Domain name", exact=True).fill("Acme.한국")
+    expect(preview.locator("[data-account-id=true]")).to_have_text("admin@acme.한국")
