@@ -1,6 +1,6 @@
 """The customer's rough edges of issue 20, mended, in Chromium: the empty-state illustration under the CSP, the
 other Platform's subscriptions on My Product, the group rename checked before it is confirmed (with and without
-JavaScript).
+JavaScript), and step 3's account ID preview.
 
 The `page` fixture fails a test on any Content-Security-Policy report Chromium logs.
 """
@@ -18,16 +18,9 @@ from tests.workspaces.factories import ADMIN_PASSWORD
 from workspaces.models import Workspace
 
 from .conftest import _record_violation
+from .test_paid_journeys import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def log_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(USER_PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
-    expect(page.get_by_role("heading", name="My Product")).to_be_visible()
 
 
 @pytest.mark.parametrize("width", [390, 1366])
