@@ -136,6 +136,18 @@ def usage_lines(segments: Sequence[SegmentTerms], period: BillingPeriod) -> list
     return lines
 
 
+def rest_of_period_charge(*, unit_price: int, quantity: int, starts_on: date, period: BillingPeriod) -> UsageLine:
+    """The usage line a rate segment starting on ``starts_on`` adds to ``period``'s invoice when it runs to the
+    period's end: ``usage_lines`` of that one segment, prorated by day over the full period and floored once
+    (SPEC 3). An upgrade's review shows it (SPEC 5.4, issue 20): the amount the invoice then bills for those days.
+    """
+    if not period.start <= starts_on <= period.end:
+        raise ValueError(f"{starts_on} is not within the period {period.start} .. {period.end}")
+    terms = SegmentTerms(unit_price=unit_price, list_unit_price=None, quantity=quantity, starts_on=starts_on)
+    [line] = usage_lines([terms], period)
+    return line
+
+
 @dataclass(frozen=True, slots=True)
 class PenaltyItem:
     """One rate segment's part of the penalty base within one billing period of the term (SPEC 5.6)."""

@@ -60,6 +60,7 @@ from .services.paid import (
     subscription_increase_licences,
     subscription_upgrade,
     subscription_withdraw_conversion,
+    upgrade_charge,
 )
 from .services.renewal import subscription_set_renewal_option
 from .wizard import SessionWizard
@@ -243,7 +244,8 @@ class UpgradeWizard(SessionWizard):
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         self.subscription = _subscription_for(request, kwargs["public_id"])
-        if Action.UPGRADE not in allowed_actions(self.subscription):
+        # Given today, as My Product offers it: not between a term's end and the renewal job (nothing to review).
+        if Action.UPGRADE not in allowed_actions(self.subscription, today=kst_date(_now())):
             return _refuse(request)
         return super().dispatch(request, *args, **kwargs)
 
@@ -277,6 +279,7 @@ class UpgradeWizard(SessionWizard):
         )
         if chosen is not None and self.subscription.status == Status.ACTIVE:
             context["new_unit_price"] = chosen.unit_price(self.subscription.contract_type)
+            context["charge"] = upgrade_charge(subscription=self.subscription, plan=chosen, today=context["today"])
         return context
 
     def done(self, form_list, form_dict: dict, **kwargs) -> HttpResponse:

@@ -14,6 +14,7 @@ from workspaces.validators import (
     GROUP_NAME_MAX_LENGTH,
     admin_account_id,
     clean_workspace_name,
+    unicode_name,
     validate_admin_id,
     validate_admin_password,
     validate_password_confirmation,
@@ -149,6 +150,22 @@ class EnterInformationForm(CompanyPhoneFormMixin, forms.Form):
     def add_name_error(self, account_type: str, error: ValidationError) -> None:
         """Show a service's error about the name (a lost race: `name_taken`) at the name field in use."""
         self.add_error(NAME_FIELD[account_type], error.error_dict["name"] if hasattr(error, "error_dict") else error)
+
+
+def previewed_account_id(*, account_type: str, name: str, admin_id: str) -> str | None:
+    """The account ID step 3 would create from these values (SPEC 5.1: ``ID@group``, ``ID@domain``), as people
+    write it, or None while a field refuses the admin ID or the name: the preview never shows an ID the fields
+    refuse (issue 20). The fields themselves judge (their stripping, lengths and validators), then the name rule
+    the form applies; whether the name is free is the availability check's question, not the preview's."""
+    fields = EnterInformationForm.base_fields
+    if account_type not in NAME_FIELD:
+        return None
+    try:
+        admin_id = fields["admin_id"].clean(admin_id)
+        name = clean_workspace_name(account_type, fields[NAME_FIELD[account_type]].clean(name))
+    except ValidationError:
+        return None
+    return unicode_name(admin_account_id(admin_id, name))
 
 
 class ReviewApplicationForm(forms.Form):

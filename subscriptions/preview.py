@@ -7,15 +7,20 @@ the due rows of each job step in keyset chunks (as the jobs find them, without c
 - renewals: every invoice the renewal job would issue, and what each ended term renews into;
 - cancellations: the penalty (``cancel.cancellation_penalty``) and the final invoices;
 - trial expiry: suspensions (with the grace) and terminations;
-- reminders: each e-mail a run would send.
+- reminders: each e-mail a run would send, those about what the jobs before them do in the same run included
+  (issue 20): the `trial ended` mail of a trial the expiry job suspends, the `invoice issued` mail of every
+  invoice the renewal and cancellation jobs issue.
 The invoices come from ``services.invoicing.preview_invoices``: the same facts and billing's same walk over the
 periods (``invoice_plan_many``) and spending of credit as the jobs' own invoicing, so the amounts shown are the
 amounts the real run issues. Nothing is written: no job run, no row.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from itertools import chain
+
+from django.contrib.auth import get_user_model
 
 from billing.invoices import InvoiceDraft
 from billing.models import ContractType, Invoice, RateSegment
@@ -30,6 +35,7 @@ from .services.cancel import cancellation_penalty, penalty_applies
 from .services.invoicing import members_of, preview_invoices
 from .services.jobs import DEFAULT_CHUNK_SIZE, Step
 from .services.paid import _paid_contract, _reserved_terms
+from .services.reminders import trial_ended_due
 
 
 @dataclass
@@ -43,6 +49,10 @@ class PreviewItem:
     reminder_to: str = ""
     # The service stops (cancelled, not renewed, grace over): the jobs after this one no longer see it.
     ends: bool = False
+    # The customer the invoices above are mailed to (the reminders job mails each one, SPEC 6).
+    customer_id: int | None = None
+    # A mail about an invoice: sent whatever became of the service (a cancellation's final invoice too).
+    about_invoice: bool = False
 
 
 @dataclass
@@ -89,6 +99,18 @@ class LifecyclePreview:
     invoice_total = _over_jobs("invoice_total")
     penalty_total = _over_jobs("penalty_total")
     reminder_count = _over_jobs("reminder_count")
+
+
+@dataclass
+class _RunSoFar:
+    """What the jobs already previewed do before the reminders job, which mails about it in a real run."""
+
+    trials_expired: bool = False  # the expiry job ran: the trials due today are suspended (their `trial ended`)
+    # (subscription id, name, customer id, invoice) of every invoice issued: each gets its `invoice issued` mail
+    invoices: list[tuple[int, str, int, InvoiceDraft]] = field(default_factory=list)
+
+    def record(self, item: PreviewItem) -> None:
+        self.invoices.extend((item.subscription_id, item.name, item.customer_id, draft) for draft in item.invoices)
 
 
 def _due_chunks(step: Step, today: date, chunk_size: int) -> Iterator[list]:
@@ -172,7 +194,13 @@ def _renewals(rows: list[Subscription], today: date, now: datetime, ledger: Prev
     for row in rows:
         ends = row.term_end < today and row.effective_renewal_option == RenewalOption.DO_NOT_RENEW
         yield PreviewItem(
-            "close_period", row.pk, row.name, _renewal(row, today), invoices=invoices.get(row.pk, []), ends=ends
+            "close_period",
+            row.pk,
+            row.name,
+            _renewal(row, today),
+            invoices=invoices.get(row.pk, []),
+            ends=ends,
+            customer_id=row.customer_id,
         )
 
 
@@ -210,6 +238,7 @@ def _cancellations(
             invoices=invoices.get(row.pk, []),
             penalty=penalties[row.pk].amount,
             ends=True,
+            customer_id=row.customer_id,
         )
 
 
@@ -225,17 +254,47 @@ def _trial_expiry(step: Step):
 def _reminders(step: Step):
     def describe(rows: list, today: date, now: datetime, ledger: PreviewLedger) -> Iterator[PreviewItem]:
         for row in rows:
-            subscription_id = row.subscription_id if isinstance(row, Invoice) else row.pk
-            name = row.subscription.name if isinstance(row, Invoice) else row.name
+            about_invoice = isinstance(row, Invoice)
+            yield PreviewItem(
+                step.name,
+                row.subscription_id if about_invoice else row.pk,
+                row.subscription.name if about_invoice else row.name,
+                f"e-mail {step.name} ({row.key}) to {row.customer.email}",
+                reminder_to=row.customer.email,
+                about_invoice=about_invoice,
+            )
+
+    return describe
+
+
+def _mails_of_issued_invoices(step: Step, run: _RunSoFar, chunk_size: int) -> Iterator[PreviewItem]:
+    """The `invoice issued` mail of each invoice the run's earlier jobs issue (not in the database yet, so not
+    among the step's due rows): the customers' addresses read a chunk at a time."""
+    for start in range(0, len(run.invoices), chunk_size):
+        chunk = run.invoices[start : start + chunk_size]
+        emails = dict(
+            get_user_model()
+            .objects.filter(pk__in={customer_id for *_, customer_id, _ in chunk})
+            .values_list("pk", "email")
+        )
+        for subscription_id, name, customer_id, draft in chunk:
+            final = ", final" if draft.is_final else ""
+            email = emails[customer_id]
             yield PreviewItem(
                 step.name,
                 subscription_id,
                 name,
-                f"e-mail {step.name} ({row.key}) to {row.customer.email}",
-                reminder_to=row.customer.email,
+                f"e-mail {step.name} (invoice period {draft.period_index}{final}, issued by this run) to {email}",
+                reminder_to=email,
+                about_invoice=True,
             )
 
-    return describe
+
+def _step_as_the_run_finds_it(step: Step, run: _RunSoFar) -> Step:
+    """A reminder step whose due rows depend on what an earlier job of the run changed, as the run finds them."""
+    if step.name == "trial_ended" and run.trials_expired:
+        return replace(step, due=lambda today: trial_ended_due(today, after_expiry=True))
+    return step
 
 
 def _describers(job: str, step: Step):
@@ -266,19 +325,29 @@ def preview_lifecycle(
     previews = []
     ended: set[int] = set()
     ledger = PreviewLedger()  # the invoices and credit of the jobs before, as a real run leaves them
+    run = _RunSoFar()  # what the jobs before do that the reminders job mails about
     for job in jobs or list(JOBS):
         preview = JobPreview(job=job)
         ending: set[int] = set()
         for step in JOBS[job]:
             describe = _describers(job, step)
-            for rows in _due_chunks(step, today, chunk_size):
-                for item in describe(rows, today, now, ledger):
-                    if item.subscription_id in ended:
-                        continue
-                    preview.add(item, limit=limit)
-                    if item.ends:
-                        ending.add(item.subscription_id)
+            items = (
+                item
+                for rows in _due_chunks(_step_as_the_run_finds_it(step, run), today, chunk_size)
+                for item in describe(rows, today, now, ledger)
+            )
+            if step.name == "invoice_issued":
+                items = chain(items, _mails_of_issued_invoices(step, run, chunk_size))
+            for item in items:
+                # An invoice is mailed whatever became of its service; nothing else of a service that has ended.
+                if item.subscription_id in ended and not item.about_invoice:
+                    continue
+                preview.add(item, limit=limit)
+                run.record(item)
+                if item.ends:
+                    ending.add(item.subscription_id)
         ended |= ending
+        run.trials_expired |= job == EXPIRE_TRIALS
         previews.append(preview)
     return LifecyclePreview(as_of=now, jobs=previews)
 

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Prefetch, Window
+from django.db.models import Count, F, Prefetch, Window
 from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
 from billing.models import Invoice
 from billing.periods import period_bounds
+from works_console.shell import PLATFORMS
 from workspaces.models import AccountType, Workspace
 from workspaces.validators import clean_workspace_name
 
@@ -204,6 +205,29 @@ def subscription_card(subscription: Subscription, *, today: date, top_tier: int 
         recent_invoices=list(getattr(subscription, "recent_invoice_list", [])),
         days_left=days_left,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformHolding:
+    """How many of the customer's subscriptions another Platform of the same Region holds (SPEC 2)."""
+
+    platform: str  # the code the header's selector posts
+    name: str
+    count: int
+
+
+def subscriptions_on_other_platforms(*, customer, region: str, platform: str) -> list[PlatformHolding]:
+    """My Product lists one Region/Platform at a time (SPEC 2); this says where the customer's other subscriptions
+    are, so a page under Classic does not look empty while VPC holds some (issue 20). One query: a count per
+    platform, counting what My Product would list there (terminated subscriptions too, for their invoices)."""
+    rows = (
+        Subscription.objects.owned_by(customer)
+        .filter(region=region, platform__in=[code for code in PLATFORMS if code != platform])
+        .values("platform")
+        .annotate(count=Count("id"))
+        .order_by("platform")
+    )
+    return [PlatformHolding(row["platform"], str(PLATFORMS[row["platform"]]), row["count"]) for row in rows]
 
 
 def my_product_cards(*, customer, region: str, platform: str, today: date) -> list[SubscriptionCard]:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("my-product/", views.my_product, name="my-product"),
     path("my-product/apply/", views.ApplyWizard.as_view(), name="apply"),
     path("name-check/", views.name_check, name="name-check"),
+    path("my-product/apply/account-id/", views.account_id_preview, name="account-id-preview"),
     path("my-product/<public_id:public_id>/convert/", action_views.convert, name="convert"),
     path(
         "my-product/<public_id:public_id>/withdraw-conversion/",

@@ -22,7 +22,7 @@ from formtools.wizard.forms import ManagementForm
 from works_console.cache import CACHE_ERRORS
 from works_console.converters import is_public_id
 from works_console.dates import kst_date
-from works_console.shell import current_platform, current_region
+from works_console.shell import PLATFORMS, current_platform, current_region
 from workspaces.models import AccountType
 
 from . import selectors
@@ -32,6 +32,7 @@ from .forms import (
     EnterInformationForm,
     ReviewApplicationForm,
     SelectProductForm,
+    previewed_account_id,
 )
 from .models import Subscription
 from .services.apply import subscription_apply
@@ -45,10 +46,14 @@ logger = logging.getLogger(__name__)
 def my_product(request: HttpRequest) -> HttpResponse:
     """Every subscription of the customer under the current Region/Platform, one card each (SPEC 5)."""
     today = kst_date(timezone.now())
-    cards = selectors.my_product_cards(
-        customer=request.user, region=current_region(request), platform=current_platform(request), today=today
+    shell = {"customer": request.user, "region": current_region(request), "platform": current_platform(request)}
+    cards = selectors.my_product_cards(**shell, today=today)
+    elsewhere = selectors.subscriptions_on_other_platforms(**shell)
+    return render(
+        request,
+        "subscriptions/my_product.html",
+        {"cards": cards, "today": today, "elsewhere": elsewhere, "platform_name": PLATFORMS[shell["platform"]]},
     )
-    return render(request, "subscriptions/my_product.html", {"cards": cards, "today": today})
 
 
 # --- Check availability (SPEC 5.1, 9) ---
@@ -115,6 +120,24 @@ def name_check(request: HttpRequest) -> HttpResponse:
     kind = given[0]
     availability = selectors.name_availability(kind=kind, value=request.GET[NAME_FIELD[kind]])
     return _name_check_response(request, available=availability.available, message=availability.message)
+
+
+@never_cache
+@require_GET
+def account_id_preview(request: HttpRequest) -> HttpResponse:
+    """Step 3's account ID as typed so far (issue 20): ``?account_type=&name=&admin_id=`` -> the ID the fields
+    would make of them, or a neutral placeholder while they refuse one. Only reads what it is given."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=403)
+    account_type = request.GET.get("account_type", "")
+    account_id = previewed_account_id(
+        account_type=account_type, name=request.GET.get("name", ""), admin_id=request.GET.get("admin_id", "")
+    )
+    return render(
+        request,
+        "subscriptions/partials/account_id_preview.html",
+        {"account_id": account_id, "account_type": account_type},
+    )
 
 
 # --- The application wizard (SPEC 5.1) ---
@@ -249,6 +272,14 @@ class ApplyWizard(LoginRequiredMixin, SessionWizard):
     def get_context_data(self, form: Form, **kwargs) -> dict:
         context = super().get_context_data(form=form, **kwargs)
         context["wizard_steps"] = _steps_for_display(self.steps.current)
+        if self.steps.current == "info":
+            account_type = form["account_type"].value()
+            context["account_type"] = account_type
+            context["account_id"] = previewed_account_id(
+                account_type=account_type,
+                name=form[NAME_FIELD.get(account_type, "group_name")].value() or "",
+                admin_id=form["admin_id"].value() or "",
+            )
         if self.steps.current != "plan":
             # Steps 2-4 show the plan chosen at step 1 (issue 12).
             context["chosen_plan"] = (self.get_cleaned_data_for_step("plan") or {}).get("plan")

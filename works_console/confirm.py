@@ -4,21 +4,33 @@ The action's form posts as before. Without ``confirmed=1`` the view answers with
 of acting: the same form again, with the message, the action's button and a way back. That works without
 JavaScript and with the keyboard; static/js/confirm.js shows the same question in a modal before the first
 post (the form's ``data-confirm`` message) and then posts ``confirmed=1`` directly.
+
+A question that depends on what is typed (the group rename names the new name, once it passed every rule) is
+asked by the server: the form has ``data-confirm-check``, confirm.js posts it first with the header
+``X-Confirm-Check: 1``, and the view, where it would answer with the confirmation page, answers with the
+question as JSON instead; any other answer (the page with the field's errors) is the form's own to show, so
+confirm.js then posts the form as it is.
 """
 
 from dataclasses import dataclass
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
 CONFIRMED = "confirmed"
+CHECK_HEADER = "X-Confirm-Check"
 
 
 def is_confirmed(request: HttpRequest) -> bool:
     return request.POST.get(CONFIRMED) == "1"
+
+
+def is_check(request: HttpRequest) -> bool:
+    """confirm.js asks whether the form would be confirmed, and with which question."""
+    return request.headers.get(CHECK_HEADER) == "1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +60,12 @@ class Confirmation:
         fields: dict[str, str] | None = None,
         context: dict | None = None,
     ) -> HttpResponse:
-        """The no-JavaScript confirmation: posts the same fields to the same URL, with ``confirmed=1``."""
+        """The no-JavaScript confirmation: posts the same fields to the same URL, with ``confirmed=1``. To
+        confirm.js's check (``data-confirm-check``), the question itself, as JSON, for its modal."""
+        if is_check(request):
+            return JsonResponse(
+                {"title": self.title, "message": self.message, "button": self.button, "back": gettext("Back")}
+            )
         return render(
             request,
             template,

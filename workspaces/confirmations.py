@@ -32,20 +32,22 @@ def group_remove(group: WorkGroup) -> Confirmation:
     )
 
 
-def rename(_workspace=None) -> Confirmation:
+def rename(new_name: str) -> Confirmation:
+    """Asked once the new name passed every rule (issue 20), so it names the change that will happen."""
     return Confirmation(
-        title=_("Change the group name?"),
+        title=_("Rename to %(name)s?") % {"name": new_name},
         message=_(
-            "Every account ID of this workspace changes to end with the new name, the old name becomes free for "
-            "others, and the name cannot change again for 24 hours."
-        ),
+            "You cannot change it again for 24 hours. Every account ID of this workspace will end with %(name)s, "
+            "and the old name becomes free for others."
+        )
+        % {"name": new_name},
         button=_("Change group name"),
     )
 
 
+# The questions a form carries for the modal (the rename asks the server first: it needs the name checked).
 QUESTIONS = {
     "member_remove": member_remove,
     "unit_remove": unit_remove,
     "group_remove": group_remove,
-    "rename": rename,
 }

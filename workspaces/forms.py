@@ -1,8 +1,11 @@
 """Forms of NAVER WORKS Admin (SPEC 7, 9). They validate and lay out; the services decide and write."""
 
+from datetime import datetime
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -12,7 +15,7 @@ from .directory import GROUP_TITLE_MAX_LENGTH, MEMBER_NAME_MAX_LENGTH, UNIT_NAME
 from .models import Member, OrgUnit, Workspace
 from .phones import CompanyPhoneFormMixin
 from .selectors import org_unit_rows
-from .services import COMPANY_ADDRESS_MAX_LENGTH, COMPANY_NAME_MAX_LENGTH
+from .services import COMPANY_ADDRESS_MAX_LENGTH, COMPANY_NAME_MAX_LENGTH, workspace_rename_check
 from .validators import validate_admin_id, validate_admin_password, validate_group_name
 
 # Longest input accepted before a validator even looks at it: an account ID is `id@domain` (40 + 1 + 253).
@@ -135,7 +138,9 @@ class GroupMemberForm(forms.Form):
 
 
 class RenameForm(forms.Form):
-    """SPEC 7.2: the group name changes under the application rules (validate_group_name)."""
+    """SPEC 7.2: the group name changes under the application rules (validate_group_name), and under every rule
+    of the change itself (not again within 24 hours, unique: ``workspace_rename_check``), all checked before the
+    page asks to confirm (issue 20)."""
 
     new_name = forms.CharField(
         label=_("New group name"),
@@ -144,9 +149,20 @@ class RenameForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": 22}),
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, workspace: Workspace | None = None, now: datetime | None = None, **kwargs) -> None:
         kwargs.setdefault("prefix", "rename")
         super().__init__(*args, **kwargs)
+        self.workspace, self.now = workspace, now
         self.helper = _helper(
             _("Change group name"), action=reverse("workspaces:rename"), button_class="btn-outline-primary"
         )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        new_name = cleaned.get("new_name")
+        if new_name and self.workspace is not None:
+            try:
+                workspace_rename_check(workspace=self.workspace, new_name=new_name, now=self.now)
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned

@@ -10,6 +10,7 @@ import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import translation
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import localized_choices
 from phonenumber_field.phonenumber import PhoneNumber
@@ -17,6 +18,10 @@ from phonenumber_field.phonenumber import PhoneNumber
 # SPEC 5.1: the default country follows the UI language (ko and en: Korea, ja: Japan).
 DEFAULT_COUNTRY_BY_LANGUAGE = {"ko": "KR", "ja": "JP", "en": "KR"}
 DEFAULT_COUNTRY = "KR"
+# One example per country, the same in the field's help text and in its error (issue 20), in the national form
+# people dial. Korea and Japan, the console's own countries, get the numbers people know there (a Seoul and a
+# Tokyo line); any other country gets the example phonenumbers keeps for it.
+PHONE_EXAMPLES = {"KR": "02-1234-5678", "JP": "03-1234-5678"}
 
 
 def default_phone_country(language: str | None) -> str:
@@ -31,6 +36,21 @@ def phone_country_choices(language: str | None) -> list[tuple[str, str]]:
 
 def country_name(country: str, language: str | None) -> str:
     return babel.Locale.parse(translation.to_locale(language or "en")).territories.get(country, country)
+
+
+def phone_example(country: str) -> str:
+    """The example number of ``country`` as dialled there (``""`` for a country without one)."""
+    if country in PHONE_EXAMPLES:
+        return PHONE_EXAMPLES[country]
+    example = phonenumbers.example_number(country)
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL) if example else ""
+
+
+def phone_help_text() -> str:
+    return _("As dialled in the chosen country, such as %(korea)s in Korea or %(japan)s in Japan.") % {
+        "korea": phone_example("KR"),
+        "japan": phone_example("JP"),
+    }
 
 
 def parse_phone_in_country(number: str, country: str) -> PhoneNumber:
@@ -50,14 +70,10 @@ def parse_phone_in_country(number: str, country: str) -> PhoneNumber:
             code="phone_of_another_country",
             params={"own": country_name(own_country, language), "country": country_name(country, language)},
         )
-    example = phonenumbers.example_number(country)
     raise ValidationError(
         _("Enter a valid phone number of %(country)s, such as %(example)s."),
         code="invalid_phone",
-        params={
-            "country": country_name(country, language),
-            "example": phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL) if example else "",
-        },
+        params={"country": country_name(country, language), "example": phone_example(country)},
     )
 
 
@@ -71,7 +87,7 @@ class CompanyPhoneFormMixin(forms.Form):
     company_phone = forms.CharField(
         label=_("Company phone number"),
         max_length=40,
-        help_text=_("As dialled in the chosen country, such as 02-1234-5678 in Korea or 03-1234-5678 in Japan."),
+        help_text=lazy(phone_help_text, str)(),
         widget=forms.TextInput(attrs={"autocomplete": "tel-national", "inputmode": "tel", "type": "tel"}),
     )
 

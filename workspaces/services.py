@@ -257,15 +257,22 @@ class Renamed(NamedTuple):
     admin_login_id: str | None
 
 
-@transaction.atomic
-def workspace_rename(*, workspace: Workspace, new_name: str, now: datetime) -> Renamed:
-    """Change the group name under the application rules (SPEC 5.1), unique, not again within 24 hours.
+def _name_taken(new_name: str) -> ValidationError:
+    return ValidationError(
+        {
+            "new_name": ValidationError(
+                _("The name “%(name)s” is already in use."), code="name_taken", params={"name": new_name}
+            )
+        }
+    )
 
-    Every account ID follows (`id@new-name`). A domain workspace's name is its domain: it cannot be renamed.
-    Only the workspace is written here; `subscriptions.services.rename` makes the subscription follow and logs
-    the change, in the same transaction and under the subscription's row lock taken here.
+
+def workspace_rename_check(*, workspace: Workspace, new_name: str, now: datetime) -> None:
+    """Every rule of a group name change (SPEC 7.2), or the ValidationError of the first one broken.
+
+    The admin page asks this before its confirmation (issue 20), so the question names a change that can happen;
+    ``workspace_rename`` asks it again under the row lock, where the unique constraint is the last guard.
     """
-    workspace, subscription = lock_open_workspace(workspace)
     if workspace.kind != AccountType.GROUP:
         raise ValidationError(_("A domain workspace cannot change its name."), code="domain_not_renamable")
     if workspace.name_changed_at is not None and now < workspace.name_changed_at + RENAME_INTERVAL:
@@ -287,15 +294,20 @@ def workspace_rename(*, workspace: Workspace, new_name: str, now: datetime) -> R
         raise ValidationError({"new_name": error.error_list}) from error
     if new_name == workspace.name:
         raise ValidationError({"new_name": ValidationError(_("This is already the group name."), code="same_name")})
-    taken = ValidationError(
-        {
-            "new_name": ValidationError(
-                _("The name “%(name)s” is already in use."), code="name_taken", params={"name": new_name}
-            )
-        }
-    )
     if Workspace.objects.filter(name=new_name).exists():
-        raise taken
+        raise _name_taken(new_name)
+
+
+@transaction.atomic
+def workspace_rename(*, workspace: Workspace, new_name: str, now: datetime) -> Renamed:
+    """Change the group name under the application rules (SPEC 5.1), unique, not again within 24 hours.
+
+    Every account ID follows (`id@new-name`). A domain workspace's name is its domain: it cannot be renamed.
+    Only the workspace is written here; `subscriptions.services.rename` makes the subscription follow and logs
+    the change, in the same transaction and under the subscription's row lock taken here.
+    """
+    workspace, subscription = lock_open_workspace(workspace)
+    workspace_rename_check(workspace=workspace, new_name=new_name, now=now)
     old_name = workspace.name
     workspace.name = new_name
     workspace.name_changed_at = now
@@ -303,7 +315,7 @@ def workspace_rename(*, workspace: Workspace, new_name: str, now: datetime) -> R
         with transaction.atomic():
             workspace.save(update_fields=["name", "name_changed_at"])
     except IntegrityError as error:  # another workspace took the name between the check and the write
-        raise taken from error
+        raise _name_taken(new_name) from error
     admin_login_id = workspace.members.filter(is_admin=True).values_list("login_id", flat=True).first()
     return Renamed(workspace=workspace, subscription=subscription, old_name=old_name, admin_login_id=admin_login_id)
 

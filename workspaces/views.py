@@ -334,15 +334,17 @@ def group_member_remove(request: HttpRequest, group_id: int, member_id: int) -> 
 @require_POST
 @works_member_required
 def rename(request: HttpRequest) -> HttpResponse:
-    workspace = request.works_member.workspace
-    form = RenameForm(request.POST)
+    workspace, now = request.works_member.workspace, timezone.now()
+    # Every rule first (the name's, 24 hours, unique): a name that cannot be taken is refused at the field, and
+    # the confirmation then names the new one (issue 20).
+    form = RenameForm(request.POST, workspace=workspace, now=now)
     if form.is_valid() and not is_confirmed(request):
-        new_name = {form.add_prefix("new_name"): form.cleaned_data["new_name"]}
-        return _confirm(request, confirmations.rename(), fields=new_name)
+        new_name = form.cleaned_data["new_name"]
+        return _confirm(request, confirmations.rename(new_name), fields={form.add_prefix("new_name"): new_name})
     if form.is_valid():
         try:
             renamed = subscription_rename_workspace(
-                workspace=workspace, new_name=form.cleaned_data["new_name"], now=timezone.now()
+                workspace=workspace, new_name=form.cleaned_data["new_name"], now=now
             )
         except ValidationError as error:
             form.add_error(None, error)

@@ -1,6 +1,8 @@
 // The application wizard's step 3 (SPEC 5.1): show the name field the account type chooses, send that name
 // to the availability check (htmx), and preview the account ID. Without JavaScript both name fields show and
 // the server still checks everything when the step is submitted.
+// The preview is the server's (issue 20): the fields' own rules decide whether the admin ID and the name make a
+// true account ID, so it never shows one the fields refuse (`Admin!@ab`); until they do, a neutral placeholder.
 (() => {
   const form = () => document.querySelector("form[data-apply-information]");
 
@@ -16,13 +18,28 @@
     if (result) result.replaceChildren();
   };
 
+  let previewTimer = null;
+  let previewAsked = 0;
   const updatePreview = (root) => {
     const preview = root.querySelector("[data-account-id-preview]");
     if (!preview) return;
-    const kind = accountType(root);
-    const id = root.querySelector("input[name$='admin_id']").value.trim() || "ID";
-    const name = nameInput(root, kind).value.trim() || kind;
-    preview.textContent = `${id}@${name.toLowerCase()}`;
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(async () => {
+      const kind = accountType(root);
+      const query = new URLSearchParams({
+        account_type: kind,
+        name: nameInput(root, kind).value,
+        admin_id: root.querySelector("input[name$='admin_id']").value,
+      });
+      const asked = ++previewAsked;
+      try {
+        const response = await fetch(`${preview.dataset.url}?${query}`, { credentials: "same-origin" });
+        // Only the answer to the latest question counts (an earlier one may arrive late).
+        if (response.ok && asked === previewAsked) preview.innerHTML = await response.text();
+      } catch {
+        // Offline: the preview keeps what it showed; the step is checked when it is submitted.
+      }
+    }, 150);
   };
 
   const showChosenNameField = (root) => {

@@ -49,18 +49,48 @@
     return element;
   };
 
+  const ask = (form, submitter, question) => {
+    dialog = dialog || build();
+    pending = { form, submitter };
+    confirmed = false;
+    dialog.querySelector("#confirm-modal-title").textContent = question.title;
+    dialog.querySelector("[data-confirm-message]").textContent = question.message;
+    dialog.querySelector("[data-confirm-ok]").textContent = question.button;
+    dialog.querySelector("[data-confirm-back]").textContent = question.back;
+    bootstrap.Modal.getOrCreateInstance(dialog).show();
+  };
+
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (!form.matches("form[data-confirm]") || form.querySelector("input[name='confirmed']")) return;
     if (typeof bootstrap === "undefined") return; // the server asks instead
     event.preventDefault();
-    dialog = dialog || build();
-    pending = { form, submitter: event.submitter };
-    confirmed = false;
-    dialog.querySelector("#confirm-modal-title").textContent = form.dataset.confirmTitle;
-    dialog.querySelector("[data-confirm-message]").textContent = form.dataset.confirm;
-    dialog.querySelector("[data-confirm-ok]").textContent = form.dataset.confirmButton;
-    dialog.querySelector("[data-confirm-back]").textContent = form.dataset.confirmBack;
-    bootstrap.Modal.getOrCreateInstance(dialog).show();
+    const { confirmTitle: title, confirm: message, confirmButton: button, confirmBack: back } = form.dataset;
+    ask(form, event.submitter, { title, message, button, back });
+  });
+
+  // A question that depends on what is typed (works_console/confirm.py): the server checks the form first. Its
+  // question comes back as JSON and is asked here; any other answer (the field's errors) is shown by posting
+  // the form as it is, so the page with the errors is the server's, as without JavaScript.
+  document.addEventListener("submit", async (event) => {
+    const form = event.target;
+    if (!form.matches("form[data-confirm-check]") || typeof bootstrap === "undefined") return;
+    event.preventDefault();
+    const submitter = event.submitter;
+    let question = null;
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        body: new FormData(form, submitter),
+        headers: { "X-Confirm-Check": "1" },
+        credentials: "same-origin",
+      });
+      const type = response.headers.get("Content-Type") || "";
+      if (response.ok && type.startsWith("application/json")) question = await response.json();
+    } catch {
+      question = null; // the network failed: the form's own post tells
+    }
+    if (question) ask(form, submitter, question);
+    else form.submit();
   });
 })();

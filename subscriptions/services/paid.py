@@ -16,8 +16,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from billing.models import ContractType, Plan
-from billing.periods import period_bounds, term_bounds
+from billing.models import ContractType, Plan, RateSegment
+from billing.periods import BillingPeriod, period_bounds, period_containing, term_bounds
+from billing.pricing import UsageLine, rest_of_period_charge
 from works_console.dates import kst_date
 from workspaces.selectors import member_count
 
@@ -365,6 +366,36 @@ def subscription_activate_reserved_conversion_many(
 # --- upgrade and licences (SPEC 5.4, 3) -----------------------------------------------------------------------
 
 
+def _upgrade_rate(subscription: Subscription, plan: Plan, segment: RateSegment | None) -> Rate:
+    """The terms an upgrade of a paid contract starts today: the new plan's catalog price for the contract type,
+    the same quantity (the annual licences; none for monthly, billed on the members at the period's close)."""
+    quantity = segment.quantity if segment is not None else subscription.licences
+    return Rate.catalog(plan, subscription.contract_type, quantity)
+
+
+@dataclass(frozen=True, slots=True)
+class UpgradeCharge:
+    """What an upgrade of a paid contract today costs for the rest of the current billing period (SPEC 5.4)."""
+
+    period: BillingPeriod
+    line: UsageLine  # the new segment's line on the period's invoice: unit price, quantity, days, amount
+    # Monthly contracts: the quantity is the members registered now; the invoice counts those at the close.
+    billed_on_members: bool
+
+
+def upgrade_charge(*, subscription: Subscription, plan: Plan, today: date) -> UpgradeCharge | None:
+    """The rest of the current period at ``plan``'s price, as the period's invoice will bill it (issue 20): the
+    terms ``subscription_upgrade`` starts (``_upgrade_rate``) from today to the period's end, through billing's
+    pure proration. None for a trial: the upgrade only changes the trial plan, at no charge."""
+    if subscription.status != Status.ACTIVE:
+        return None
+    rate = _upgrade_rate(subscription, plan, open_segments([subscription.pk]).get(subscription.pk))
+    quantity = rate.quantity if rate.quantity is not None else member_count(subscription.workspace_id)
+    period = period_containing(subscription.paid_start, today)
+    line = rest_of_period_charge(unit_price=rate.unit_price, quantity=quantity, starts_on=today, period=period)
+    return UpgradeCharge(period=period, line=line, billed_on_members=rate.quantity is None)
+
+
 @transaction.atomic
 def subscription_upgrade(*, subscription: Subscription, plan: Plan, by: Actor, now: datetime) -> Subscription:
     """Upgrade to a plan of a strictly higher tier, effective today (SPEC 5.4).
@@ -383,9 +414,7 @@ def subscription_upgrade(*, subscription: Subscription, plan: Plan, by: Actor, n
     if subscription.status == Status.ACTIVE:
         ensure_term_running(subscription, today)
         current = open_segments([subscription.pk])
-        segment = current.get(subscription.pk)
-        quantity = segment.quantity if segment is not None else subscription.licences
-        rate = Rate.catalog(plan, subscription.contract_type, quantity)
+        rate = _upgrade_rate(subscription, plan, current.get(subscription.pk))
         start_segments({subscription.pk: (today, rate)}, current=current)
         details["unit_price"] = rate.unit_price
     else:

@@ -87,10 +87,18 @@ def _trials(today: date, kind: str, first: int, last: int) -> models.QuerySet:
     )
 
 
-def _trial_ended(today: date) -> models.QuerySet:
+def trial_ended_due(today: date, *, after_expiry: bool = False) -> models.QuerySet:
+    """The suspended trials owed the `trial ended` mail (grace and deletion date), once per grace.
+
+    ``after_expiry``: as this step finds them once the expiry job of the same run has suspended the trials due
+    today (SPEC 6 runs it before the reminders); the dry-run preview asks so, since it reads before anything ran.
+    """
+    suspended = models.Q(status=Status.SUSPENDED)
+    if after_expiry:
+        suspended |= models.Q(pk__in=Subscription.objects.due_for_trial_expiry(today).values("pk"))
     return (
         _unsent("trial_ended", "grace_last_day")
-        .filter(status=Status.SUSPENDED, grace_last_day__gte=today)
+        .filter(suspended, grace_last_day__gte=today)
         .exclude(_pending(Reservation.Kind.CONVERSION))
         .exclude(_pending(Reservation.Kind.CANCELLATION))
     )
@@ -161,7 +169,7 @@ REMINDERS = [
         lambda today: _trials(today, "trial_ends_in_3_days", 0, 3),
         lambda row: {"last_day": _day(row.trial_last_day)},
     ),
-    Reminder("trial_ended", lambda row: row.key, _trial_ended, lambda row: {"last_day": _day(row.grace_last_day)}),
+    Reminder("trial_ended", lambda row: row.key, trial_ended_due, lambda row: {"last_day": _day(row.grace_last_day)}),
     Reminder(
         "cancellation_in_7_days",
         lambda row: row.key,

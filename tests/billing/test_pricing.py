@@ -22,6 +22,7 @@ from billing.pricing import (
     invoice_totals,
     parse_rate,
     prorated_amount,
+    rest_of_period_charge,
     usage_lines,
 )
 
@@ -175,6 +176,50 @@ MARCH_2026 = BillingPeriod(index=2, start=date(2026, 3, 15), end=date(2026, 4, 1
 )
 def test_usage_lines(segments: list[SegmentTerms], period: BillingPeriod, expected: list[UsageLine]):
     assert usage_lines(segments, period) == expected
+
+
+# --- an upgrade's charge for the rest of the period (SPEC 5.4, issue 20) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("unit_price", "quantity", "starts_on", "period", "expected"),
+    [
+        pytest.param(
+            # Premium annual 10 licences from 2026-03-01 to 03-14: 100,000 x 14/28 = 50,000 (the invoice's line above)
+            10_000, 10, date(2026, 3, 1), FEBRUARY_2026,
+            UsageLine(segment_index=0, unit_price=10_000, quantity=10, days=14, period_days=28, amount=50_000),
+            id="mid-february",
+        ),
+        pytest.param(
+            # 100,000 x 14/31 = 45,161.29 -> 45,161
+            10_000, 10, date(2026, 4, 1), MARCH_2026,
+            UsageLine(segment_index=0, unit_price=10_000, quantity=10, days=14, period_days=31, amount=45_161),
+            id="floored-once",
+        ),
+        pytest.param(
+            # the first day: the whole period
+            12_000, 3, date(2026, 3, 15), MARCH_2026,
+            UsageLine(segment_index=0, unit_price=12_000, quantity=3, days=31, period_days=31, amount=36_000),
+            id="whole-period",
+        ),
+        pytest.param(
+            # the last day: one day, 12,000 x 3 x 1/31 = 1,161.29 -> 1,161
+            12_000, 3, date(2026, 4, 14), MARCH_2026,
+            UsageLine(segment_index=0, unit_price=12_000, quantity=3, days=1, period_days=31, amount=1_161),
+            id="last-day",
+        ),
+    ],
+)  # fmt: skip
+def test_rest_of_period_charge(unit_price, quantity, starts_on, period, expected):
+    assert (
+        rest_of_period_charge(unit_price=unit_price, quantity=quantity, starts_on=starts_on, period=period) == expected
+    )
+
+
+@pytest.mark.parametrize("starts_on", [date(2026, 3, 14), date(2026, 4, 15)], ids=["before", "after"])
+def test_rest_of_period_charge_refuses_a_day_outside_the_period(starts_on):
+    with pytest.raises(ValueError, match="is not within the period"):
+        rest_of_period_charge(unit_price=10_000, quantity=1, starts_on=starts_on, period=MARCH_2026)
 
 
 # --- invoice totals: credits then VAT (SPEC 3) -----------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.urls import reverse
 from billing.models import ContractType
 from tests.accounts.factories import UserFactory
 from tests.billing.factories import ActiveSubscriptionFactory, CreditGrantFactory, issue_due, kst
+from tests.subscriptions.test_my_product import empty_state_illustration
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +38,13 @@ def test_the_invoice_list_has_a_header_and_one_row_per_invoice(customer_client, 
     assert len(body_rows(html)) == 3
     assert html.count('<td class="amount fw-semibold" data-label="Total">₩3,960</td>') == 3
     assert "2027-02-15 – 2027-03-14" in html
+
+
+def test_no_invoice_yet_shows_the_empty_state_illustration(customer_client):
+    html = customer_client.get(reverse("billing:invoices")).content.decode()
+
+    assert "No invoices yet" in html
+    empty_state_illustration(html)
 
 
 def test_the_invoice_list_costs_the_same_queries_for_one_or_many_invoices(customer, customer_client):

@@ -230,11 +230,13 @@ def test_a_date_typed_while_the_cancel_page_loads_still_gets_its_preview(page):
 
     page.get_by_role("button", name="Cancel subscription", exact=True).click()
     page.get_by_label("Cancellation date", exact=True).fill(on.isoformat())
-    expect(page.get_by_text("The service stops today, at once.")).to_be_visible()
+    expect(page.get_by_text("The service will stop today, at once.")).to_be_visible()
     assert len(held) == 1
     held[0].continue_()
 
-    expect(page.get_by_text(f"The cancellation is reserved: the service stops on {on.isoformat()}.")).to_be_visible()
+    expect(
+        page.get_by_text(f"The cancellation will be reserved: the service will stop on {on.isoformat()}.")
+    ).to_be_visible()
 
 
 def test_reserve_a_cancellation_then_withdraw_it_on_my_product(page, screenshot):
@@ -244,7 +246,9 @@ def test_reserve_a_cancellation_then_withdraw_it_on_my_product(page, screenshot)
 
     page.get_by_role("button", name="Cancel subscription", exact=True).click()
     page.get_by_label("Cancellation date", exact=True).fill(on.isoformat())
-    expect(page.get_by_text(f"The cancellation is reserved: the service stops on {on.isoformat()}.")).to_be_visible()
+    expect(
+        page.get_by_text(f"The cancellation will be reserved: the service will stop on {on.isoformat()}.")
+    ).to_be_visible()
     screenshot("cancel-popup-trial-reserved")
     page.get_by_label("Confirmation phrase", exact=True).fill("Cancel the selected service")
     page.get_by_role("button", name="Confirm cancellation", exact=True).click()

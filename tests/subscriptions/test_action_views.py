@@ -17,7 +17,7 @@ from django.utils import translation
 from billing.models import ContractType
 from subscriptions.models import RenewalOption, Reservation, Status, Subscription
 from tests.accounts.factories import UserFactory
-from tests.billing.factories import ActiveSubscriptionFactory, kst, subscription_snapshot
+from tests.billing.factories import ActiveSubscriptionFactory, issue_due, kst, subscription_snapshot
 from tests.subscriptions.factories import (
     ReservationFactory,
     SuspendedSubscriptionFactory,
@@ -341,6 +341,97 @@ def test_upgrade_through_its_steps(at, active):
     assert messages_of(done) == [f"{active.name} is upgraded to Premium from today."]
 
 
+def review_of_upgrade(client, subscription, plan_code: str = "premium") -> str:
+    wizard_post(client, subscription, "plan", {"plan": plan(plan_code).pk})
+    return wizard_post(client, subscription, "terms", {"agree": "on"}).content.decode()
+
+
+def reviewed_amount(review: str) -> int:
+    return int(re.search(r'data-review="prorated-amount">₩([\d,]+)<', review).group(1).replace(",", ""))
+
+
+# The review shows what the rest of the period costs at the new plan (issue 20), and it is what the period's
+# invoice then bills for those days: the review of the day, the upgrade, then the invoice issued after the period.
+@pytest.mark.parametrize(
+    ("contract_type", "members", "rest_of_period", "explained", "amount"),
+    [
+        pytest.param(
+            ContractType.ANNUAL,
+            0,
+            "2027-02-20 – 2027-03-14 (23 of 28 days)",
+            "₩10,000 × 10 licences × 23/28 days, VAT excluded.",
+            82_142,  # 10,000 x 10 x 23 / 28 = 82,142.86
+            id="annual-licences",
+        ),
+        pytest.param(
+            ContractType.MONTHLY,
+            2,
+            "2027-02-20 – 2027-03-14 (23 of 28 days)",
+            "₩12,000 × 3 members registered now × 23/28 days, VAT excluded.",
+            29_571,  # 12,000 x 3 x 23 / 28 = 29,571.43
+            id="monthly-members",
+        ),
+    ],
+)
+def test_the_upgrade_review_shows_what_the_periods_invoice_then_bills_for_the_rest_of_it(
+    at, customer, contract_type, members, rest_of_period, explained, amount
+):
+    # paid start 2026-12-15: period 2 runs 2027-02-15 .. 2027-03-14 (28 days), periods 0 and 1 are invoiced
+    annual = contract_type == ContractType.ANNUAL
+    subscription = ActiveSubscriptionFactory(
+        customer=customer,
+        contract_type=contract_type,
+        licences=10 if annual else None,
+        next_period_index=2,
+        next_invoice_on=date(2027, 3, 15),
+        **({} if annual else {"term_start": date(2027, 2, 15), "term_end": date(2027, 3, 14)}),
+    )
+    MemberFactory.create_batch(members, workspace=subscription.workspace, created_at=kst(2027, 1, 5))
+    client = at(2027, 2, 20)
+
+    review = review_of_upgrade(client, subscription)
+    before = subscription_snapshot(subscription)
+
+    assert re.search(rf'data-review="rest-of-period">{re.escape(rest_of_period)}</dd>', review)
+    assert reviewed_amount(review) == amount
+    assert explained in " ".join(review.split())
+    assert "An upgrade cannot be undone: the plan can only change to a higher tier." in review
+    assert subscription_snapshot(subscription) == before  # the review changes nothing
+
+    done = wizard_post(client, subscription, "review", {})
+    assert messages_of(done) == [f"{subscription.name} is upgraded to Premium from today."]
+    [invoice] = issue_due(subscription, kst(2027, 3, 15))
+    premium = invoice.lines.get(plan__code="premium")
+    assert (invoice.period_start, invoice.period_end) == (date(2027, 2, 15), date(2027, 3, 14))
+    assert (premium.starts_on, premium.ends_on, premium.days, premium.period_days) == (
+        date(2027, 2, 20),
+        date(2027, 3, 14),
+        23,
+        28,
+    )
+    assert premium.amount == reviewed_amount(review)
+
+
+def test_no_upgrade_review_between_a_terms_end_and_the_renewal_job(at, customer):
+    # a monthly term 2026-12-15 .. 2027-01-14 that the renewal job has not rolled yet: the upgrade would be refused
+    monthly = ActiveSubscriptionFactory(customer=customer, contract_type=ContractType.MONTHLY, licences=None)
+    client = at(2027, 1, 20)
+
+    response = client.get(url("upgrade", monthly))
+
+    assert_back_on_my_product(response)
+
+
+def test_a_trial_upgrade_review_says_it_costs_nothing(at, trial):
+    client = at(2026, 12, 10)
+
+    review = review_of_upgrade(client, trial)
+
+    assert 'data-review="prorated-amount">No charge: during the trial only the trial plan changes.</dd>' in review
+    assert "An upgrade cannot be undone: the plan can only change to a higher tier." in review
+    assert "Rest of this billing period" not in review
+
+
 def test_a_lower_tier_posted_to_the_wizard_is_refused(at, active):
     client = at(2027, 2, 1)
     before = subscription_snapshot(active)
@@ -432,6 +523,76 @@ def test_the_penalty_partial_follows_the_date(at, active):
     # 2027-06-15 = start of period 6: discount 10,000 x 6 = 60,000; remaining 50,000 x 6 = 300,000; 36,000
     assert 'data-item="penalty">₩36,000</td>' in later.content.decode()
     assert 'data-item="penalty">₩0</td>' in free.content.decode()
+
+
+# Before anything is confirmed the page says what WILL happen (issue 20), in every language.
+@pytest.mark.parametrize(
+    ("language", "day", "summary"),
+    [
+        pytest.param(
+            "en",
+            "2027-03-01",
+            "The service will stop today, at once. Usage up to 2027-02-28 will go on a final invoice.",
+            id="en-today",
+        ),
+        pytest.param(
+            "en",
+            "2027-06-15",
+            "The cancellation will be reserved: the service will stop on 2027-06-15. You can withdraw it until then."
+            " Usage up to 2027-06-14 will go on a final invoice.",
+            id="en-reserved",
+        ),
+        pytest.param(
+            "ja",
+            "2027-03-01",
+            "本日、直ちにサービスが停止されます。 2027-02-28までの利用料金は最終請求書で請求されます。",
+            id="ja-today",
+        ),
+        pytest.param(
+            "ja",
+            "2027-06-15",
+            "解約が予約されます。サービスは2027-06-15に停止されます。解約日の前までいつでも取り消せます。"
+            " 2027-06-14までの利用料金は最終請求書で請求されます。",
+            id="ja-reserved",
+        ),
+        pytest.param(
+            "ko",
+            "2027-03-01",
+            "오늘 즉시 서비스가 중지됩니다. 2027-02-28까지의 이용 요금은 최종 청구서로 청구됩니다.",
+            id="ko-today",
+        ),
+        pytest.param(
+            "ko",
+            "2027-06-15",
+            "해지가 예약됩니다. 서비스는 2027-06-15에 중지됩니다. 해지일 전까지 언제든지 취소할 수 있습니다."
+            " 2027-06-14까지의 이용 요금은 최종 청구서로 청구됩니다.",
+            id="ko-reserved",
+        ),
+    ],
+)
+def test_the_cancellation_summary_says_what_will_happen_once_confirmed(at, active, language, day, summary):
+    client = at(2027, 3, 1)
+    before = subscription_snapshot(active)
+
+    partial = client.get(url("cancel-penalty", active), {"cancellation_date": day}, HTTP_ACCEPT_LANGUAGE=language)
+    # the page itself, sent back without the phrase: nothing is confirmed yet
+    page = client.post(url("cancel", active), {"cancellation_date": day}, HTTP_ACCEPT_LANGUAGE=language)
+
+    for response in (partial, page):
+        shown = re.search(r"<p [^>]*data-cancellation-summary>(.*?)</p>", response.content.decode(), re.S)
+        assert " ".join(shown.group(1).split()) == summary
+    assert subscription_snapshot(active) == before
+
+
+def test_the_penalty_note_says_it_will_be_billed(at, active):
+    client = at(2027, 3, 1)
+
+    html = client.get(url("cancel-penalty", active), {"cancellation_date": "2027-03-01"}).content.decode()
+
+    assert (
+        "The penalty will be billed on the final invoice besides the usage fee, and cannot be settled with credit."
+        in html
+    )
 
 
 @pytest.mark.parametrize("value", ["2027-02-28", "2027-12-16", "soon", ""])

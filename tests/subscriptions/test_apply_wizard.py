@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from billing.catalog import ensure_catalog
+from subscriptions.forms import previewed_account_id
 from subscriptions.models import LifecycleEvent, Status, Subscription
 from subscriptions.services import apply as apply_service
 from tests.accounts.factories import UserFactory
@@ -415,7 +416,7 @@ def test_a_plan_must_be_chosen_among_the_offered_ones(customer_client):
         pytest.param(
             {"company_phone": "12345"},
             "company_phone",
-            "Enter a valid phone number of South Korea, such as 02-212-3456.",
+            "Enter a valid phone number of South Korea, such as 02-1234-5678.",
             id="phone-invalid",
         ),
         pytest.param({"company_phone": ""}, "company_phone", "This field is required.", id="phone-missing"),
@@ -630,3 +631,71 @@ def test_going_back_to_step_3_keeps_the_country(customer_client):
     assert current_step(back) == "info"
     assert back.context["form"]["company_phone_country"].value() == "JP"
     assert back.context["form"]["company_phone"].value() == "03-1234-5678"
+
+
+# --- the account ID preview of step 3 (issue 20) ----------------------------------------------------------------
+
+ACCOUNT_ID_PREVIEW = reverse("subscriptions:account-id-preview")
+
+
+@pytest.mark.parametrize(
+    ("account_type", "name", "admin_id", "account_id"),
+    [
+        pytest.param("group", "acme-korea", "admin", "admin@acme-korea", id="group"),
+        pytest.param("group", " acme-korea ", " admin ", "admin@acme-korea", id="stripped-as-the-fields-do"),
+        pytest.param("group", "AB", "Admin!", None, id="both-refused"),
+        pytest.param("group", "ab", "Admin!", None, id="id-refused"),
+        pytest.param("group", "AB", "admin", None, id="uppercase-group-refused"),
+        pytest.param("group", "bad--name", "admin", None, id="double-hyphen"),
+        pytest.param("group", "admin", "admin", None, id="reserved-group"),
+        pytest.param("group", "a", "admin", None, id="group-too-short"),
+        pytest.param("group", "acme", "a" * 41, None, id="id-too-long"),
+        pytest.param("group", "", "admin", None, id="no-name"),
+        pytest.param("group", "acme", "", None, id="no-id"),
+        pytest.param("domain", "Example.COM", "boss", "boss@example.com", id="domain-lowercased"),
+        pytest.param("domain", "acme.한국", "boss", "boss@acme.한국", id="idn-as-people-write-it"),
+        pytest.param("domain", "example", "boss", None, id="domain-without-a-dot"),
+        pytest.param("domain", "acme-korea", "admin", None, id="group-name-as-a-domain"),
+        pytest.param("other", "acme", "admin", None, id="unknown-account-type"),
+        pytest.param("group", "ac\x00me", "admin", None, id="nul"),
+    ],
+)
+def test_the_account_id_preview_is_true_or_a_placeholder(account_type, name, admin_id, account_id):
+    assert previewed_account_id(account_type=account_type, name=name, admin_id=admin_id) == account_id
+
+
+def test_the_preview_endpoint_answers_the_true_id_or_the_placeholder(customer_client):
+    true = customer_client.get(ACCOUNT_ID_PREVIEW, {"account_type": "group", "name": "ab", "admin_id": "admin"})
+    refused = customer_client.get(ACCOUNT_ID_PREVIEW, {"account_type": "group", "name": "AB", "admin_id": "Admin!"})
+    domain = customer_client.get(ACCOUNT_ID_PREVIEW, {"account_type": "domain", "name": "", "admin_id": "admin"})
+
+    assert (
+        true.content.decode()
+        .strip()
+        .endswith('<span class="font-monospace fw-semibold" data-account-id="true">admin@ab</span>')
+    )
+    assert (
+        refused.content.decode()
+        .strip()
+        .endswith('<span class="font-monospace text-secondary" data-account-id="placeholder">ID@group</span>')
+    )
+    assert 'data-account-id="placeholder">ID@domain</span>' in domain.content.decode()
+    assert "Admin!" not in refused.content.decode()
+
+
+def test_the_preview_endpoint_needs_a_login(client):
+    assert client.get(
+        ACCOUNT_ID_PREVIEW, {"account_type": "group", "name": "ab", "admin_id": "admin"}
+    ).status_code == (403)
+
+
+def test_step_3_sent_back_with_errors_previews_no_refused_account_id(customer_client):
+    reach_information(customer_client)
+
+    refused = post_step(customer_client, "info", INFO | {"group_name": "AB", "admin_id": "Admin!"})
+    half = post_step(customer_client, "info", INFO | {"admin_id": "admin", "admin_password_confirmation": "other2026"})
+
+    assert current_step(refused) == current_step(half) == "info"
+    assert 'data-account-id="placeholder">ID@group</span>' in refused.content.decode()
+    assert "Admin!@" not in refused.content.decode()
+    assert 'data-account-id="true">admin@acme-korea</span>' in half.content.decode()

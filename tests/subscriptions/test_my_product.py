@@ -1,5 +1,6 @@
 """My Product (SPEC 5): a card per subscription of the current Region/Platform, scoped to the customer."""
 
+import re
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 
@@ -95,6 +96,23 @@ def test_no_subscription_shows_the_empty_state_and_the_apply_button(customer_cli
         in html
     )
     assert f'href="{reverse("billing:invoices")}">Invoices</a>' in html
+
+
+def empty_state_illustration(html: str) -> str:
+    """The empty state's illustration (issue 20): our own SVG, hidden from assistive technology, styled by classes
+    only (the Content-Security-Policy refuses inline styles), and no "▢" that reads as an unchecked checkbox."""
+    [svg] = re.findall(r'<div class="card-body empty-state">\s*(<svg\b.*?</svg>)', html, re.S)
+    assert re.match(r'<svg class="empty-illustration" [^>]*aria-hidden="true" focusable="false">', svg)
+    assert "style" not in svg
+    assert "▢" not in html
+    return svg
+
+
+def test_the_empty_state_shows_an_illustration_not_a_checkbox(customer_client):
+    html = get_my_product(customer_client).content.decode()
+
+    svg = empty_state_illustration(html)
+    assert svg.count("<path") == 4
 
 
 def test_a_trial_card_shows_name_account_plan_and_days_left(customer, customer_client):
@@ -310,6 +328,66 @@ def test_only_the_subscriptions_of_the_current_platform_are_listed(customer, cus
 
     assert before == [vpc]
     assert after == [classic]
+
+
+def platform_hint_forms(html: str) -> list[tuple[str, str, str]]:
+    """Each hint's switch form: (its action, the platform it posts, its button)."""
+    return re.findall(
+        r'<form method="post" action="([^"]+)" class="ms-sm-auto">.*?'
+        r'<input type="hidden" name="platform" value="([^"]+)">.*?<button type="submit"[^>]*>([^<]+)</button>',
+        html,
+        re.S,
+    )
+
+
+def test_an_empty_platform_says_how_many_subscriptions_the_other_holds_and_switches_there(customer, customer_client):
+    vpc = [TrialSubscriptionFactory(customer=customer, platform="VPC") for _ in range(2)]
+    TrialSubscriptionFactory(platform="VPC")  # another customer's
+    customer_client.post(reverse("shell-select"), {"platform": "CLASSIC"})
+
+    response = get_my_product(customer_client)
+
+    html = response.content.decode()
+    assert response.context["cards"] == []
+    assert "You have no NAVER WORKS subscription under Platform Classic" in html
+    assert "You have no NAVER WORKS subscription yet" not in html
+    assert "You have 2 subscriptions under Platform VPC." in html
+    [(action, platform, button)] = platform_hint_forms(html)
+    assert (action, platform, button) == (reverse("shell-select"), "VPC", "Switch to VPC")
+
+    switched = customer_client.post(action, {"platform": platform, "next": MY_PRODUCT})
+
+    assert switched.status_code == 302
+    assert switched["Location"] == MY_PRODUCT
+    after = get_my_product(customer_client)
+    assert {card.subscription for card in after.context["cards"]} == set(vpc)
+    assert "under Platform" not in after.content.decode()
+
+
+def test_a_listed_platform_also_points_to_the_other_ones_subscriptions(customer, customer_client):
+    vpc = TrialSubscriptionFactory(customer=customer, platform="VPC")
+    TerminatedSubscriptionFactory(customer=customer, platform="CLASSIC")  # listed there too, for its invoices
+
+    response = get_my_product(customer_client)
+
+    html = response.content.decode()
+    assert [card.subscription for card in response.context["cards"]] == [vpc]
+    assert "You have 1 subscription under Platform Classic." in html
+    assert platform_hint_forms(html) == [(reverse("shell-select"), "CLASSIC", "Switch to Classic")]
+
+
+def test_the_platform_hint_in_japanese_and_korean(customer, customer_client):
+    TrialSubscriptionFactory(customer=customer, platform="VPC")
+    customer_client.post(reverse("shell-select"), {"platform": "CLASSIC"})
+
+    with time_machine.travel(DEC_2_NOON_KST, tick=False):
+        ja = customer_client.get(MY_PRODUCT, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+        ko = customer_client.get(MY_PRODUCT, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+
+    assert "Platform「VPC」にNAVER WORKSのご利用の申し込みが1件あります。" in ja
+    assert ">VPCに切り替える</button>" in ja
+    assert "Platform VPC에 NAVER WORKS 이용 신청이 1건 있습니다." in ko
+    assert ">VPC(으)로 전환</button>" in ko
 
 
 def test_live_subscriptions_come_before_terminated_ones(customer, customer_client):

@@ -11,13 +11,15 @@ from io import StringIO
 import pytest
 import time_machine
 from django.apps import apps
+from django.core import mail
 from django.core.management import call_command
 
 from billing.models import ContractType, Invoice
+from subscriptions.lifecycle import SEND_REMINDERS
 from subscriptions.models import ReminderSent
 from subscriptions.preview import preview_lifecycle
 from tests.billing.factories import ActiveSubscriptionFactory, CreditGrantFactory, kst
-from tests.subscriptions.factories import ReservationFactory, TrialSubscriptionFactory
+from tests.subscriptions.factories import InvoiceFactory, ReservationFactory, TrialSubscriptionFactory
 from tests.workspaces.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -77,8 +79,17 @@ def test_the_dry_run_prints_every_item_with_its_amounts_then_the_totals_and_writ
         line.startswith("  trial_ends_in_7_days: trying: e-mail trial_ends_in_7_days (2027-03-06) to ")
         for line in lines
     )
+    # and the mail of each invoice the run issues (issue 20), the final invoice of a cancelled service too
+    assert sum(line.startswith("  invoice_issued: ") for line in lines) == 5
+    assert any(
+        line.startswith(
+            "  invoice_issued: leaving: e-mail invoice_issued (invoice period 2, final, issued by this run)"
+        )
+        for line in lines
+    )
+    assert "  send_reminders totals: 6 items, 0 invoices ₩0, penalties ₩0, 6 reminders" in lines
     assert lines[-1] == (
-        "Totals as of 2027-03-01T10:00:00+09:00: 4 items, 5 invoices ₩199,100, penalties ₩50,000, 1 reminders"
+        "Totals as of 2027-03-01T10:00:00+09:00: 9 items, 5 invoices ₩199,100, penalties ₩50,000, 6 reminders"
     )
 
 
@@ -134,8 +145,9 @@ def test_the_previews_amounts_are_the_invoices_the_real_run_then_issues(business
         (50_000, 10_000, 4_000, 44_000),
         (75_000, 0, 7_500, 82_500),
     ]
-    sent = sorted(ReminderSent.objects.exclude(kind="invoice_issued").values_list("subscription_id", "kind"))
+    sent = sorted(ReminderSent.objects.values_list("subscription_id", "kind"))
     assert previewed_reminders == sent
+    assert len([kind for _id, kind in sent if kind == "invoice_issued"]) == 8
 
 
 def test_the_admin_dashboard_offers_the_same_preview_for_a_chosen_date(admin_client, admin_user, business):
@@ -180,3 +192,55 @@ def test_the_preview_bills_each_monthly_period_on_the_members_registered_at_its_
     )
     assert previewed == [(0, 2 * 6_000), (1, 3 * 6_000)]
     assert issued == previewed
+
+
+@pytest.fixture
+def suspending_and_invoicing():
+    """At 2027-03-01 the expiry job suspends `ending` (last trial day 2027-02-28) and the renewal job issues the
+    invoice of `monthly`'s period 1 (2027-01-15 .. 2027-02-14); each is mailed (SPEC 6)."""
+    ending = TrialSubscriptionFactory(name="ending", applied_on=date(2027, 1, 30))
+    monthly = ActiveSubscriptionFactory(
+        name="monthly", contract_type=ContractType.MONTHLY, licences=None, next_period_index=1,
+        next_invoice_on=date(2027, 2, 15),
+    )  # fmt: skip
+    return ending, monthly
+
+
+def test_the_dashboard_previews_the_mails_of_what_the_run_does(admin_client, admin_user, suspending_and_invoicing):
+    with time_machine.travel(BEFORE, tick=False):
+        admin_client.force_login(admin_user)
+        html = admin_client.get("/admin/lifecycle-preview/", {"preview_date": "2027-03-01"}).content.decode()
+
+    reminders = html.split('data-job="subscriptions.tasks.send_reminders"', 1)[1].split("</table>", 1)[0]
+    assert "<td>trial_ended</td>" in reminders
+    assert "<td>invoice_issued</td>" in reminders
+
+
+def test_a_day_that_suspends_a_trial_and_issues_an_invoice_previews_both_mails(
+    django_capture_on_commit_callbacks, suspending_and_invoicing
+):
+    # issue 20: the preview said "0 reminders" though the run mails the trial's end and the invoice (SPEC 6).
+    ending, monthly = suspending_and_invoicing
+    # not mailed: a trial suspended with a cancellation reserved, an invoice whose mail has gone already
+    cancelling = TrialSubscriptionFactory(name="cancelling", applied_on=date(2027, 1, 30))
+    ReservationFactory(subscription=cancelling, effective_on=date(2027, 3, 20))
+    mailed = InvoiceFactory(subscription=monthly, period_index=0)
+    ReminderSent.objects.create(subscription=monthly, kind="invoice_issued", key=mailed.public_id, sent_at=BEFORE)
+    with time_machine.travel(BEFORE, tick=False):
+        preview = preview_lifecycle(now=AT)
+    reminders = next(job for job in preview.jobs if job.job == SEND_REMINDERS)
+
+    with time_machine.travel(AT, tick=False), django_capture_on_commit_callbacks(execute=True):
+        call_command("run_lifecycle", stdout=StringIO())
+
+    assert sorted((item.subscription_id, item.step) for item in reminders.items) == [
+        (ending.pk, "trial_ended"),
+        (monthly.pk, "invoice_issued"),
+    ]
+    assert reminders.reminder_count == preview.reminder_count == 2
+    sent = sorted(ReminderSent.objects.filter(sent_at=AT).values_list("subscription_id", "kind"))
+    assert sent == sorted((item.subscription_id, item.step) for item in reminders.items)
+    assert sorted(message.subject for message in mail.outbox) == [
+        "Your NAVER WORKS invoice for monthly",
+        "Your NAVER WORKS trial for ending has ended",
+    ]

@@ -8,8 +8,14 @@ from django.urls import reverse
 from django.utils import translation
 
 from tests.subscriptions.factories import TrialSubscriptionFactory
+from workspaces.forms import CompanyForm
 from workspaces.models import Workspace
-from workspaces.phones import default_phone_country, parse_phone_in_country, phone_country_choices
+from workspaces.phones import (
+    default_phone_country,
+    parse_phone_in_country,
+    phone_country_choices,
+    phone_example,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +66,45 @@ def test_the_refusal_names_the_country_in_the_ui_language():
 
     assert excinfo.value.params["country"] == "日本"
     assert excinfo.value.params["example"] == "03-1234-5678"
+
+
+# --- one example per country, the same in the help text and in the error (issue 20) ---------------------------
+
+
+@pytest.mark.parametrize("country", ["KR", "JP", "US", "DE"])
+def test_each_countrys_example_is_a_valid_number_there_and_the_one_its_error_shows(country):
+    example = phone_example(country)
+
+    with pytest.raises(ValidationError) as excinfo:
+        parse_phone_in_country("12", country)
+
+    assert parse_phone_in_country(example, country).is_valid()
+    assert excinfo.value.params["example"] == example
+
+
+@pytest.mark.parametrize(
+    ("language", "help_text"),
+    [
+        pytest.param(
+            "en", "As dialled in the chosen country, such as 02-1234-5678 in Korea or 03-1234-5678 in Japan.", id="en"
+        ),
+        pytest.param("ja", "選択した国での番号を入力します（例: 韓国 02-1234-5678、日本 03-1234-5678）。", id="ja"),
+        pytest.param(
+            "ko", "선택한 국가에서 거는 번호를 입력합니다(예: 한국 02-1234-5678, 일본 03-1234-5678).", id="ko"
+        ),
+    ],
+)
+@pytest.mark.parametrize("country", ["KR", "JP"])
+def test_the_phone_error_gives_the_example_of_the_help_text(language, help_text, country):
+    with translation.override(language):
+        form = CompanyForm({"company_name": "Acme", "company_phone_country": country, "company_phone": "12"})
+        form.is_valid()
+        [error] = form.errors["company_phone"]
+        shown_help = str(form["company_phone"].help_text)
+
+    assert shown_help == help_text
+    assert phone_example(country) in error
+    assert phone_example(country) in shown_help
 
 
 @pytest.mark.parametrize(("language", "country"), [("en", "KR"), ("ko", "KR"), ("ja", "JP"), (None, "KR")])

@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -116,7 +117,7 @@ def test_company_setup_refuses_an_invalid_phone_at_the_field(admin_client, trial
 
     assert response.status_code == 200
     assert response.context["form"].errors == {
-        "company_phone": ["Enter a valid phone number of South Korea, such as 02-212-3456."]
+        "company_phone": ["Enter a valid phone number of South Korea, such as 02-1234-5678."]
     }
     trial.workspace.refresh_from_db()
     assert trial.workspace.company_name == "Acme Korea"
@@ -494,6 +495,21 @@ def test_post_only_urls_refuse_get(admin_client):
     assert admin_client.get("/works/members/add/").status_code == 405
 
 
+@pytest.mark.parametrize(
+    ("language", "state"),
+    [
+        pytest.param("en", "Basic · Trial until 2026-12-30", id="en"),
+        pytest.param("ja", "Basic · 体験版(2026-12-30まで)", id="ja"),
+        pytest.param("ko", "Basic · 체험판(2026-12-30까지)", id="ko"),
+    ],
+)
+def test_the_header_names_the_trial_and_its_last_day_once(admin_client, trial, language, state):
+    html = admin_client.get("/works/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    header = " ".join(re.search(r'<p class="page-breadcrumb">(.*?)</p>', html, re.S).group(1).split())
+    assert re.sub(r"<[^>]+>", "", header).endswith(f" · {state}")
+
+
 # --- group name, domain, export --------------------------------------------------------------------------------
 
 
@@ -670,21 +686,92 @@ def test_confirmed_removal_of_a_unit_and_a_group(admin_client, trial):
     assert not WorkGroup.objects.filter(pk=group.pk).exists()
 
 
-def test_renaming_asks_first_with_the_new_name_carried_to_the_confirmation(admin_client, trial):
+def test_renaming_asks_first_naming_the_new_name_carried_to_the_confirmation(admin_client, trial):
     response = admin_client.post("/works/group-name/", {"rename-new_name": "renamed-team"})
 
     html = _confirmation_page(response)
-    assert "Change the group name?" in html
+    assert '<h1 class="h4 mb-3" id="confirm-title">Rename to renamed-team?</h1>' in html
+    assert (
+        "<p data-confirm-message>You cannot change it again for 24 hours. Every account ID of this workspace will "
+        "end with renamed-team, and the old name becomes free for others.</p>"
+    ) in html
     assert '<input type="hidden" name="rename-new_name" value="renamed-team">' in html
+    assert 'class="btn btn-danger px-4" autofocus>Change group name</button>' in html
     trial.workspace.refresh_from_db()
     assert (trial.workspace.name, trial.workspace.name_changed_at) == (trial.name, None)
 
 
-def test_an_invalid_new_group_name_is_refused_at_the_field_before_any_confirmation(admin_client, trial):
-    response = admin_client.post("/works/group-name/", {"rename-new_name": "Bad Name"})
+def test_the_modal_gets_the_question_of_the_checked_name_from_the_server(admin_client, trial):
+    response = admin_client.post(
+        "/works/group-name/", {"rename-new_name": "renamed-team"}, headers={"X-Confirm-Check": "1"}
+    )
 
-    assert response.context["rename_form"].errors["new_name"]
-    assert "data-confirm-message" not in response.content.decode()
+    assert response.status_code == 200
+    assert response.json() == {
+        "title": "Rename to renamed-team?",
+        "message": "You cannot change it again for 24 hours. Every account ID of this workspace will end with "
+        "renamed-team, and the old name becomes free for others.",
+        "button": "Change group name",
+        "back": "Back",
+    }
+    trial.workspace.refresh_from_db()
+    assert (trial.workspace.name, trial.workspace.name_changed_at) == (trial.name, None)
+
+
+def test_the_question_is_asked_in_the_admins_language(admin_client, trial):
+    response = admin_client.post(
+        "/works/group-name/",
+        {"rename-new_name": "renamed-team"},
+        headers={"X-Confirm-Check": "1"},
+        HTTP_ACCEPT_LANGUAGE="ja",
+    )
+
+    assert response.json()["title"] == "グループ名をrenamed-teamに変更しますか?"
+    assert response.json()["message"].startswith("変更後24時間は再び変更できません。")
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["posted", "checked-by-the-modal"])
+@pytest.mark.parametrize(
+    ("new_name", "message"),
+    [
+        pytest.param("Bad--Name", "A group name must be in lowercase: uppercase letters are not allowed.", id="case"),
+        pytest.param("bad--name", "A group name cannot contain two hyphens in a row (--).", id="hyphens"),
+        pytest.param("taken-team", "The name “taken-team” is already in use.", id="taken"),
+        pytest.param("same", "This is already the group name.", id="same"),
+    ],
+)
+def test_a_name_that_cannot_be_taken_is_refused_at_the_field_before_any_confirmation(
+    admin_client, trial, new_name, message, check
+):
+    TrialSubscriptionFactory(workspace__name="taken-team")
+    new_name = trial.workspace.name if new_name == "same" else new_name
+
+    response = admin_client.post(
+        "/works/group-name/", {"rename-new_name": new_name}, headers={"X-Confirm-Check": "1"} if check else {}
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert response.context["rename_form"].errors == {"new_name": [message]}
+    assert "confirm-title" not in response.content.decode()
+    trial.workspace.refresh_from_db()
+    assert trial.workspace.name_changed_at is None
+
+
+def test_a_rename_within_24_hours_is_refused_at_the_field_before_any_confirmation(admin_client, trial):
+    with time_machine.travel(datetime(2026, 12, 5, 1, 0, tzinfo=UTC), tick=False):
+        admin_client.post("/works/group-name/", {"rename-new_name": "renamed-team", **CONFIRMED})
+    with time_machine.travel(datetime(2026, 12, 5, 13, 0, tzinfo=UTC), tick=False):
+        response = admin_client.post("/works/group-name/", {"rename-new_name": "again-team"})
+
+    assert response.context["rename_form"].errors == {
+        "new_name": [
+            "The group name was changed at 2026-12-05 10:00 (KST). "
+            "It can be changed again from 2026-12-06 10:00 (KST)."
+        ]
+    }
+    assert "confirm-title" not in response.content.decode()
+    assert Workspace.objects.get(pk=trial.workspace_id).name == "renamed-team"
 
 
 def test_admin_home_forms_carry_the_modal_questions(admin_client, trial):
@@ -693,8 +780,9 @@ def test_admin_home_forms_carry_the_modal_questions(admin_client, trial):
     html = admin_client.get("/works/").content.decode()
 
     assert f'data-confirm-title="Remove member staff@{trial.workspace.name}?"' in html
-    assert 'data-confirm-title="Change the group name?"' in html
-    assert html.count('data-confirm-back="Back"') == 2
+    assert html.count('data-confirm-back="Back"') == 1
+    # The rename's question names the new name: the server checks it first and asks then.
+    assert '<form method="post" action="/works/group-name/" novalidate data-confirm-check>' in html
 
 
 # --- names as people write them, the way back to the console (issue 12) ----------------------------------------
