@@ -22,6 +22,7 @@ from subscriptions.preview import preview_lifecycle
 from works_console.dates import KST, kst_date
 
 from .dashboard import dashboard
+from .permissions import RETRY_FAILED_ITEMS, may_run
 from .second_factor import is_operator, needs_second_factor
 from .sign_in import second_factor_url, second_factor_view
 
@@ -64,6 +65,7 @@ class WorksAdminSite(admin.AdminSite):
         extra_context = {
             **(extra_context or {}),
             "dashboard": dashboard(now=now),
+            "may_retry": may_run(request.user, RETRY_FAILED_ITEMS),
             "preview_form": PreviewForm(initial={"preview_date": kst_date(now)}),
         }
         return super().index(request, extra_context)

@@ -204,7 +204,7 @@ class Reservation(models.Model):
         PENDING = "pending", _("Pending")
         DONE = "done", _("Done")
         WITHDRAWN = "withdrawn", _("Withdrawn")
-        # Replaced before its date by the same change made at once (cancel or convert today): not carried out.
+        # A reserved cancellation replaced before its date by a cancellation carried out at once (issue 19).
         SUPERSEDED = "superseded", _("Superseded")
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="reservations")

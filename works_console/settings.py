@@ -46,8 +46,8 @@ INSTALLED_APPS = [
     "phonenumber_field",
     # The operators' second factor (SPEC 13): TOTP devices, and static devices for the recovery codes.
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "backoffice.apps.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp
+    "backoffice.apps.RecoveryCodesConfig",  # django_otp.plugins.otp_static
     "accounts",
     "billing",
     "workspaces",

@@ -171,7 +171,7 @@ WITHDRAWALS = {
 
 def supersede(reservation: Reservation, *, at: datetime) -> None:
     """Record that a pending reservation was replaced before its date by the same change made at once (a
-    cancellation or a conversion today): the history shows it as superseded, not as carried out (issue 19)."""
+    cancellation carried out today): the history shows it as superseded, not as carried out (issue 19)."""
     reservation.state = Reservation.State.SUPERSEDED
     reservation.resolved_at = at
     reservation.save(update_fields=["state", "resolved_at"])

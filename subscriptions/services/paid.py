@@ -30,7 +30,6 @@ from .core import (
     lock_subscription,
     record_change,
     record_events,
-    supersede,
     withdraw_reservation,
 )
 from .invoicing import members_of
@@ -247,12 +246,9 @@ def subscription_convert(
 
     if start_on == today:
         if reservation is not None:
-            if reservation.effective_on != today:
-                supersede(reservation, at=now)  # replaced by this conversion before its date (issue 19)
-            else:
-                reservation.state = Reservation.State.DONE
-                reservation.resolved_at = now
-                reservation.save(update_fields=["state", "resolved_at"])
+            reservation.state = Reservation.State.DONE
+            reservation.resolved_at = now
+            reservation.save(update_fields=["state", "resolved_at"])
             terms["reservation"] = reservation.pk
         conversion = Conversion(subscription, plan, contract_type, licences, start_on, terms)
         return _start_paid_contracts([conversion], by=by, now=now)[0]
