@@ -17,15 +17,16 @@ def name_with_ascii(name: str) -> SafeString | str:
 
 
 def ascii_search_term(term: str) -> str | None:
-    """The search term with each word in the stored ASCII form (`テスト13550` -> `xn--13550-…`), or None when no
-    word changes. A word that does not convert stays as typed."""
+    """The search term with each word in the stored ASCII form (`テスト13550` -> `xn--13550-…`, an account ID's
+    domain too), or None when no word changes. A word that does not convert stays as typed."""
     words = []
     for word in term.split():
         if word.isascii():
             words.append(word)
             continue
+        local, at, name = word.rpartition("@")  # an account ID: admin@テスト.jp
         try:
-            words.append(normalize_domain_name(word))
+            words.append(f"{local}{at}{normalize_domain_name(name)}")
         except ValidationError:  # not a name: searched as typed
             words.append(word)
     ascii_term = " ".join(words)

@@ -11,6 +11,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from backoffice.names import ascii_search_term
 from subscriptions.models import JobRun, LifecycleEvent, Reservation, Status
 from subscriptions.services.core import customer_actor, record_event
 from tests.billing.factories import ActiveSubscriptionFactory, kst, subscription_snapshot
@@ -144,12 +145,16 @@ def test_subscriptions_are_found_and_shown_in_unicode_with_the_ascii_form_beside
 
     listing = admin_client.get(reverse("admin:subscriptions_subscription_changelist"), {"q": "テスト13550"})
     by_ascii = admin_client.get(reverse("admin:subscriptions_subscription_changelist"), {"q": ASCII_DOMAIN})
+    by_account = admin_client.get(
+        reverse("admin:subscriptions_subscription_changelist"), {"q": f"admin@{UNICODE_DOMAIN}"}
+    )
     customers = admin_client.get(reverse("admin:accounts_user_changelist"), {"q": UNICODE_DOMAIN})
     workspaces = admin_client.get(reverse("admin:workspaces_workspace_changelist"), {"q": "テスト13550"})
     page = admin_client.get(reverse("admin:subscriptions_subscription_change", args=[wanted.pk])).content.decode()
 
     assert list(listing.context["cl"].result_list) == [wanted]
     assert list(by_ascii.context["cl"].result_list) == [wanted]
+    assert list(by_account.context["cl"].result_list) == [wanted]
     assert list(customers.context["cl"].result_list) == [wanted.customer]
     assert list(workspaces.context["cl"].result_list) == [wanted.workspace]
     assert f'{UNICODE_DOMAIN} <span class="ascii-name">({ASCII_DOMAIN})</span>' in listing.content.decode()
@@ -245,3 +250,18 @@ def test_the_last_runs_show_their_state(admin_client):
     assert ">State</th>" in html
     assert '<td data-run-state="abandoned"><span class="run-state run-state-abandoned">Abandoned</span></td>' in html
     assert '<td data-run-state="finished"><span class="run-state run-state-finished">Finished</span></td>' in html
+
+
+@pytest.mark.parametrize(
+    ("term", "searched"),
+    [
+        ("テスト13550", "xn--13550-kq4djdra"),
+        ("テスト13550.jp", "xn--13550-kq4djdra.jp"),
+        ("admin@テスト13550.jp", "admin@xn--13550-kq4djdra.jp"),
+        ("  テスト13550   acme ", "xn--13550-kq4djdra acme"),
+        ("acme team-1", None),
+        ("xn--13550-kq4djdra", None),
+    ],
+)
+def test_a_search_term_in_unicode_is_also_searched_in_its_ascii_form(term, searched):
+    assert ascii_search_term(term) == searched

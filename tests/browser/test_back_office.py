@@ -108,7 +108,7 @@ def test_cancel_on_behalf_shows_the_penalty_by_post_without_a_reload(page, scree
         page.get_by_label("Cancellation date", exact=True).dispatch_event("change")
     request = penalty.value
     assert request.method == "POST"
-    assert "csrfmiddlewaretoken=" in request.post_data and "Customer+phoned" in request.post_data
+    assert "csrfmiddlewaretoken=" in request.post_data and "reason=Customer%20phoned" in request.post_data
     expect(page.locator("[data-cancellation-summary]")).to_contain_text(later.isoformat())
     assert page.locator("[data-penalty-amount]").get_attribute("data-penalty-amount") != first
     assert page.url == url  # no reload, nothing in the URL
