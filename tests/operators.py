@@ -40,11 +40,17 @@ def verify_session(client, user) -> None:
     session.save()
 
 
+def ensure_roles() -> None:
+    """The groups `Support` and `Billing` as the migration backoffice/0002_operator_roles makes them: a
+    transactional test (the browser's live server) flushes them, and a reused test database keeps the flush."""
+    if Group.objects.filter(name__in=["Support", "Billing"]).count() < 2:
+        importlib.import_module("backoffice.migrations.0002_operator_roles").create_roles(apps, None)
+
+
 def operator(*roles: str, **fields):
     """A staff user in the given groups (`Support`, `Billing`), or a superuser when no role is named."""
-    if roles and Group.objects.filter(name__in=roles).count() < len(roles):
-        # A transactional test (the browser's live server) flushed the migration's groups: make them again.
-        importlib.import_module("backoffice.migrations.0002_operator_roles").create_roles(apps, None)
+    if roles:
+        ensure_roles()
     user = UserFactory(password=USER_PASSWORD, is_staff=True, is_superuser=not roles, **fields)
     user.groups.add(*Group.objects.filter(name__in=roles))
     return user

@@ -15,7 +15,7 @@ from billing.models import CreditNote, CustomerCredit, Plan
 from subscriptions.models import LifecycleEvent
 from tests.accounts.factories import UserFactory
 from tests.billing.factories import ActiveSubscriptionFactory, kst, subscription_snapshot
-from tests.operators import operator
+from tests.operators import ensure_roles, operator
 from tests.subscriptions.factories import TerminatedSubscriptionFactory, TrialSubscriptionFactory, plan
 from tests.subscriptions.test_admin import _plan_form
 
@@ -49,6 +49,8 @@ def offered(client: Client, subscription) -> set[str]:
 
 
 def test_the_migration_makes_the_two_roles_with_the_permissions_of_the_table():
+    ensure_roles()  # the migration's own function, should a live-server test have flushed its rows
+
     def codes(name: str) -> set[str]:
         group = Group.objects.get(name=name)
         return {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
