@@ -25,7 +25,7 @@ from axes.helpers import get_client_username
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from django.conf import settings
-from django.db.models import Q, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,22 @@ def login_refused(failures: LoginFailures) -> bool:
         failures.pair >= limits["account_and_address"]
         or failures.address >= limits["address"]
         or (failures.account >= limits["account"] and failures.pair > 0)
+    )
+
+
+def failures_within_window(rows: QuerySet, *, account: Q, address: Q, at: str, now: datetime) -> LoginFailures:
+    """The failures among ``rows`` (one row per failure, its time in the field ``at``) within the window, counted
+    for one account (``account``) and address (``address``), in one query: for the counters kept in rows of our
+    own (NAVER WORKS Admin's logins, the operators' second-factor codes)."""
+    pair = account & address
+    return LoginFailures(
+        **rows.filter(account | address, **{f"{at}__gte": now - settings.LOGIN_FAILURE_WINDOW}).aggregate(
+            pair=Count("pk", filter=pair),
+            account=Count("pk", filter=account),
+            address=Count("pk", filter=address),
+            pair_last_at=Max(at, filter=pair),
+            address_last_at=Max(at, filter=address),
+        )
     )
 
 

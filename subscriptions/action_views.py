@@ -422,10 +422,16 @@ def _parse_iso(value: str) -> date | None:
 @require_GET
 def cancel_penalty(request: HttpRequest, public_id: str) -> HttpResponse:
     """The popup's penalty for the date picked, as an htmx partial (SPEC 5.5: updated as the date changes)."""
-    subscription = _subscription_for(request, public_id)
+    return render_cancel_penalty(
+        request, _subscription_for(request, public_id), request.GET.get("cancellation_date", "")
+    )
+
+
+def render_cancel_penalty(request: HttpRequest, subscription: Subscription, value: str) -> HttpResponse:
+    """The penalty partial for the date ``value`` (ISO) typed on a cancel form: the customer's, and the operators'
+    `Cancel on behalf` (backoffice/actions.py), which posts it."""
     first, last = cancellation_date_range(subscription, kst_date(_now()))
-    on = _parse_iso(request.GET.get("cancellation_date", ""))
-    context = _penalty_context(subscription, on, first=first, last=last)
+    context = _penalty_context(subscription, _parse_iso(value), first=first, last=last)
     if subscription.status == Status.TERMINATED:
         context.update(error=_("This subscription has ended."), penalty=None, penalty_applies=False)
     return render(request, "subscriptions/actions/partials/cancel_penalty.html", context)

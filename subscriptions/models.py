@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import ContractType, Plan
 from workspaces.models import AccountType, Workspace
+from workspaces.validators import unicode_name
 
 
 def new_public_id() -> str:
@@ -136,6 +137,16 @@ class Subscription(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("subscription")
         verbose_name_plural = _("subscriptions")
+        # The operators' actions (SPEC 11), given to the roles `Support` and `Billing` (SPEC 13,
+        # backoffice/permissions.py).
+        permissions = [
+            ("extend_trial", _("Can extend a trial")),
+            ("resend_reminder", _("Can resend a reminder")),
+            ("withdraw_reservation", _("Can withdraw a reservation")),
+            ("convert_on_behalf", _("Can convert on behalf of the customer")),
+            ("cancel_on_behalf", _("Can cancel on behalf of the customer")),
+            ("waive_penalty", _("Can waive a penalty")),
+        ]
         indexes = [
             models.Index(fields=["customer", "region", "platform"], name="subs_customer_shell_idx"),
             models.Index(fields=["trial_last_day"], condition=Q(status="trial"), name="subs_trial_due_idx"),
@@ -152,7 +163,7 @@ class Subscription(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.get_status_display()})"
+        return f"{unicode_name(self.name)} ({self.get_status_display()})"
 
     def get_absolute_url(self) -> str:
         return reverse("subscriptions:my-product") + f"#subscription-{self.public_id}"
@@ -193,6 +204,8 @@ class Reservation(models.Model):
         PENDING = "pending", _("Pending")
         DONE = "done", _("Done")
         WITHDRAWN = "withdrawn", _("Withdrawn")
+        # A reserved cancellation replaced before its date by a cancellation carried out at once (issue 19).
+        SUPERSEDED = "superseded", _("Superseded")
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="reservations")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -290,6 +303,7 @@ class JobRun(models.Model):
         ordering = ["-started_at", "-id"]
         verbose_name = _("job run")
         verbose_name_plural = _("job runs")
+        permissions = [("retry_failed_items", _("Can retry the failed items of a run"))]
         constraints = [
             # Beat's next tick does not start a second fan-out of a job while one runs (SPEC 6, 10).
             models.UniqueConstraint(

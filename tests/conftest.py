@@ -1,12 +1,37 @@
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.test.client import ClientMixin
 from django.utils import translation
 
 from tests.accounts.factories import UserFactory
 from tests.smtp import smtp_inbox  # noqa: F401 (a fixture for every test)
 
 USER_PASSWORD = "correct-horse-battery-9"
+
+_django_login = ClientMixin._login
+
+
+def _login_with_second_factor(self, user, backend=None) -> None:
+    """A test client's staff login has its second factor too (SPEC 13: in every environment, tests included):
+    the user's authenticator is enrolled and the session verified, as the sign-in pages would leave it."""
+    _django_login(self, user, backend)
+    if user.is_staff:
+        from tests.operators import verify_session
+
+        verify_session(self, user)
+
+
+# Every test client, also those that other tests make themselves (`Client().force_login(staff)`).
+ClientMixin._login = _login_with_second_factor
+
+
+@pytest.fixture
+def admin_client(admin_user) -> Client:
+    """pytest-django's `admin_client`, signed in with both factors (the patched login above)."""
+    client = Client()
+    client.force_login(admin_user)
+    return client
 
 
 @pytest.fixture(autouse=True)

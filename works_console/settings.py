@@ -29,7 +29,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     # Before django.contrib.admin, as django-modeltranslation asks (its admin integration patches the admin).
     "modeltranslation",
-    "works_console.apps.WorksAdminConfig",  # django.contrib.admin with the dashboard (SPEC 11)
+    "backoffice.apps.OperatorsAdminConfig",  # django.contrib.admin with the dashboard (SPEC 11)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -44,10 +44,16 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "phonenumber_field",
+    # The operators' second factor (SPEC 13): TOTP devices, and static devices for the recovery codes.
+    "django_otp",
+    "backoffice.apps.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp
+    "backoffice.apps.RecoveryCodesConfig",  # django_otp.plugins.otp_static
     "accounts",
     "billing",
     "workspaces",
     "subscriptions",
+    # The operators' room: it imports the apps above, none of them imports it (issue 19).
+    "backoffice",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with the second factor too (SPEC 13, backoffice/second_factor.py).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "works_console.middleware.AdminBadInputMiddleware",
@@ -152,6 +160,11 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# The operators' second factor (SPEC 13): the issuer shown in authenticator apps. Wrong codes are throttled by the
+# login limits above (backoffice/second_factor.py), so django-otp's own per-device back-off is off.
+OTP_TOTP_ISSUER = "Works Console"
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 # Password reset (SPEC 8): the link works once and for one hour; requests are throttled like the login, per
 # address asked about and per client (django-ratelimit, in the shared cache).
 PASSWORD_RESET_TIMEOUT = 3600

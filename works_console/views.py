@@ -1,12 +1,9 @@
-import hmac
-
 from django.conf import settings
 from django.db import connection
 from django.db.utils import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from kombu import Connection
@@ -70,29 +67,3 @@ def shell_select(request: HttpRequest) -> HttpResponseRedirect:
     return HttpResponseRedirect(
         safe_next_path(request, request.POST.get("next")) or reverse("subscriptions:my-product")
     )
-
-
-def _metrics_allowed(request: HttpRequest) -> bool:
-    """Staff, or a scraper presenting ``Authorization: Bearer <METRICS_TOKEN>`` (no token set: staff only)."""
-    if request.user.is_authenticated and request.user.is_active and request.user.is_staff:
-        return True
-    token = settings.METRICS_TOKEN
-    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(presented.strip(), token)
-
-
-@never_cache
-@require_GET
-def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus text format (SPEC 11): job durations, items processed, errors, the due backlog per job."""
-    if not _metrics_allowed(request):
-        response = HttpResponse("Forbidden: staff or a metrics token only.\n", status=403, content_type="text/plain")
-        response["WWW-Authenticate"] = "Bearer"
-        return response
-    from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-
-    from subscriptions.metrics import LifecycleCollector
-
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(LifecycleCollector(now=timezone.now()))
-    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

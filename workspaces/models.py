@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from .validators import unicode_name
+
 
 class AccountType(models.TextChoices):
     GROUP = "group", _("Group name")
@@ -43,7 +45,7 @@ class Workspace(models.Model):
         verbose_name_plural = _("workspaces")
 
     def __str__(self) -> str:
-        return self.name
+        return unicode_name(self.name)  # as people write it (issue 19); stored in ASCII
 
     @property
     def needs_domain_verification(self) -> bool:

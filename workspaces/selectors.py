@@ -9,11 +9,11 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from accounts.throttling import LoginFailures
+from accounts.throttling import LoginFailures, failures_within_window
 from billing.models import ContractType
 from subscriptions.models import Status, Subscription
 
@@ -223,15 +223,10 @@ def admin_overview(*, workspace: Workspace) -> AdminOverview:
 
 def admin_login_failures(*, account_id: str, ip_address: str, now: datetime) -> LoginFailures:
     """Failed admin logins within the window for this account ID and address, in one query (SPEC 7.1)."""
-    is_account, is_address = Q(account_id=account_id), Q(ip_address=ip_address)
-    is_pair = is_account & is_address
-    counts = AdminLoginFailure.objects.filter(
-        is_account | is_address, failed_at__gte=now - settings.LOGIN_FAILURE_WINDOW
-    ).aggregate(
-        pair=Count("pk", filter=is_pair),
-        account=Count("pk", filter=is_account),
-        address=Count("pk", filter=is_address),
-        pair_last_at=Max("failed_at", filter=is_pair),
-        address_last_at=Max("failed_at", filter=is_address),
+    return failures_within_window(
+        AdminLoginFailure.objects.all(),
+        account=Q(account_id=account_id),
+        address=Q(ip_address=ip_address),
+        at="failed_at",
+        now=now,
     )
-    return LoginFailures(**counts)

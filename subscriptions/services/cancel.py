@@ -21,7 +21,15 @@ from works_console.dates import kst_date
 
 from ..models import Action, Reservation, Status, Subscription
 from ..rules import due_reservations, ensure_allowed, pending_reservation
-from .core import Actor, change_status_many, lock_one, lock_subscription, record_change, withdraw_reservation
+from .core import (
+    Actor,
+    change_status_many,
+    lock_one,
+    lock_subscription,
+    record_change,
+    supersede,
+    withdraw_reservation,
+)
 from .invoicing import issue_invoices
 from .purge import workspace_purge_many
 from .segments import stop_segments
@@ -214,6 +222,9 @@ def subscription_cancel(*, subscription: Subscription, on: date, by: Actor, now:
         details = {"cancellation_date": on.isoformat(), "penalty": penalty.amount}
         if reservation is not None:
             details["reservation"] = reservation.pk
+            if reservation.effective_on != on:
+                # Replaced by this cancellation before its date: superseded, not carried out (issue 19).
+                supersede(reservation, at=now)
         ending = Ending(subscription, on, penalty if penalty_applies(subscription) else None, details)
         return end_services([ending], kind="cancelled", by=by, now=now)[0]
 

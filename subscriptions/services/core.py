@@ -169,6 +169,14 @@ WITHDRAWALS = {
 }
 
 
+def supersede(reservation: Reservation, *, at: datetime) -> None:
+    """Record that a pending reservation was replaced before its date by the same change made at once (a
+    cancellation carried out today): the history shows it as superseded, not as carried out (issue 19)."""
+    reservation.state = Reservation.State.SUPERSEDED
+    reservation.resolved_at = at
+    reservation.save(update_fields=["state", "resolved_at"])
+
+
 def withdraw_reservation(subscription: Subscription, kind: str, *, by: Actor, at: datetime) -> Subscription:
     """Withdraw the pending reservation of `kind` of a locked subscription and log it (SPEC 4, 5.2, 5.5).
 

@@ -8,9 +8,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from subscriptions.models import LifecycleEvent
-from tests.accounts.factories import UserFactory
 from tests.billing.factories import ActiveSubscriptionFactory
-from tests.conftest import USER_PASSWORD
+from tests.operators import operator, sign_in_to_admin
 from tests.subscriptions.factories import TrialSubscriptionFactory
 from works_console.dates import kst_date
 
@@ -18,12 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def log_in_to_admin(page: Page) -> None:
-    operator = UserFactory(password=USER_PASSWORD, is_staff=True, is_superuser=True)
-    page.goto("/admin/login/")
-    page.get_by_label("Email").fill(operator.email)
-    page.get_by_label("Password").fill(USER_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    sign_in_to_admin(page, operator())
 
 
 def test_an_operator_extends_a_trial_from_the_subscription_page(page, screenshot):

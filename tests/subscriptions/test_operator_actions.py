@@ -191,7 +191,7 @@ def test_cancel_on_behalf_shows_the_penalty_for_the_date(admin_client, admin_use
     admin_client.force_login(admin_user)  # a session of the travelled-to day
     active = ActiveSubscriptionFactory(next_period_index=2, next_invoice_on=date(2027, 3, 15))
 
-    page = admin_client.get(act_url(active, "cancel"), {"cancellation_date": "2027-03-01"})
+    page = admin_client.post(act_url(active, "cancel"), {"cancellation_date": "2027-03-01", "show_penalty": "1"})
 
     html = page.content.decode()
     assert 'value="Cancel on behalf"' in html

@@ -1,21 +1,31 @@
-"""Prometheus metrics for the people on call (SPEC 11), read from the job runs and the due queries at scrape time.
+"""Prometheus metrics for the people on call (SPEC 11), read from the job runs and the due queries at scrape time:
+`/metrics`, for signed-in operators and for a scraper presenting the metrics token.
 
 The jobs run in Celery workers, often on other machines, so nothing is kept in process memory: every scrape
 reads the JobRun table (two queries; counts as the chunks add them, durations of the finished runs) and counts what
 each job has due now (one COUNT per step).
 """
 
+import hmac
 from collections.abc import Iterator
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, SummaryMetricFamily
 from prometheus_client.registry import Collector
 
-from .lifecycle import JOBS
-from .models import JobRun
-from .services.jobs import count_due
+from subscriptions.lifecycle import JOBS
+from subscriptions.models import JobRun
+from subscriptions.services.jobs import count_due
+
+from .second_factor import is_operator
 
 
 class LifecycleCollector(Collector):
@@ -94,3 +104,26 @@ class LifecycleCollector(Collector):
             last_finished,
             backlog,
         )
+
+
+def _metrics_allowed(request: HttpRequest) -> bool:
+    """An operator signed in with the second factor (SPEC 13), or a scraper presenting
+    ``Authorization: Bearer <METRICS_TOKEN>`` (no token set: operators only)."""
+    if is_operator(request.user):
+        return True
+    token = settings.METRICS_TOKEN
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(presented.strip(), token)
+
+
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format (SPEC 11): job durations, items processed, errors, the due backlog per job."""
+    if not _metrics_allowed(request):
+        response = HttpResponse("Forbidden: staff or a metrics token only.\n", status=403, content_type="text/plain")
+        response["WWW-Authenticate"] = "Bearer"
+        return response
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(LifecycleCollector(now=timezone.now()))
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -6,7 +6,9 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from .models import Member, OrgUnit, WorkGroup, Workspace
+from workspaces.models import Member, OrgUnit, WorkGroup, Workspace
+
+from ..names import UnicodeNameSearch, name_with_ascii
 
 MEMBER_FIELDS = ("login_id", "name", "is_admin", "org_unit", "last_login_at", "created_at")
 
@@ -27,14 +29,21 @@ class MemberInline(admin.TabularInline):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "company_name", "domain_verified_at", "company_set_up_at", "created_at")
+class WorkspaceAdmin(UnicodeNameSearch, admin.ModelAdmin):
+    list_display = ("workspace_name", "kind", "company_name", "domain_verified_at", "company_set_up_at", "created_at")
     list_filter = ("kind",)
     search_fields = ("name", "company_name")
-    readonly_fields = ("kind", "name", "name_changed_at", "verification_token", "company_set_up_at", "created_at")
+    readonly_fields = (
+        "kind",
+        "workspace_name",
+        "name_changed_at",
+        "verification_token",
+        "company_set_up_at",
+        "created_at",
+    )
     fields = (
         "kind",
-        "name",
+        "workspace_name",
         "name_changed_at",
         "company_name",
         "company_phone",
@@ -45,6 +54,10 @@ class WorkspaceAdmin(admin.ModelAdmin):
         "created_at",
     )
     inlines = [MemberInline]
+
+    @admin.display(description=_("name"), ordering="name")
+    def workspace_name(self, workspace: Workspace) -> str:
+        return name_with_ascii(workspace.name)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "company_phone":
@@ -62,7 +75,7 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(UnicodeNameSearch, admin.ModelAdmin):
     list_display = ("login_id", "workspace", "name", "is_admin", "last_login_at", "removed_at")
     list_filter = ("is_admin", ("removed_at", admin.EmptyFieldListFilter))
     search_fields = ("login_id", "name", "workspace__name")

@@ -2,14 +2,15 @@
 
 Each action is a row of ACTIONS: its name (the submit button's text), when the subscription page offers it,
 the form, and the service call. The page is the confirmation: nothing changes before the operator submits the
-form with a reason. A service's ValidationError is shown at the field it names, and nothing has changed.
+form with a reason. A service's ValidationError is shown at the field it names, and nothing has changed. Who
+may run which action is backoffice/permissions.py's table (SPEC 13): an action the operator's role lacks is not
+offered, and posting it is a 403.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.core.exceptions import PermissionDenied
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -21,22 +22,11 @@ from django.utils.translation import gettext_lazy
 
 from billing.models import ContractType
 from billing.money import format_won
-from works_console.dates import kst_date
-from works_console.operator_pages import Done, operator_form_page
-
-from .action_views import _cancel_allowed, _parse_iso, _penalty_context
-from .admin_forms import (
-    ExtendTrialForm,
-    OperatorCancelForm,
-    OperatorConvertForm,
-    ReasonForm,
-    ResendReminderForm,
-    WithdrawReservationForm,
-)
-from .models import Action, Reservation, Status, Subscription
-from .rules import operator_actions, pending_reservations
-from .services.cancel import cancellation_date_range
-from .services.operator import (
+from subscriptions.action_views import _cancel_allowed, _parse_iso, _penalty_context, render_cancel_penalty
+from subscriptions.models import Action, Reservation, Status, Subscription
+from subscriptions.rules import operator_actions, pending_reservations
+from subscriptions.services.cancel import cancellation_date_range
+from subscriptions.services.operator import (
     operator_actor,
     operator_cancel,
     operator_convert,
@@ -44,16 +34,21 @@ from .services.operator import (
     reminder_resend_many,
     subscription_waive_penalty,
 )
-from .services.paid import members_now
-from .services.trial import subscription_extend_trial
+from subscriptions.services.paid import members_now
+from subscriptions.services.trial import subscription_extend_trial
+from works_console.dates import kst_date
+from workspaces.validators import unicode_name
 
-CHANGE_PERMISSION = "subscriptions.change_subscription"
-
-
-def ensure_operator(request: HttpRequest) -> None:
-    """Acting needs the change permission on subscriptions (operators), not only the staff flag."""
-    if not (request.user.is_active and request.user.is_staff and request.user.has_perm(CHANGE_PERMISSION)):
-        raise PermissionDenied
+from .forms import (
+    ExtendTrialForm,
+    OperatorCancelForm,
+    OperatorConvertForm,
+    ReasonForm,
+    ResendReminderForm,
+    WithdrawReservationForm,
+)
+from .operator_pages import Done, operator_form_page
+from .permissions import ensure_may_run, may_run
 
 
 @dataclass(frozen=True)
@@ -70,7 +65,7 @@ def _extend(form: Form, subscription: Subscription, by: tuple, now: datetime) ->
         subscription=subscription, days=form.cleaned_data["days"], reason=form.cleaned_data["reason"], by=by, now=now
     )
     return _("The trial of %(name)s now ends on %(trial)s; the grace period on %(grace)s.") % {
-        "name": result.name,
+        "name": unicode_name(result.name),
         "trial": result.trial_last_day.isoformat(),
         "grace": result.grace_last_day.isoformat(),
     }
@@ -101,9 +96,12 @@ def _convert(form: Form, subscription: Subscription, by: tuple, now: datetime) -
         now=now,
     )
     if result.status == Status.ACTIVE:
-        return _("%(name)s is now a paid %(plan)s subscription.") % {"name": result.name, "plan": result.plan.name}
+        return _("%(name)s is now a paid %(plan)s subscription.") % {
+            "name": unicode_name(result.name),
+            "plan": result.plan.name,
+        }
     return _("The paid conversion of %(name)s is reserved for %(date)s.") % {
-        "name": result.name,
+        "name": unicode_name(result.name),
         "date": data["start_on"].isoformat(),
     }
 
@@ -118,9 +116,10 @@ def _cancel_form(data, *, subscription: Subscription, today: date, pending: dict
 def _cancel(form: Form, subscription: Subscription, by: tuple, now: datetime) -> str:
     on = form.cleaned_data["cancellation_date"]
     result = operator_cancel(subscription=subscription, on=on, reason=form.cleaned_data["reason"], by=by, now=now)
+    name = unicode_name(result.name)
     if result.status == Status.TERMINATED:
-        return _("%(name)s is cancelled: the service has stopped and its data is deleted.") % {"name": result.name}
-    return _("The cancellation of %(name)s is reserved for %(date)s.") % {"name": result.name, "date": on.isoformat()}
+        return _("%(name)s is cancelled: the service has stopped and its data is deleted.") % {"name": name}
+    return _("The cancellation of %(name)s is reserved for %(date)s.") % {"name": name, "date": on.isoformat()}
 
 
 def _waive(form: Form, subscription: Subscription, by: tuple, now: datetime) -> str:
@@ -138,7 +137,7 @@ def _withdraw(form: Form, subscription: Subscription, by: tuple, now: datetime) 
     )
     return _("The reservation (%(kind)s) of %(name)s is withdrawn.") % {
         "kind": Reservation.Kind(kind).label,
-        "name": subscription.name,
+        "name": unicode_name(subscription.name),
     }
 
 
@@ -208,32 +207,53 @@ ACTIONS: dict[str, OperatorAction] = {
 }
 
 
-def offered_actions(subscription: Subscription) -> list[OperatorAction]:
-    """The actions the subscription page shows (the services still decide on the locked row)."""
+def offered_actions(subscription: Subscription, user) -> list[OperatorAction]:
+    """The actions the subscription page shows to ``user``: those its state allows and the operator's role may run
+    (the services still decide on the locked row)."""
     pending = pending_reservations(subscription)
-    return [action for action in ACTIONS.values() if action.offered(subscription, pending)]
+    return [
+        action for action in ACTIONS.values() if may_run(user, action.slug) and action.offered(subscription, pending)
+    ]
 
 
-def action_view(model_admin, request: HttpRequest, object_id: str, slug: str) -> HttpResponse:
-    ensure_operator(request)
+def _acted_on(request: HttpRequest, object_id: str, slug: str) -> tuple[OperatorAction, Subscription]:
+    """The action and its subscription; 404 for an unknown action, 403 for one the operator's role lacks."""
     action = ACTIONS.get(slug)
     if action is None:
         raise Http404
+    ensure_may_run(request, slug)
     subscription = get_object_or_404(
         Subscription.objects.select_related("plan", "workspace", "customer"), pk=object_id
     )
+    return action, subscription
+
+
+def cancel_penalty_view(request: HttpRequest, object_id: str) -> HttpResponse:
+    """`Cancel on behalf`'s penalty for the date typed, posted by htmx (static/js/cancel.js) with the form: the
+    customer's own penalty preview, without a reload and with nothing in the URL (SPEC 13)."""
+    _action, subscription = _acted_on(request, object_id, "cancel")
+    return render_cancel_penalty(request, subscription, request.POST.get("cancellation_date", ""))
+
+
+def action_view(model_admin, request: HttpRequest, object_id: str, slug: str) -> HttpResponse:
+    action, subscription = _acted_on(request, object_id, slug)
     change_url = reverse("admin:subscriptions_subscription_change", args=[subscription.pk])
     now = timezone.now()  # the clock, read once at the edge
     kwargs = {"subscription": subscription, "today": kst_date(now), "pending": pending_reservations(subscription)}
     data = request.POST if request.method == "POST" else None
+    submitted = data is not None
     context: dict = {}
     if action.slug == "cancel":
-        # "Show penalty" sends the form by GET: the page shows the penalty for the date typed (SPEC 5.5).
-        shown_date = _parse_iso((data or request.GET).get("cancellation_date", ""))
-        shown = {"cancellation_date": shown_date, "reason": request.GET.get("reason", "")} if shown_date else None
-        form = action.form(data, shown=shown, **kwargs)
+        # `Show penalty` posts the form back (without JavaScript; with it, cancel.js shows the penalty in place):
+        # the page shows the penalty for the date typed and does nothing else (SPEC 5.5, 13).
+        showing = submitted and "show_penalty" in data
+        shown_date = _parse_iso(data.get("cancellation_date", "")) if submitted else None
+        shown = {"cancellation_date": shown_date, "reason": data.get("reason", "")} if showing else None
+        form = action.form(None if showing else data, shown=shown, **kwargs)
+        submitted = submitted and not showing
         on = shown_date or form.initial["cancellation_date"]
         context.update(_penalty_context(subscription, on, first=form.first, last=form.last))
+        context["penalty_url"] = reverse("admin:subscriptions_subscription_cancel_penalty", args=[subscription.pk])
     else:
         form = action.form(data, **kwargs)
     context.update(action=action, subscription=subscription)
@@ -241,12 +261,12 @@ def action_view(model_admin, request: HttpRequest, object_id: str, slug: str) ->
         model_admin,
         request,
         form=form,
-        submitted=request.method == "POST",
+        submitted=submitted,
         perform=lambda form: Done(action.perform(form, subscription, operator_actor(request.user), now), change_url),
         template="admin/subscriptions/subscription/operator_action.html",
         label=action.label,
-        title=f"{action.label}: {subscription.name}",
+        title=f"{action.label}: {unicode_name(subscription.name)}",
         back_url=change_url,
-        crumb=subscription.name,
+        crumb=unicode_name(subscription.name),
         **context,
     )

@@ -34,12 +34,11 @@ from billing.periods import period_bounds
 from billing.pricing import PenaltyBreakdown
 from billing.selectors import credit_balance_of
 from billing.services import vat_rate
+from subscriptions.lifecycle import JOBS
+from subscriptions.models import JobRun, Reservation, Status, Subscription
+from subscriptions.services.cancel import cancellation_penalty, penalty_applies
 from works_console.dates import kst_date
 from workspaces.selectors import member_count_of
-
-from .lifecycle import JOBS
-from .models import JobRun, Reservation, Status, Subscription
-from .services.cancel import cancellation_penalty, penalty_applies
 
 DUE_WINDOW_DAYS = 7
 DASHBOARD_ROWS = 20

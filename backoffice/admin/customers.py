@@ -1,37 +1,47 @@
 """Customers in Django admin (SPEC 11): the customer's page lists their subscriptions, invoices and credit history
 inline, with `Grant credit`; search by e-mail, workspace name, account ID or public id. Amounts as `₩3,960`."""
 
-from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
-from billing.admin import InvoiceInline, ReadOnlyInline, won
+from accounts.models import User
 from billing.models import CustomerCredit
 from billing.money import format_won
 from billing.selectors import credit_balance
 from billing.services import credit_grant
 from subscriptions.models import Subscription
-from works_console.operator_pages import Done, ObjectTools, Tool, operator_form_page
 
-from .forms import AdminLoginForm
-from .models import User
-
-# Django admin's login takes the project's password field too (its maximum length, issue 11).
-admin.site.login_form = AdminLoginForm
+from ..forms import GrantCreditForm
+from ..names import UnicodeNameSearch, name_with_ascii
+from ..operator_pages import Done, ObjectTools, Tool, operator_form_page
+from ..permissions import GRANT_CREDIT, ensure_may_run, may_run
+from .billing import InvoiceInline, ReadOnlyInline, won
 
 
 class SubscriptionInline(ReadOnlyInline):
     show_change_link = True
     model = Subscription
-    fields = ["name", "public_id", "admin_account_id", "plan", "status", "contract_type", "trial_last_day", "term_end"]
+    fields = [
+        "workspace_name",
+        "public_id",
+        "admin_account_id",
+        "plan",
+        "status",
+        "contract_type",
+        "trial_last_day",
+        "term_end",
+    ]
     readonly_fields = fields
     verbose_name_plural = _("subscriptions")
+
+    @admin.display(description=_("name"))
+    def workspace_name(self, subscription: Subscription) -> str:
+        return name_with_ascii(subscription.name)
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("plan")
@@ -50,13 +60,8 @@ class CreditInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("invoice", "granted_by")
 
 
-class GrantCreditForm(forms.Form):
-    amount = forms.IntegerField(label=_("Amount (KRW)"), min_value=1, max_value=100_000_000)
-    reason = forms.CharField(label=_("Reason"), max_length=200, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
-
-
 @admin.register(User)
-class UserAdmin(ObjectTools, DjangoUserAdmin):
+class UserAdmin(UnicodeNameSearch, ObjectTools, DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "language", "is_staff", "date_joined"]
     # SPEC 11: e-mail, workspace (group or domain) name, admin account ID, subscription public id.
@@ -97,12 +102,13 @@ class UserAdmin(ObjectTools, DjangoUserAdmin):
         return self.inlines if obj is not None else []
 
     def object_tools(self, request: HttpRequest, obj: User) -> list[Tool]:
+        if not may_run(request.user, GRANT_CREDIT):
+            return []
         return [Tool(reverse("admin:accounts_user_grant_credit", args=[obj.pk]), gettext_now("Grant credit"))]
 
     def grant_credit_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """`Grant credit` (SPEC 3, 11): an amount and a reason, through billing.services.credit_grant."""
-        if not request.user.has_perm("billing.add_customercredit"):
-            raise PermissionDenied
+        ensure_may_run(request, GRANT_CREDIT)
         customer = get_object_or_404(User, pk=object_id)
         change_url = reverse("admin:accounts_user_change", args=[customer.pk])
 

@@ -6,9 +6,9 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .action_forms import ConvertForm, _date_field, _limit_dates
-from .models import ReminderSent, Reservation, Subscription
-from .services.trial import MAX_TRIAL_EXTENSION_DAYS, MIN_TRIAL_EXTENSION_DAYS
+from subscriptions.action_forms import ConvertForm, _date_field, _limit_dates
+from subscriptions.models import ReminderSent, Reservation, Subscription
+from subscriptions.services.trial import MAX_TRIAL_EXTENSION_DAYS, MIN_TRIAL_EXTENSION_DAYS
 
 
 def reason_field() -> forms.CharField:
@@ -18,6 +18,13 @@ def reason_field() -> forms.CharField:
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text=_("Written on the lifecycle event with your name."),
     )
+
+
+class GrantCreditForm(forms.Form):
+    """`Grant credit` on a customer's page (SPEC 3, 11): an amount and a reason."""
+
+    amount = forms.IntegerField(label=_("Amount (KRW)"), min_value=1, max_value=100_000_000)
+    reason = forms.CharField(label=_("Reason"), max_length=200, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
 
 
 class ReasonForm(forms.Form):

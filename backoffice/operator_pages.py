@@ -20,7 +20,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from .forms import add_service_error
+from works_console.forms import add_service_error
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
-"""The operators' Django admin (SPEC 11): the index is a dashboard of the business (subscriptions.dashboard), and
-offers the preview of a lifecycle run for a chosen date (subscriptions.preview, as `run_lifecycle --dry-run`)."""
+"""The operators' Django admin (SPEC 11): the index is a dashboard of the business (backoffice.dashboard), and
+offers the preview of a lifecycle run for a chosen date (subscriptions.preview, as `run_lifecycle --dry-run`).
+
+Staff get in with their password and then their second factor (SPEC 13, backoffice.sign_in): until both, every
+page of the site leads to the next step of the sign-in."""
 
 from datetime import datetime, time
 
@@ -7,12 +10,21 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 
+from accounts.forms import AdminLoginForm
+from subscriptions.preview import preview_lifecycle
 from works_console.dates import KST, kst_date
+
+from .dashboard import dashboard
+from .permissions import RETRY_FAILED_ITEMS, may_run
+from .second_factor import is_operator, needs_second_factor
+from .sign_in import second_factor_url, second_factor_view
 
 PREVIEW_ITEMS_PER_JOB = 200
 
@@ -32,14 +44,28 @@ class WorksAdminSite(admin.AdminSite):
     site_title = _("Works Console admin")
     index_title = _("Dashboard")
     index_template = "admin/dashboard.html"
+    # The project's password field (its maximum length, issue 11).
+    login_form = AdminLoginForm
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        """Active staff signed in with both factors (SPEC 13)."""
+        return is_operator(request.user)
+
+    def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        """The password, then the second factor: a staff session with the password alone goes on to it."""
+        if needs_second_factor(request.user):
+            return redirect(second_factor_url(request))
+        response = super().login(request, extra_context)
+        if request.method == "POST" and needs_second_factor(request.user):
+            return redirect(second_factor_url(request))
+        return response
 
     def index(self, request: HttpRequest, extra_context: dict | None = None):
-        from subscriptions.dashboard import dashboard
-
         now = timezone.now()
         extra_context = {
             **(extra_context or {}),
             "dashboard": dashboard(now=now),
+            "may_retry": may_run(request.user, RETRY_FAILED_ITEMS),
             "preview_form": PreviewForm(initial={"preview_date": kst_date(now)}),
         }
         return super().index(request, extra_context)
@@ -47,13 +73,16 @@ class WorksAdminSite(admin.AdminSite):
     def get_urls(self):
         return [
             path("lifecycle-preview/", self.admin_view(self.preview_view), name="lifecycle_preview"),
+            # Not behind admin_view: it is the step before the site lets the operator in.
+            path("second-factor/", never_cache(self.second_factor), name="second_factor"),
             *super().get_urls(),
         ]
 
+    def second_factor(self, request: HttpRequest) -> HttpResponse:
+        return second_factor_view(self, request)
+
     def preview_view(self, request: HttpRequest) -> HttpResponse:
         """The dry-run preview for a chosen date (SPEC 11): each item with its amounts, then the totals."""
-        from subscriptions.preview import preview_lifecycle
-
         if not request.user.has_perm("subscriptions.view_subscription"):
             raise PermissionDenied
         now = timezone.now()

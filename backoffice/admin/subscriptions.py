@@ -2,12 +2,12 @@
 
 Subscriptions are read-only here: every state change goes through a service that writes its lifecycle event
 in the same transaction (SPEC 4), which a bare admin form cannot guarantee. Operators act through the actions
-of SPEC 11 (subscriptions/admin_actions.py): a form with a reason, then the same services as the console.
+of SPEC 11 (backoffice/actions.py): a form with a reason, then the same services as the console.
 """
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -15,22 +15,77 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
-from billing.admin import InvoiceInline, ReadOnlyAdmin, ReadOnlyInline
-from works_console.operator_pages import Done, ObjectTools, Tool, operator_form_page
+from subscriptions.models import JobRun, LifecycleEvent, Reservation, Subscription
+from subscriptions.services.operator import (
+    job_run_retry_failed,
+    latest_reminders,
+    operator_actor,
+    reminder_resend_many,
+)
+from subscriptions.services.trial import subscription_extend_trial_many
+from workspaces.validators import unicode_name
 
-from .admin_actions import CHANGE_PERMISSION, action_view, ensure_operator, offered_actions
-from .admin_forms import ExtendTrialForm, ReasonForm
-from .models import JobRun, LifecycleEvent, Reservation, Subscription
-from .services.operator import job_run_retry_failed, latest_reminders, operator_actor, reminder_resend_many
-from .services.trial import subscription_extend_trial_many
+from ..actions import action_view, cancel_penalty_view, offered_actions
+from ..forms import ExtendTrialForm, ReasonForm
+from ..names import UnicodeNameSearch, name_with_ascii
+from ..operator_pages import Done, ObjectTools, Tool, operator_form_page
+from ..permissions import EXTEND_TRIAL, RESEND_REMINDER, RETRY_FAILED_ITEMS, ensure_may_run, may_run
+from .billing import InvoiceInline, ReadOnlyAdmin, ReadOnlyInline
+
+# The labels of the lifecycle events' details (SPEC 4); any other key is shown as written.
+DETAIL_LABELS = {
+    "reason": _("Reason"),
+    "days": _("Days"),
+    "cancellation_date": _("Cancellation date"),
+    "penalty": _("Early-termination penalty"),
+    "final_invoice": _("Final invoice"),
+    "reservation": _("Reservation"),
+    "from": _("From"),
+    "to": _("To"),
+    "plan": _("Plan"),
+    "licences": _("Licences"),
+    "contract_type": _("Contract type"),
+    "start_on": _("Start date"),
+    "trial_last_day": _("Last trial day"),
+    "grace_last_day": _("Last grace day"),
+    "term_start": _("Term start"),
+    "term_end": _("Term end"),
+    "option": _("Renewal option"),
+}
+
+
+def details_rows(details: dict) -> str:
+    """A lifecycle event's details as labelled rows (issue 19), not raw JSON."""
+    if not details:
+        return "-"
+    return format_html(
+        '<table class="event-details"><tbody>{}</tbody></table>',
+        format_html_join(
+            "",
+            '<tr><th scope="row">{}</th><td>{}</td></tr>',
+            ((DETAIL_LABELS.get(key, key), _detail_value(value)) for key, value in details.items()),
+        ),
+    )
+
+
+def _detail_value(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {_detail_value(item)}" for key, item in value.items())
+    if isinstance(value, list):
+        return ", ".join(_detail_value(item) for item in value)
+    return "-" if value is None or value == "" else str(value)
 
 
 class LifecycleEventInline(ReadOnlyInline):
     model = LifecycleEvent
-    fields = ["at", "kind", "from_status", "to_status", "actor", "actor_user", "details"]
+    fields = ["at", "kind", "from_status", "to_status", "actor", "actor_user", "event_details"]
     readonly_fields = fields
     ordering = ["-at", "-id"]
     verbose_name_plural = _("lifecycle events")
+
+    @admin.display(description=_("details"))
+    def event_details(self, event: LifecycleEvent) -> str:
+        return details_rows(event.details)
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("actor_user")
@@ -45,9 +100,10 @@ class ReservationInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("plan")
 
 
-def bulk_action(description, form_class):
+def bulk_action(description, form_class, operator_action: str):
     """A bulk action of the list (SPEC 11): ``perform(form, subscriptions, by, now)`` returns the message; the
-    action shows the form page of ``form_class`` with the selected subscriptions first."""
+    action shows the form page of ``form_class`` with the selected subscriptions first. ``operator_action`` names
+    it in the roles' table (backoffice/permissions.py)."""
 
     def decorator(perform):
         @admin.action(description=description)
@@ -55,6 +111,7 @@ def bulk_action(description, form_class):
             return model_admin._bulk(
                 request,
                 queryset,
+                operator_action=operator_action,
                 form_class=form_class,
                 label=str(description),
                 action_name=perform.__name__,
@@ -62,15 +119,16 @@ def bulk_action(description, form_class):
             )
 
         action.__name__ = perform.__name__
+        action.operator_action = operator_action
         return action
 
     return decorator
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(ObjectTools, ReadOnlyAdmin):
+class SubscriptionAdmin(UnicodeNameSearch, ObjectTools, ReadOnlyAdmin):
     list_display = [
-        "name",
+        "workspace_name",
         "public_id",
         "customer",
         "plan",
@@ -88,10 +146,18 @@ class SubscriptionAdmin(ObjectTools, ReadOnlyAdmin):
     date_hierarchy = "applied_on"
     readonly_fields = ["public_id", "created_at"]
     inlines = [ReservationInline, InvoiceInline, LifecycleEventInline]
-    object_pages = [("act/<slug:slug>/", "operator_action_view", "subscriptions_subscription_operator_action")]
+    object_pages = [
+        ("act/cancel/penalty/", "cancel_penalty_view", "subscriptions_subscription_cancel_penalty"),
+        ("act/<slug:slug>/", "operator_action_view", "subscriptions_subscription_operator_action"),
+    ]
     actions = ["extend_trials", "resend_reminders"]
+    # The customer's My Product is theirs: the operator's page about the customer is the customer's page here.
+    view_on_site = False
     fieldsets = [
-        (None, {"fields": ["public_id", "customer", "workspace", "account_type", "name", "admin_account_id"]}),
+        (
+            None,
+            {"fields": ["public_id", "customer", "workspace", "account_type", "workspace_name", "admin_account_id"]},
+        ),
         (_("Shell"), {"fields": ["region", "platform"]}),
         (
             _("State"),
@@ -115,21 +181,53 @@ class SubscriptionAdmin(ObjectTools, ReadOnlyAdmin):
         (_("Audit"), {"fields": ["purged_at", "created_at"]}),
     ]
 
+    @admin.display(description=_("name"), ordering="name")
+    def workspace_name(self, subscription: Subscription) -> str:
+        return name_with_ascii(subscription.name)
+
     def object_tools(self, request: HttpRequest, obj: Subscription) -> list[Tool]:
-        if not request.user.has_perm(CHANGE_PERMISSION):
-            return []
         return [
             Tool(reverse("admin:subscriptions_subscription_operator_action", args=[obj.pk, action.slug]), action.label)
-            for action in offered_actions(obj)
+            for action in offered_actions(obj, request.user)
         ]
 
     def operator_action_view(self, request: HttpRequest, object_id: str, slug: str) -> HttpResponse:
         return action_view(self, request, object_id, slug)
 
+    def cancel_penalty_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        return cancel_penalty_view(request, object_id)
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        """The bulk actions the operator's role may run (SPEC 13); the others are not offered."""
+        return {
+            name: entry
+            for name, entry in super().get_actions(request).items()
+            if getattr(entry[0], "operator_action", None) is None or may_run(request.user, entry[0].operator_action)
+        }
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        # A bulk action the role lacks, posted anyway: 403, nothing changed (SPEC 13).
+        posted = getattr(self, request.POST.get("action", ""), None) if request.method == "POST" else None
+        if getattr(posted, "operator_action", None) is not None:
+            ensure_may_run(request, posted.operator_action)
+        return super().changelist_view(request, extra_context)
+
     # --- bulk actions on the list (SPEC 11): a form page with the reason, then one service call for the batch ---
 
-    def _bulk(self, request: HttpRequest, queryset, *, form_class, label: str, action_name: str, perform):
-        ensure_operator(request)
+    def _bulk(
+        self,
+        request: HttpRequest,
+        queryset,
+        *,
+        operator_action: str,
+        form_class,
+        label: str,
+        action_name: str,
+        perform,
+    ):
+        ensure_may_run(request, operator_action)
         subscriptions = list(queryset.order_by("pk"))
         submitted = "confirm" in request.POST
 
@@ -150,7 +248,7 @@ class SubscriptionAdmin(ObjectTools, ReadOnlyAdmin):
             selected_name=admin.helpers.ACTION_CHECKBOX_NAME,
         )
 
-    @bulk_action(_("Extend trial"), ExtendTrialForm)
+    @bulk_action(_("Extend trial"), ExtendTrialForm, EXTEND_TRIAL)
     def extend_trials(form, subscriptions, by, now) -> str:
         extended = subscription_extend_trial_many(
             subscriptions=subscriptions,
@@ -164,11 +262,13 @@ class SubscriptionAdmin(ObjectTools, ReadOnlyAdmin):
             "days": form.cleaned_data["days"],
         }
 
-    @bulk_action(_("Resend reminder"), ReasonForm)
+    @bulk_action(_("Resend reminder"), ReasonForm, RESEND_REMINDER)
     def resend_reminders(form, subscriptions, by, now) -> str:
         sent = latest_reminders([subscription.pk for subscription in subscriptions])
         reminded = {reminder.subscription_id for reminder in sent}
-        missing = [subscription.name for subscription in subscriptions if subscription.pk not in reminded]
+        missing = [
+            unicode_name(subscription.name) for subscription in subscriptions if subscription.pk not in reminded
+        ]
         if missing:
             raise ValidationError(
                 gettext_now("No reminder has been sent yet to: %(names)s.") % {"names": ", ".join(missing)}
@@ -178,7 +278,7 @@ class SubscriptionAdmin(ObjectTools, ReadOnlyAdmin):
 
 
 @admin.register(LifecycleEvent)
-class LifecycleEventAdmin(ReadOnlyAdmin):
+class LifecycleEventAdmin(UnicodeNameSearch, ReadOnlyAdmin):
     """The audit log: operators read it, nobody edits it (SPEC 4)."""
 
     list_display = ["at", "subscription", "kind", "from_status", "to_status", "actor"]
@@ -188,6 +288,12 @@ class LifecycleEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
     ordering = ["-at", "-id"]
     raw_id_fields = ["subscription", "actor_user"]
+    fields = ["at", "subscription", "kind", "from_status", "to_status", "actor", "actor_user", "event_details"]
+    readonly_fields = ["event_details"]
+
+    @admin.display(description=_("details"))
+    def event_details(self, event: LifecycleEvent) -> str:
+        return details_rows(event.details)
 
 
 @admin.register(JobRun)
@@ -216,13 +322,13 @@ class JobRunAdmin(ObjectTools, ReadOnlyAdmin):
         return failed_items_html(run.error_details)
 
     def object_tools(self, request: HttpRequest, obj: JobRun) -> list[Tool]:
-        if not obj.error_details:
+        if not obj.error_details or not may_run(request.user, RETRY_FAILED_ITEMS):
             return []
         return [Tool(reverse("admin:subscriptions_jobrun_retry", args=[obj.pk]), gettext_now("Retry failed items"))]
 
     def retry_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """`Retry failed items` (SPEC 11): the failed items of this run, through their job steps again."""
-        ensure_operator(request)
+        ensure_may_run(request, RETRY_FAILED_ITEMS)
         job_run = get_object_or_404(JobRun, pk=object_id)
 
         def perform(form) -> Done:

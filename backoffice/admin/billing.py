@@ -8,9 +8,12 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
-from .models import CreditNote, CustomerCredit, Invoice, InvoiceLine, Plan
-from .money import format_won
-from .services import credit_grant
+from billing.models import CreditNote, CustomerCredit, Invoice, InvoiceLine, Plan
+from billing.money import format_won
+from billing.services import credit_grant
+
+from ..names import UnicodeNameSearch
+from ..permissions import GRANT_CREDIT, may_run
 
 
 def won(name: str, description):
@@ -184,7 +187,7 @@ class InvoiceInline(ReadOnlyInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ReadOnlyAdmin):
+class InvoiceAdmin(UnicodeNameSearch, ReadOnlyAdmin):
     """Invoices are issued by the billing services only; operators read them (adjust with credits)."""
 
     list_display = [
@@ -263,6 +266,10 @@ class CustomerCreditAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_add_permission(self, request) -> bool:
+        # Granting credit is a Billing action (SPEC 13, backoffice/permissions.py), here as on the customer's page.
+        return may_run(request.user, GRANT_CREDIT)
 
     def save_model(self, request, obj: CustomerCredit, form, change: bool) -> None:
         if change:
