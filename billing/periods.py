@@ -162,6 +162,16 @@ class ContractSpan(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedSpan:
+    """A ContractSpan of plain values: a contract the rate segments do not hold yet (a reserved conversion whose
+    date has come, before the conversion job has started it)."""
+
+    starts_on: date
+    contract_type: str
+    ends_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Renewal:
     """The renewal option as the calendar reads it (SPEC 5.3): after the term that ends on ``after``, the contract
     continues as ``contract_type`` (annual: terms of 12 periods from the day after; monthly: one period at a time),
