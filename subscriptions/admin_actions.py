@@ -60,7 +60,7 @@ def ensure_operator(request: HttpRequest) -> None:
 class OperatorAction:
     slug: str
     label: Promise  # the submit button's text and the page's title (SPEC 11)
-    offered: Callable[[Subscription, dict], bool]
+    offered: Callable[[Subscription, dict, date], bool]  # (subscription, pending, today KST)
     form: Callable[..., Form]  # (data, subscription=, today=, pending=) -> form
     perform: Callable[[Form, Subscription, tuple, datetime], str]  # -> the success message
 
@@ -150,7 +150,7 @@ def _resend(form: Form, subscription: Subscription, by: tuple, now: datetime) ->
 
 def _allowed(action: Action) -> Callable[[Subscription, dict], bool]:
     """Offered when the operators' table allows the action for the subscription (subscriptions/rules.py)."""
-    return lambda subscription, pending: action in operator_actions(subscription, pending=pending)
+    return lambda subscription, pending, today: action in operator_actions(subscription, today=today, pending=pending)
 
 
 def _form(form_class: type[Form], *arguments: str) -> Callable[..., Form]:
@@ -179,7 +179,7 @@ ACTIONS: dict[str, OperatorAction] = {
         OperatorAction(
             slug="cancel",
             label=gettext_lazy("Cancel on behalf"),
-            offered=_cancel_allowed,
+            offered=lambda subscription, pending, today: _cancel_allowed(subscription, pending, today=today),
             form=_cancel_form,
             perform=_cancel,
         ),
@@ -193,14 +193,14 @@ ACTIONS: dict[str, OperatorAction] = {
         OperatorAction(
             slug="withdraw-reservation",
             label=gettext_lazy("Withdraw reservation"),
-            offered=lambda subscription, pending: bool(pending),
+            offered=lambda subscription, pending, today: bool(pending),
             form=_form(WithdrawReservationForm, "subscription", "today", "pending"),
             perform=_withdraw,
         ),
         OperatorAction(
             slug="resend-reminder",
             label=gettext_lazy("Resend reminder"),
-            offered=lambda subscription, pending: subscription.purged_at is None,
+            offered=lambda subscription, pending, today: subscription.purged_at is None,
             form=_form(ResendReminderForm, "subscription", "today"),
             perform=_resend,
         ),
@@ -209,9 +209,10 @@ ACTIONS: dict[str, OperatorAction] = {
 
 
 def offered_actions(subscription: Subscription) -> list[OperatorAction]:
-    """The actions the subscription page shows (the services still decide on the locked row)."""
-    pending = pending_reservations(subscription)
-    return [action for action in ACTIONS.values() if action.offered(subscription, pending)]
+    """The actions the subscription page shows today, by the calendar (the services still decide on the locked
+    row)."""
+    pending, today = pending_reservations(subscription), kst_date(timezone.now())
+    return [action for action in ACTIONS.values() if action.offered(subscription, pending, today)]
 
 
 def action_view(model_admin, request: HttpRequest, object_id: str, slug: str) -> HttpResponse:
