@@ -21,7 +21,7 @@ from works_console.dates import ONE_DAY, kst_date
 from works_console.db import update_rows
 
 from ..models import Action, RenewalOption, Status, Subscription
-from ..standing import standing_on
+from ..standing import renewed_licences, standing_on
 from .cancel import Ending, end_services
 from .core import Actor, ensure_allowed, lock_current, lock_one, record_change, record_events
 from .invoicing import issue_invoices, members_of, pending_cancellation_dates
@@ -120,7 +120,7 @@ def _start_new_terms(subscriptions: Sequence[Subscription], *, option: str, by: 
         starts_on = s.term_end + ONE_DAY
         if annual:
             term_start, term_end = term_from(s.paid_start, starts_on)
-            licences = max(s.renewal_licences or s.licences or members[s.pk], members[s.pk], 1)
+            licences = renewed_licences(s, members=members[s.pk])
         else:
             period = period_containing(s.paid_start, starts_on)
             term_start, term_end, licences = period.start, period.end, None
