@@ -102,6 +102,8 @@ def allowed_actions(
         pending = pending_reservations(subscription)
     if standing is None:
         standing = standing_on(subscription, today=today, pending=pending)
+    if standing.is_stopped:
+        return frozenset()  # nothing left to change, nor a reservation to withdraw: its date has come
     allowed = ALLOWED[standing.status]
     actions = set(allowed)
     if Action.UPGRADE in actions:

@@ -77,7 +77,7 @@ def lock_current(subscription: Subscription, *, now: datetime) -> Subscription:
     standing = standing_on(locked, today=today)
     if standing.is_stopped or locked.status == Status.TERMINATED:
         return locked
-    if locked.status == Status.TRIAL and standing.status != Status.TRIAL:
+    if locked.status == Status.TRIAL and standing.status == Status.SUSPENDED:
         suspend_expired_trials([locked], now, by=job_actor(EXPIRE_TRIALS))
     if locked.status in (Status.TRIAL, Status.SUSPENDED) and standing.status == Status.ACTIVE:
         subscription_activate_reserved_conversion_many(
