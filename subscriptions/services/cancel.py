@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import ContractType, RateSegment
 from billing.pricing import PenaltyBreakdown, SegmentTerms, early_termination_penalty, parse_rate
-from works_console.dates import ONE_DAY, kst_date
+from works_console.dates import kst_date
 from workspaces.selectors import member_count
 
 from ..models import Action, Reservation, Status, Subscription
@@ -315,13 +315,6 @@ def subscription_execute_reserved_cancellation_many(
     reservations = due_reservations(subscriptions, Reservation.Kind.CANCELLATION, today=today)
     due = [subscription for subscription in subscriptions if subscription.pk in reservations]
     on_of = {subscription.pk: reservations[subscription.pk].effective_on for subscription in due}
-    behind = [s for s in due if s.status == Status.ACTIVE and s.term_end + ONE_DAY < on_of[s.pk]]
-    if behind:
-        # A term that ended before the cancellation date renews first, as the renewal job would have (SPEC 6: in
-        # any order of the jobs): the final invoice and the penalty are the renewed contract's (issue 22).
-        from .renewal import renew_at_term_end_many  # the renewal imports this module's end_services
-
-        renew_at_term_end_many(subscriptions=behind, now=now, by=by, cancellations=on_of)
     gone = [subscription for subscription in due if subscription.status == Status.TERMINATED]
     if gone:
         # Ended meanwhile (e.g. "Do not renew"): the reservation has nothing left to do.

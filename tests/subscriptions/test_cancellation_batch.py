@@ -279,9 +279,8 @@ def trial_cancellation_queries(count: int) -> int:
         pytest.param(
             lambda count: cancellation_queries(count, contract_type=ContractType.ANNUAL), 36, id="annual-with-penalty"
         ),
-        # the segments (the contract of the day, issue 22) and one UPDATE rolling the monthly terms the renewal
-        # job left behind (nothing ran since 2027-01-14): the same function as the renewal job's
-        pytest.param(lambda count: cancellation_queries(count, contract_type=ContractType.MONTHLY), 37, id="monthly"),
+        # the segments: the contract that ran up to the date, by the calendar (issue 22)
+        pytest.param(lambda count: cancellation_queries(count, contract_type=ContractType.MONTHLY), 36, id="monthly"),
         # no invoice at all
         pytest.param(trial_cancellation_queries, 26, id="trial"),
     ],
