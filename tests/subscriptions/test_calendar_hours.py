@@ -62,200 +62,94 @@ def d(text: str) -> date:
     return date.fromisoformat(text)
 
 
-# What the calendar says on a day: state, term, window, penalty of cancelling today, penalty-free date, the day
-# the renewal option takes effect, the My Product buttons and timeline.
-def expect(state, term, window, penalty, renewal_on, buttons, timeline) -> dict:
+def running(term: tuple[str, str], today: str, penalty: int, buttons: list[str], invoice_on: str, after: str) -> dict:
+    """What the calendar says of a running contract on ``today``: its term, the window from today to the day after
+    the term end (the penalty-free date, the day the renewal option takes effect), the penalty of cancelling
+    today, the buttons, and the timeline: the current period's invoice, the term end and what follows."""
+    term_start, term_end = d(term[0]), d(term[1])
+    after_term = term_end + timedelta(days=1)
     return {
-        "state": state,
-        "term": tuple(d(day) for day in term),
-        "window": tuple(d(day) for day in window),
+        "state": "active",
+        "term": (term_start, term_end),
+        "window": (d(today), after_term),
         "penalty today": penalty,
-        "penalty-free date": d(window[1]),
-        "renewal takes effect": d(renewal_on) if renewal_on else None,
+        "penalty-free date": after_term,
+        "renewal takes effect": after_term,
         "buttons": buttons,
-        "timeline": [(d(day), label) for day, label in timeline],
+        # in date order; on one day, the invoice before what follows the term (as the card lists them)
+        "timeline": sorted([(d(invoice_on), INVOICE), (term_end, TERM_ENDS), (after_term, after)], key=lambda e: e[0]),
     }
 
 
-# Per contract: the last day of its period or term, its renewal option, and the answers on that day, the next day
-# and three days later.
+def stopped(term: tuple[str, str], today: str) -> dict:
+    """A service the calendar has stopped: its last term, nothing to offer, nothing ahead."""
+    return {
+        "state": "terminated",
+        "term": (d(term[0]), d(term[1])),
+        "window": (d(today), d(today)),
+        "penalty today": 0,
+        "penalty-free date": d(today),
+        "renewal takes effect": None,
+        "buttons": [],
+        "timeline": [],
+    }
+
+
+JUNE, JULY = ("2028-06-01", "2028-06-30"), ("2028-07-01", "2028-07-31")
+TERM_0, TERM_1 = ("2028-06-01", "2029-05-31"), ("2029-06-01", "2030-05-31")
+ANNUAL_FROM_JULY, JUNE_2029 = ("2028-07-01", "2029-06-30"), ("2029-06-01", "2029-06-30")
+
+# Per contract: its type and renewal option, the last day of its period or term, and the answers on that day, the
+# next day and three days later.
 CONTRACTS = {
     "monthly-period-end": (
         ContractType.MONTHLY,
         "",
         d("2028-06-30"),
-        expect(
-            "active",
-            ("2028-06-01", "2028-06-30"),
-            ("2028-06-30", "2028-07-01"),
-            0,
-            "2028-07-01",
-            MONTHLY_BUTTONS,
-            [("2028-06-30", TERM_ENDS), ("2028-07-01", INVOICE), ("2028-07-01", MONTHLY_NEXT)],
-        ),
-        expect(
-            "active",
-            ("2028-07-01", "2028-07-31"),
-            ("2028-07-01", "2028-08-01"),
-            0,
-            "2028-08-01",
-            MONTHLY_BUTTONS,
-            [("2028-07-31", TERM_ENDS), ("2028-08-01", INVOICE), ("2028-08-01", MONTHLY_NEXT)],
-        ),
-        expect(
-            "active",
-            ("2028-07-01", "2028-07-31"),
-            ("2028-07-03", "2028-08-01"),
-            0,
-            "2028-08-01",
-            MONTHLY_BUTTONS,
-            [("2028-07-31", TERM_ENDS), ("2028-08-01", INVOICE), ("2028-08-01", MONTHLY_NEXT)],
-        ),
+        running(JUNE, "2028-06-30", 0, MONTHLY_BUTTONS, "2028-07-01", MONTHLY_NEXT),
+        running(JULY, "2028-07-01", 0, MONTHLY_BUTTONS, "2028-08-01", MONTHLY_NEXT),
+        running(JULY, "2028-07-03", 0, MONTHLY_BUTTONS, "2028-08-01", MONTHLY_NEXT),
     ),
     "monthly-period-end-renewing-as-annual": (
         ContractType.MONTHLY,
         RenewalOption.RENEW_ANNUAL,
         d("2028-06-30"),
-        expect(
-            "active",
-            ("2028-06-01", "2028-06-30"),
-            ("2028-06-30", "2028-07-01"),
-            0,
-            "2028-07-01",
-            MONTHLY_BUTTONS,
-            [("2028-06-30", TERM_ENDS), ("2028-07-01", INVOICE), ("2028-07-01", RENEWED)],
-        ),
-        expect(
-            "active",
-            ("2028-07-01", "2029-06-30"),
-            ("2028-07-01", "2029-07-01"),
-            60_000,
-            "2029-07-01",
-            ANNUAL_BUTTONS,
-            [("2028-08-01", INVOICE), ("2029-06-30", TERM_ENDS), ("2029-07-01", RENEWED)],
-        ),
-        expect(
-            "active",
-            ("2028-07-01", "2029-06-30"),
-            ("2028-07-03", "2029-07-01"),
-            59_741,
-            "2029-07-01",
-            ANNUAL_BUTTONS,
-            [("2028-08-01", INVOICE), ("2029-06-30", TERM_ENDS), ("2029-07-01", RENEWED)],
-        ),
+        running(JUNE, "2028-06-30", 0, MONTHLY_BUTTONS, "2028-07-01", RENEWED),
+        running(ANNUAL_FROM_JULY, "2028-07-01", 60_000, ANNUAL_BUTTONS, "2028-08-01", RENEWED),
+        running(ANNUAL_FROM_JULY, "2028-07-03", 59_741, ANNUAL_BUTTONS, "2028-08-01", RENEWED),
     ),
     "annual-period-end": (
         ContractType.ANNUAL,
         "",
         d("2028-06-30"),
-        expect(
-            "active",
-            ("2028-06-01", "2029-05-31"),
-            ("2028-06-30", "2029-06-01"),
-            56_133,
-            "2029-06-01",
-            ANNUAL_BUTTONS,
-            [("2028-07-01", INVOICE), ("2029-05-31", TERM_ENDS), ("2029-06-01", MONTHLY_NEXT)],
-        ),
-        expect(
-            "active",
-            ("2028-06-01", "2029-05-31"),
-            ("2028-07-01", "2029-06-01"),
-            56_000,
-            "2029-06-01",
-            ANNUAL_BUTTONS,
-            [("2028-08-01", INVOICE), ("2029-05-31", TERM_ENDS), ("2029-06-01", MONTHLY_NEXT)],
-        ),
-        expect(
-            "active",
-            ("2028-06-01", "2029-05-31"),
-            ("2028-07-03", "2029-06-01"),
-            55_741,
-            "2029-06-01",
-            ANNUAL_BUTTONS,
-            [("2028-08-01", INVOICE), ("2029-05-31", TERM_ENDS), ("2029-06-01", MONTHLY_NEXT)],
-        ),
+        running(TERM_0, "2028-06-30", 56_133, ANNUAL_BUTTONS, "2028-07-01", MONTHLY_NEXT),
+        running(TERM_0, "2028-07-01", 56_000, ANNUAL_BUTTONS, "2028-08-01", MONTHLY_NEXT),
+        running(TERM_0, "2028-07-03", 55_741, ANNUAL_BUTTONS, "2028-08-01", MONTHLY_NEXT),
     ),
     "annual-term-end-renewing-as-annual": (
         ContractType.ANNUAL,
         RenewalOption.RENEW_ANNUAL,
         d("2029-05-31"),
-        expect(
-            "active",
-            ("2028-06-01", "2029-05-31"),
-            ("2029-05-31", "2029-06-01"),
-            12_129,
-            "2029-06-01",
-            ANNUAL_BUTTONS,
-            [("2029-05-31", TERM_ENDS), ("2029-06-01", INVOICE), ("2029-06-01", RENEWED)],
-        ),
-        expect(
-            "active",
-            ("2029-06-01", "2030-05-31"),
-            ("2029-06-01", "2030-06-01"),
-            60_000,
-            "2030-06-01",
-            ANNUAL_BUTTONS,
-            [("2029-07-01", INVOICE), ("2030-05-31", TERM_ENDS), ("2030-06-01", RENEWED)],
-        ),
-        expect(
-            "active",
-            ("2029-06-01", "2030-05-31"),
-            ("2029-06-03", "2030-06-01"),
-            59_733,
-            "2030-06-01",
-            ANNUAL_BUTTONS,
-            [("2029-07-01", INVOICE), ("2030-05-31", TERM_ENDS), ("2030-06-01", RENEWED)],
-        ),
+        running(TERM_0, "2029-05-31", 12_129, ANNUAL_BUTTONS, "2029-06-01", RENEWED),
+        running(TERM_1, "2029-06-01", 60_000, ANNUAL_BUTTONS, "2029-07-01", RENEWED),
+        running(TERM_1, "2029-06-03", 59_733, ANNUAL_BUTTONS, "2029-07-01", RENEWED),
     ),
     "annual-term-end-switching-to-monthly": (
         ContractType.ANNUAL,
         RenewalOption.SWITCH_TO_MONTHLY,
         d("2029-05-31"),
-        expect(
-            "active",
-            ("2028-06-01", "2029-05-31"),
-            ("2029-05-31", "2029-06-01"),
-            12_129,
-            "2029-06-01",
-            ANNUAL_BUTTONS,
-            [("2029-05-31", TERM_ENDS), ("2029-06-01", INVOICE), ("2029-06-01", MONTHLY_NEXT)],
-        ),
-        expect(
-            "active",
-            ("2029-06-01", "2029-06-30"),
-            ("2029-06-01", "2029-07-01"),
-            0,
-            "2029-07-01",
-            MONTHLY_BUTTONS,
-            [("2029-06-30", TERM_ENDS), ("2029-07-01", INVOICE), ("2029-07-01", MONTHLY_NEXT)],
-        ),
-        expect(
-            "active",
-            ("2029-06-01", "2029-06-30"),
-            ("2029-06-03", "2029-07-01"),
-            0,
-            "2029-07-01",
-            MONTHLY_BUTTONS,
-            [("2029-06-30", TERM_ENDS), ("2029-07-01", INVOICE), ("2029-07-01", MONTHLY_NEXT)],
-        ),
+        running(TERM_0, "2029-05-31", 12_129, ANNUAL_BUTTONS, "2029-06-01", MONTHLY_NEXT),
+        running(JUNE_2029, "2029-06-01", 0, MONTHLY_BUTTONS, "2029-07-01", MONTHLY_NEXT),
+        running(JUNE_2029, "2029-06-03", 0, MONTHLY_BUTTONS, "2029-07-01", MONTHLY_NEXT),
     ),
     "annual-term-end-not-renewed": (
         ContractType.ANNUAL,
         RenewalOption.DO_NOT_RENEW,
         d("2029-05-31"),
-        expect(
-            "active",
-            ("2028-06-01", "2029-05-31"),
-            ("2029-05-31", "2029-06-01"),
-            12_129,
-            "2029-06-01",
-            ANNUAL_BUTTONS,
-            [("2029-05-31", TERM_ENDS), ("2029-06-01", INVOICE), ("2029-06-01", SERVICE_ENDS)],
-        ),
+        running(TERM_0, "2029-05-31", 12_129, ANNUAL_BUTTONS, "2029-06-01", SERVICE_ENDS),
         # The service stopped on 2029-06-01, by the calendar before the run and for good after it.
-        expect("terminated", ("2028-06-01", "2029-05-31"), ("2029-06-01", "2029-06-01"), 0, None, [], []),
-        expect("terminated", ("2028-06-01", "2029-05-31"), ("2029-06-03", "2029-06-03"), 0, None, [], []),
+        stopped(TERM_0, "2029-06-01"),
+        stopped(TERM_0, "2029-06-03"),
     ),
 }
 
