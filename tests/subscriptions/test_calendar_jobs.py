@@ -17,6 +17,7 @@ from django.test import TestCase
 from billing.models import ContractType, Invoice, RateSegment
 from subscriptions.lifecycle import EXECUTE_CANCELLATIONS, JOBS, RENEW
 from subscriptions.models import LifecycleEvent, RenewalOption, Reservation, Status, Subscription
+from subscriptions.preview import preview_lifecycle
 from subscriptions.services.cancel import subscription_cancel, subscription_withdraw_cancellation
 from subscriptions.services.core import customer_actor
 from subscriptions.services.jobs import run_steps
@@ -358,3 +359,58 @@ def test_a_trial_past_its_last_day_cannot_be_upgraded_before_the_expiry_job_has_
         subscription_upgrade(subscription=trial, plan=plan("premium"), by=by(trial), now=kst(2028, 5, 31, 0, 5))
 
     assert subscription_snapshot(trial) == before
+
+
+# --- the dry-run preview describes what the run leaves, by the calendar -------------------------------------------
+
+
+def renewal_summary(subscription, now: datetime) -> str:
+    preview = preview_lifecycle(now=now, jobs=[RENEW])
+    [item] = [item for item in preview.jobs[0].items if item.subscription_id == subscription.pk]
+    return item.summary
+
+
+@pytest.mark.parametrize(
+    ("renewal_option", "at", "summary"),
+    [
+        pytest.param(
+            RenewalOption.RENEW_ANNUAL,
+            kst(2029, 6, 1, 0, 5),
+            "renews as annual Basic at ₩5,000 per licence, term 2029-06-01 – 2030-05-31",
+            id="renew-annual-0005-before-the-run",
+        ),
+        pytest.param(
+            RenewalOption.RENEW_ANNUAL,
+            kst(2030, 6, 3, 0, 5),
+            "renews as annual Basic at ₩5,000 per licence, term 2030-06-01 – 2031-05-31",
+            id="renew-annual-a-year-of-missed-runs-reaches-the-term-of-the-day",
+        ),
+        pytest.param(
+            RenewalOption.SWITCH_TO_MONTHLY,
+            kst(2029, 6, 3, 0, 5),
+            "switches to monthly Basic at ₩6,000 per user from 2029-06-01",
+            id="switch-to-monthly-three-days-of-missed-runs",
+        ),
+        pytest.param(
+            RenewalOption.DO_NOT_RENEW,
+            kst(2029, 6, 1, 0, 5),
+            "not renewed: the service ends on 2029-06-01, purge",
+            id="do-not-renew",
+        ),
+    ],
+)
+def test_the_dry_run_at_0005_describes_the_contract_the_run_leaves(renewal_option, at, summary):
+    subscription = contract(ContractType.ANNUAL, renewal_option)
+    run_lifecycle(kst(2029, 5, 31, 23, 55))
+
+    assert renewal_summary(subscription, at) == summary
+
+
+def test_the_dry_run_leaves_a_term_to_the_cancellation_reserved_for_the_day_after_it():
+    subscription = contract(ContractType.ANNUAL, RenewalOption.RENEW_ANNUAL)
+    run_lifecycle(kst(2029, 5, 20, 10, 0))
+    subscription_cancel(
+        subscription=fresh(subscription), on=date(2029, 6, 1), by=by(subscription), now=kst(2029, 5, 20)
+    )
+
+    assert renewal_summary(subscription, kst(2029, 6, 1, 0, 5)) == "left to the cancellation of 2029-06-01"
