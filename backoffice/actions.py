@@ -55,7 +55,7 @@ from .permissions import ensure_may_run, may_run
 class OperatorAction:
     slug: str
     label: Promise  # the submit button's text and the page's title (SPEC 11)
-    offered: Callable[[Subscription, dict], bool]
+    offered: Callable[[Subscription, dict, date], bool]  # (subscription, pending, today KST)
     form: Callable[..., Form]  # (data, subscription=, today=, pending=) -> form
     perform: Callable[[Form, Subscription, tuple, datetime], str]  # -> the success message
 
@@ -149,7 +149,7 @@ def _resend(form: Form, subscription: Subscription, by: tuple, now: datetime) ->
 
 def _allowed(action: Action) -> Callable[[Subscription, dict], bool]:
     """Offered when the operators' table allows the action for the subscription (subscriptions/rules.py)."""
-    return lambda subscription, pending: action in operator_actions(subscription, pending=pending)
+    return lambda subscription, pending, today: action in operator_actions(subscription, today=today, pending=pending)
 
 
 def _form(form_class: type[Form], *arguments: str) -> Callable[..., Form]:
@@ -178,7 +178,7 @@ ACTIONS: dict[str, OperatorAction] = {
         OperatorAction(
             slug="cancel",
             label=gettext_lazy("Cancel on behalf"),
-            offered=_cancel_allowed,
+            offered=lambda subscription, pending, today: _cancel_allowed(subscription, pending, today=today),
             form=_cancel_form,
             perform=_cancel,
         ),
@@ -192,14 +192,14 @@ ACTIONS: dict[str, OperatorAction] = {
         OperatorAction(
             slug="withdraw-reservation",
             label=gettext_lazy("Withdraw reservation"),
-            offered=lambda subscription, pending: bool(pending),
+            offered=lambda subscription, pending, today: bool(pending),
             form=_form(WithdrawReservationForm, "subscription", "today", "pending"),
             perform=_withdraw,
         ),
         OperatorAction(
             slug="resend-reminder",
             label=gettext_lazy("Resend reminder"),
-            offered=lambda subscription, pending: subscription.purged_at is None,
+            offered=lambda subscription, pending, today: subscription.purged_at is None,
             form=_form(ResendReminderForm, "subscription", "today"),
             perform=_resend,
         ),
@@ -208,11 +208,13 @@ ACTIONS: dict[str, OperatorAction] = {
 
 
 def offered_actions(subscription: Subscription, user) -> list[OperatorAction]:
-    """The actions the subscription page shows to ``user``: those its state allows and the operator's role may run
-    (the services still decide on the locked row)."""
-    pending = pending_reservations(subscription)
+    """The actions the subscription page shows to ``user`` today, by the calendar: those its state allows and the
+    operator's role may run (the services still decide on the locked row)."""
+    pending, today = pending_reservations(subscription), kst_date(timezone.now())
     return [
-        action for action in ACTIONS.values() if may_run(user, action.slug) and action.offered(subscription, pending)
+        action
+        for action in ACTIONS.values()
+        if may_run(user, action.slug) and action.offered(subscription, pending, today)
     ]
 
 

@@ -37,6 +37,7 @@ from billing.services import vat_rate
 from subscriptions.lifecycle import JOBS
 from subscriptions.models import JobRun, Reservation, Status, Subscription
 from subscriptions.services.cancel import cancellation_penalty, penalty_applies
+from subscriptions.standing import standing_on
 from works_console.dates import kst_date
 from workspaces.selectors import member_count_of
 
@@ -179,13 +180,23 @@ def dashboard(*, now: datetime) -> Dashboard:
         for segment in RateSegment.objects.filter(subscription_id__in=segment_owners).select_related("plan"):
             segments[segment.subscription_id].append(segment)
 
+    # The penalty over the contract that runs up to each cancellation date, by the calendar (issue 22).
+    standings = {
+        reservation.pk: standing_on(
+            reservation.subscription,
+            today=today,
+            pending={Reservation.Kind.CANCELLATION: reservation},
+            segments=segments[reservation.subscription_id],
+        )
+        for reservation in cancellations.rows
+    }
     cancellations.rows = [
         DueCancellation(
             reservation=reservation,
             penalty=cancellation_penalty(
-                reservation.subscription, reservation.effective_on, segments=segments[reservation.subscription_id]
+                standings[reservation.pk], reservation.effective_on, segments=segments[reservation.subscription_id]
             )
-            if penalty_applies(reservation.subscription)
+            if penalty_applies(standings[reservation.pk])
             else None,
         )
         for reservation in cancellations.rows

@@ -24,6 +24,7 @@ from .services.paid import (
     check_upgrade_plan,
 )
 from .services.renewal import renewal_licences_for
+from .standing import Standing
 
 ISO_DATE = "%Y-%m-%d"
 
@@ -238,16 +239,20 @@ class CancelForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
-    def __init__(self, *args, subscription: Subscription, first: date, last: date, **kwargs) -> None:
+    def __init__(
+        self, *args, subscription: Subscription, first: date, last: date, standing: Standing | None = None, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.subscription = subscription
+        self.standing = standing
         self.first = first
         self.last = last
         _limit_dates(self.fields["cancellation_date"], first, last)
 
     def clean_cancellation_date(self) -> date:
+        on = self.cleaned_data["cancellation_date"]
         try:
-            return check_cancellation_date(self.subscription, self.cleaned_data["cancellation_date"], today=self.first)
+            return check_cancellation_date(self.subscription, on, today=self.first, standing=self.standing)
         except ValidationError as error:
             raise ValidationError(error.error_dict["cancellation_date"]) from None
 

@@ -54,7 +54,6 @@ from .services.cancel import (
 )
 from .services.core import allowed_actions, customer_actor, pending_reservations
 from .services.paid import (
-    can_increase_licences,
     members_now,
     subscription_convert,
     subscription_increase_licences,
@@ -63,6 +62,7 @@ from .services.paid import (
     upgrade_charge,
 )
 from .services.renewal import subscription_set_renewal_option
+from .standing import Standing, standing_on
 from .wizard import SessionWizard
 
 MY_PRODUCT = "subscriptions:my-product"
@@ -72,6 +72,15 @@ def _subscription_for(request: HttpRequest, public_id: str) -> Subscription:
     return get_object_or_404(
         Subscription.objects.select_related("plan", "workspace"), public_id=public_id, customer=request.user
     )
+
+
+def _as_of_today(request: HttpRequest, public_id: str) -> tuple[Subscription, Standing]:
+    """The customer's subscription as the calendar has it today (issue 22): its calendar copy for the page and the
+    forms (``Standing.calendar_row``), and its standing for the rules. Services get the copy: they lock and re-read
+    the row by its key."""
+    subscription = _subscription_for(request, public_id)
+    standing = standing_on(subscription, today=kst_date(_now()))
+    return standing.calendar_row(), standing
 
 
 def _refuse(request: HttpRequest, message: str | None = None) -> HttpResponse:
@@ -109,10 +118,12 @@ def _now() -> datetime:
 def convert(request: HttpRequest, public_id: str) -> HttpResponse:
     subscription = _subscription_for(request, public_id)
     pending = pending_reservations(subscription)
-    if Action.CONVERT not in allowed_actions(subscription, pending=pending):
-        return _refuse(request)
     now = _now()
     today = kst_date(now)
+    standing = standing_on(subscription, today=today, pending=pending)
+    if Action.CONVERT not in allowed_actions(subscription, today=today, pending=pending, standing=standing):
+        return _refuse(request)
+    subscription = standing.calendar_row()
     members = members_now(subscription)
     reservation = pending.get(Reservation.Kind.CONVERSION)
     if reservation is not None:
@@ -196,8 +207,8 @@ withdraw_conversion = _withdrawal_view(
 @login_required
 @require_http_methods(["GET", "POST"])
 def change_renewal(request: HttpRequest, public_id: str) -> HttpResponse:
-    subscription = _subscription_for(request, public_id)
-    if Action.CHANGE_RENEWAL not in allowed_actions(subscription):
+    subscription, standing = _as_of_today(request, public_id)
+    if Action.CHANGE_RENEWAL not in allowed_actions(subscription, today=standing.day, standing=standing):
         return _refuse(request)
     members = members_now(subscription)
     initial = {
@@ -210,7 +221,7 @@ def change_renewal(request: HttpRequest, public_id: str) -> HttpResponse:
         members=members,
         initial=initial,
     )
-    context = {"subscription": subscription, "form": form, "effective_on": subscription.term_end + ONE_DAY}
+    context = {"subscription": subscription, "form": form, "effective_on": standing.renewal_effective_on}
     if request.method == "POST" and form.is_valid() and "back" not in request.POST:
         if "confirm" not in request.POST:
             context["option_label"] = RenewalOption(form.cleaned_data["option"]).label
@@ -243,9 +254,8 @@ class UpgradeWizard(SessionWizard):
     template_name = "subscriptions/actions/upgrade.html"
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        self.subscription = _subscription_for(request, kwargs["public_id"])
-        # Given today, as My Product offers it: not between a term's end and the renewal job (nothing to review).
-        if Action.UPGRADE not in allowed_actions(self.subscription, today=kst_date(_now())):
+        self.subscription, self.standing = _as_of_today(request, kwargs["public_id"])
+        if Action.UPGRADE not in allowed_actions(self.subscription, today=self.standing.day, standing=self.standing):
             return _refuse(request)
         return super().dispatch(request, *args, **kwargs)
 
@@ -267,7 +277,9 @@ class UpgradeWizard(SessionWizard):
         context.update(
             subscription=self.subscription,
             chosen_plan=chosen,
-            today=kst_date(_now()),
+            today=self.standing.day,
+            # The billing period an upgrade today is prorated over (SPEC 5.4), by the calendar (issue 22).
+            current_period=self.standing.current_period,
             wizard_steps=[
                 {
                     "number": index + 1,
@@ -304,8 +316,8 @@ class UpgradeWizard(SessionWizard):
 @login_required
 @require_http_methods(["GET", "POST"])
 def increase_licences(request: HttpRequest, public_id: str) -> HttpResponse:
-    subscription = _subscription_for(request, public_id)
-    if not can_increase_licences(subscription):
+    subscription, standing = _as_of_today(request, public_id)
+    if Action.ADD_LICENCES not in allowed_actions(subscription, today=standing.day, standing=standing):
         return _refuse(request, _("Licences can be increased for active annual contracts only."))
     form = LicencesForm(request.POST if request.method == "POST" else None, subscription=subscription)
     if request.method == "POST" and form.is_valid():
@@ -332,14 +344,19 @@ def _percent(rate: Fraction) -> str:
     return f"{Decimal(value.numerator) / Decimal(value.denominator):.2f}".rstrip("0").rstrip(".")
 
 
-def _penalty_context(subscription: Subscription, on: date | None, *, first: date, last: date) -> dict:
-    """What the cancel popup shows for a date: the itemised penalty of an annual contract, and the dates."""
+def _penalty_context(
+    subscription: Subscription, on: date | None, *, first: date, last: date, standing: Standing | None = None
+) -> dict:
+    """What the cancel popup shows for a date: the itemised penalty of an annual contract, and the dates; the
+    contract is the calendar's of ``first`` (today)."""
+    if standing is None:
+        standing = standing_on(subscription, today=first)
     context = {
-        "subscription": subscription,
+        "subscription": standing.calendar_row(),
         "on": on,
         "first": first,
         "penalty_free_date": last,
-        "penalty_applies": penalty_applies(subscription),
+        "penalty_applies": penalty_applies(standing),
         "penalty": None,
         "error": None,
     }
@@ -352,15 +369,16 @@ def _penalty_context(subscription: Subscription, on: date | None, *, first: date
     context["is_today"] = on == first
     context["last_usage_day"] = on - ONE_DAY
     if context["penalty_applies"]:
-        penalty = cancellation_penalty(subscription, on)
+        penalty = cancellation_penalty(standing, on)
         context["penalty"] = penalty
         context["rate_percent"] = _percent(penalty.rate)
     return context
 
 
-def _cancel_allowed(subscription: Subscription, pending: dict) -> bool:
+def _cancel_allowed(subscription: Subscription, pending: dict, *, today: date) -> bool:
     # A reserved cancellation's date can be changed (or brought forward to today) from the same page.
-    return bool({Action.CANCEL, Action.CHANGE_CANCELLATION} & allowed_actions(subscription, pending=pending))
+    actions = allowed_actions(subscription, today=today, pending=pending)
+    return bool({Action.CANCEL, Action.CHANGE_CANCELLATION} & actions)
 
 
 @login_required
@@ -373,12 +391,14 @@ def cancel(request: HttpRequest, public_id: str) -> HttpResponse:
             request,
             _("A paid conversion is reserved for this subscription. Withdraw the conversion first, then cancel."),
         )
-    if not _cancel_allowed(subscription, pending):
-        return _refuse(request)
     now = _now()
-    first, last = cancellation_date_range(subscription, kst_date(now))
+    today = kst_date(now)
+    if not _cancel_allowed(subscription, pending, today=today):
+        return _refuse(request)
+    standing = standing_on(subscription, today=today, pending=pending)
+    first, last = cancellation_date_range(subscription, today, standing=standing)
     reservation = pending.get(Reservation.Kind.CANCELLATION)
-    form_kwargs = {"subscription": subscription, "first": first, "last": last}
+    form_kwargs = {"subscription": subscription, "first": first, "last": last, "standing": standing}
     shown_date: date | None = reservation.effective_on if reservation else first
 
     if request.method == "POST" and "use_penalty_free_date" in request.POST:
@@ -406,7 +426,7 @@ def cancel(request: HttpRequest, public_id: str) -> HttpResponse:
     else:
         form = CancelForm(initial={"cancellation_date": shown_date}, **form_kwargs)
 
-    context = _penalty_context(subscription, shown_date, first=first, last=last)
+    context = _penalty_context(subscription, shown_date, first=first, last=last, standing=standing)
     context.update(form=form, reservation=reservation, phrase=cancellation_phrase())
     return render(request, "subscriptions/actions/cancel.html", context)
 
@@ -428,10 +448,12 @@ def cancel_penalty(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 def render_cancel_penalty(request: HttpRequest, subscription: Subscription, value: str) -> HttpResponse:
-    """The penalty partial for the date ``value`` (ISO) typed on a cancel form: the customer's, and the operators'
-    `Cancel on behalf` (backoffice/actions.py), which posts it."""
-    first, last = cancellation_date_range(subscription, kst_date(_now()))
-    context = _penalty_context(subscription, _parse_iso(value), first=first, last=last)
+    """The penalty partial for the date ``value`` (ISO) typed on a cancel form, as the calendar has the contract
+    today: the customer's, and the operators' `Cancel on behalf` (backoffice/actions.py), which posts it."""
+    standing = standing_on(subscription, today=kst_date(_now()))
+    subscription = standing.calendar_row()
+    first, last = cancellation_date_range(subscription, standing.day, standing=standing)
+    context = _penalty_context(subscription, _parse_iso(value), first=first, last=last, standing=standing)
     if subscription.status == Status.TERMINATED:
         context.update(error=_("This subscription has ended."), penalty=None, penalty_applies=False)
     return render(request, "subscriptions/actions/partials/cancel_penalty.html", context)
@@ -457,7 +479,8 @@ def open_admin(request: HttpRequest, public_id: str) -> HttpResponse:
     `Account ID` pre-filled, after ending an admin session of another workspace.
     """
     subscription = _subscription_for(request, public_id)
-    if subscription.workspace is None or Action.ADMIN_LOGIN not in allowed_actions(subscription):
+    today = kst_date(_now())
+    if subscription.workspace is None or Action.ADMIN_LOGIN not in allowed_actions(subscription, today=today):
         return _refuse(request)
     member = current_member(request)
     if member is not None and member.workspace_id == subscription.workspace_id and member_access_error(member) is None:

@@ -1,7 +1,7 @@
 """The subscription lifecycle (SPEC 4, 5, 6): states, reservations, the event log, job runs."""
 
 import secrets
-from datetime import date, timedelta
+from datetime import date
 
 from django.conf import settings
 from django.db import models
@@ -112,7 +112,9 @@ class Subscription(models.Model):
         _("contract type"), max_length=8, choices=ContractType.choices, blank=True, default=""
     )
     licences = models.PositiveIntegerField(_("licences"), null=True, blank=True)
-    # Start and end (inclusive) of the current contract term: 12 periods for annual, 1 period for monthly.
+    # Start and end (inclusive) of the last contract term the lifecycle has reached: 12 periods for annual, 1 period
+    # for monthly. The jobs' bookkeeping: the contract on a day is the calendar's (subscriptions.standing, issue
+    # 22), which reads term_end only as the end of the term the renewal option applies after.
     term_start = models.DateField(_("term start"), null=True, blank=True)
     term_end = models.DateField(_("term end"), null=True, blank=True)
     # SPEC 5.3: blank means never set, which behaves as "Switch to monthly".
@@ -171,26 +173,6 @@ class Subscription(models.Model):
     @property
     def effective_renewal_option(self) -> str:
         return self.renewal_option or RenewalOption.SWITCH_TO_MONTHLY
-
-    def trial_days_left(self, today: date) -> int:
-        """Days of trial left including today (0 once the trial is over)."""
-        return max((self.trial_last_day - today).days + 1, 0)
-
-    def grace_days_left(self, today: date) -> int:
-        return max((self.grace_last_day - today).days + 1, 0)
-
-    def contract_end(self) -> date | None:
-        """The last day of the current contract (SPEC 5.5): trial's last day in trial, the term end when paid."""
-        if self.status == Status.TRIAL:
-            return self.trial_last_day
-        if self.status == Status.SUSPENDED:
-            return self.grace_last_day
-        return self.term_end
-
-    def latest_cancellation_date(self) -> date | None:
-        """SPEC 5.5: the customer may cancel from today up to the day after the contract end."""
-        end = self.contract_end()
-        return end + timedelta(days=1) if end else None
 
 
 class Reservation(models.Model):

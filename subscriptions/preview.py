@@ -21,11 +21,11 @@ from datetime import date, datetime
 from itertools import chain
 
 from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, prefetch_related_objects
 
 from billing.invoices import InvoiceDraft
 from billing.models import ContractType, Invoice, RateSegment
 from billing.money import format_won
-from billing.periods import period_containing, term_from
 from billing.services import PreviewLedger
 from works_console.dates import ONE_DAY, kst_date
 
@@ -36,6 +36,7 @@ from .services.invoicing import members_of, preview_invoices
 from .services.jobs import DEFAULT_CHUNK_SIZE, Step
 from .services.paid import _paid_contract, _reserved_terms
 from .services.reminders import trial_ended_due
+from .standing import standing_on
 
 
 @dataclass
@@ -166,22 +167,39 @@ def _conversions(rows: list[Subscription], today: date, now: datetime, ledger: P
         )
 
 
+def _with_calendar(rows: list[Subscription]) -> None:
+    """Read the pending reservations and rate segments of a chunk at once (two queries), for ``standing_on``."""
+    prefetch_related_objects(
+        rows,
+        Prefetch(
+            "reservations",
+            queryset=Reservation.objects.filter(state=Reservation.State.PENDING).select_related("plan"),
+            to_attr="pending_reservation_list",
+        ),
+        Prefetch("rate_segments", queryset=RateSegment.objects.select_related("plan"), to_attr="rate_segment_list"),
+    )
+
+
 def _renewal(subscription: Subscription, today: date) -> str:
-    """What the renewal job does to a term that has ended (SPEC 5.3), in words."""
+    """What the renewal job does to a term that has ended (SPEC 5.3), in words: the contract it leaves is the
+    calendar's of ``today`` (issue 22), however many terms it catches up."""
     if subscription.term_end >= today:
         return "close ended periods"
     starts_on = subscription.term_end + ONE_DAY
-    option = subscription.effective_renewal_option
-    if option == RenewalOption.SWITCH_TO_MONTHLY and subscription.contract_type == ContractType.MONTHLY:
-        period = period_containing(subscription.paid_start, today)
-        return f"monthly term rolls to {period.start} – {period.end}"
-    if option == RenewalOption.DO_NOT_RENEW:
-        return f"not renewed: the service ends on {starts_on}, purge"
-    if option == RenewalOption.RENEW_ANNUAL:
-        term_start, term_end = term_from(subscription.paid_start, starts_on)
+    standing = standing_on(subscription, today=today)
+    contract = standing.contract
+    if standing.is_stopped:
+        if contract.stopped_on > starts_on:  # renewed first, then a cancellation stops it
+            return f"renews, then the cancellation of {contract.stopped_on} ends the service"
+        if subscription.effective_renewal_option == RenewalOption.DO_NOT_RENEW:
+            return f"not renewed: the service ends on {starts_on}, purge"
+        return f"left to the cancellation of {contract.stopped_on}"
+    if subscription.contract_type == ContractType.MONTHLY and contract.contract_type == ContractType.MONTHLY:
+        return f"monthly term rolls to {contract.term_start} – {contract.term_end}"
+    if contract.contract_type == ContractType.ANNUAL:
         return (
             f"renews as annual {subscription.plan.name} at {format_won(subscription.plan.annual_unit_price)} per"
-            f" licence, term {term_start} – {term_end}"
+            f" licence, term {contract.term_start} – {contract.term_end}"
         )
     price = format_won(subscription.plan.monthly_unit_price)
     return f"switches to monthly {subscription.plan.name} at {price} per user from {starts_on}"
@@ -191,6 +209,7 @@ def _renewals(rows: list[Subscription], today: date, now: datetime, ledger: Prev
     invoices: dict[int, list[InvoiceDraft]] = {}
     for previewed in preview_invoices(rows, now=now, ledger=ledger):
         invoices.setdefault(previewed.subscription_id, []).append(previewed.draft)
+    _with_calendar(rows)
     for row in rows:
         ends = row.term_end < today and row.effective_renewal_option == RenewalOption.DO_NOT_RENEW
         yield PreviewItem(
@@ -209,17 +228,34 @@ def _cancellations(
 ) -> Iterator[PreviewItem]:
     reservations = _pending(rows, Reservation.Kind.CANCELLATION, today)
     due = [row for row in rows if row.pk in reservations and row.status != Status.TERMINATED]
-    annual = [row.pk for row in due if penalty_applies(row)]
-    segments: dict[int, list[RateSegment]] = {pk: [] for pk in annual}
-    if annual:
-        for segment in RateSegment.objects.filter(subscription_id__in=annual, contract_type=ContractType.ANNUAL):
+    paid = [row.pk for row in due if row.status == Status.ACTIVE]
+    segments: dict[int, list[RateSegment]] = {pk: [] for pk in paid}
+    if paid:
+        for segment in RateSegment.objects.filter(subscription_id__in=paid).select_related("plan"):
             segments[segment.subscription_id].append(segment)
+    # The contract that ran up to each cancellation date, by the calendar (a term renewed before it included).
+    standings = {
+        row.pk: standing_on(
+            row,
+            today=today,
+            pending={Reservation.Kind.CANCELLATION: reservations[row.pk]},
+            segments=segments.get(row.pk, []),
+        )
+        for row in due
+    }
+    renewing = [row for row in due if standings[row.pk].contract and standings[row.pk].contract.renewed_from]
+    members = members_of(renewing) if renewing else {}
     penalties = {
-        row.pk: cancellation_penalty(row, reservations[row.pk].effective_on, segments=segments.get(row.pk, ()))
+        row.pk: cancellation_penalty(
+            standings[row.pk],
+            reservations[row.pk].effective_on,
+            segments=segments.get(row.pk, ()),
+            members=members.get(row.pk),
+        )
         for row in due
     }
     finals = {
-        row.pk: (reservations[row.pk].effective_on, penalties[row.pk] if penalty_applies(row) else None)
+        row.pk: (reservations[row.pk].effective_on, penalties[row.pk] if penalty_applies(standings[row.pk]) else None)
         for row in due
         if row.status == Status.ACTIVE
     }

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from billing.models import ContractType, Plan
 
 from .models import Action, Reservation, Status, Subscription
+from .standing import Standing, standing_on
 
 # SPEC 4: the only state changes there are. Services refuse anything else.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -83,33 +84,39 @@ def top_offered_tier() -> int | None:
 def allowed_actions(
     subscription: Subscription,
     *,
+    today: date,
     pending: dict[str, Reservation] | None = None,
     top_tier: int | None | Literal["unknown"] = "unknown",
-    today: date | None = None,
+    standing: Standing | None = None,
 ) -> frozenset[str]:
-    """The customer actions valid now: the state's table (ALLOWED) narrowed by the reservations (SPEC 5), by
-    the catalog (no `Upgrade` without an offered plan of a higher tier) and, given `today` (KST), by the term:
-    once it has ended and until the renewal job has applied its renewal option, no contract change can be
-    saved, so none is offered (issue 12: only actions that can succeed).
+    """The customer actions valid on the KST date ``today``: the table (ALLOWED) of the state the calendar gives
+    (``standing_on``, issue 22: whether or not a job has run since midnight), narrowed by the reservations
+    (SPEC 5) and by the catalog (no `Upgrade` without an offered plan of a higher tier).
 
-    A page showing many subscriptions passes `top_tier` (top_offered_tier()) once instead of a query per row.
+    A service the calendar has stopped (its cancellation date, "Do not renew" or the end of its grace has come)
+    offers nothing, as once its job has run: SPEC 5.5 and 6 stop and purge it on that date. A page showing many
+    subscriptions passes `top_tier` (top_offered_tier()) once instead of a query per row, and `pending` /
+    `standing` when it read them already.
     """
     if pending is None:
         pending = pending_reservations(subscription)
-    allowed = ALLOWED[subscription.status]
+    if standing is None:
+        standing = standing_on(subscription, today=today, pending=pending)
+    if standing.is_stopped:
+        return frozenset()  # nothing left to change, nor a reservation to withdraw: its date has come
+    allowed = ALLOWED[standing.status]
     actions = set(allowed)
     if Action.UPGRADE in actions:
         if top_tier == "unknown":
             top_tier = top_offered_tier()
         if top_tier is None or top_tier <= subscription.plan.tier:
             actions.discard(Action.UPGRADE)
-    if today is not None and subscription.term_end is not None and today > subscription.term_end:
-        actions -= {Action.CHANGE_RENEWAL, Action.UPGRADE}
-    if Action.CHANGE_RENEWAL in actions and subscription.contract_type == ContractType.ANNUAL:
+    if Action.CHANGE_RENEWAL in actions and standing.contract_type == ContractType.ANNUAL:
         # SPEC 3: annual licences can be increased at any time of a running term (reduced only at renewal).
         actions.add(Action.ADD_LICENCES)
-    if Reservation.Kind.CONVERSION in pending:
-        # SPEC 5.5: a reserved conversion blocks cancellation; it can be changed (Convert) or withdrawn.
+    if Reservation.Kind.CONVERSION in pending and standing.status != Status.ACTIVE:
+        # SPEC 5.5: a reserved conversion blocks cancellation; it can be changed (Convert) or withdrawn before its
+        # date (once its date has come, the paid service has started).
         actions.discard(Action.CANCEL)
         actions.add(Action.WITHDRAW_CONVERSION)
     if Reservation.Kind.CANCELLATION in pending:
@@ -123,22 +130,32 @@ def allowed_actions(
     return frozenset(actions)
 
 
-def operator_only_actions(subscription: Subscription) -> frozenset[str]:
-    """The operators' own actions valid in the subscription's state (OPERATOR_ALLOWED); no query."""
-    return OPERATOR_ALLOWED[subscription.status]
+def operator_only_actions(subscription: Subscription, *, today: date) -> frozenset[str]:
+    """The operators' own actions valid on ``today`` (OPERATOR_ALLOWED): a trial is extended while the calendar
+    says trial; a penalty is waived once the final invoice is issued (the service ended in the database)."""
+    status = subscription.status
+    if status != Status.TERMINATED:
+        status = standing_on(subscription, today=today).status
+        if status == Status.TERMINATED:
+            return frozenset()  # stopped by the calendar: its final invoice comes with the job
+    return OPERATOR_ALLOWED[status]
 
 
-def operator_actions(subscription: Subscription, *, pending: dict[str, Reservation] | None = None) -> frozenset[str]:
-    """What an operator may do now (SPEC 11): the customer's actions and the operators' own."""
-    return allowed_actions(subscription, pending=pending) | operator_only_actions(subscription)
+def operator_actions(
+    subscription: Subscription, *, today: date, pending: dict[str, Reservation] | None = None
+) -> frozenset[str]:
+    """What an operator may do on ``today`` (SPEC 11): the customer's actions and the operators' own."""
+    return allowed_actions(subscription, today=today, pending=pending) | operator_only_actions(
+        subscription, today=today
+    )
 
 
 def ensure_allowed(
-    subscription: Subscription, action: str, *, message: str | None = None, operator: bool = False
+    subscription: Subscription, action: str, *, today: date, message: str | None = None, operator: bool = False
 ) -> None:
-    """Refuse ``action`` unless ``allowed_actions`` (``operator_actions`` for an operator) has it, with
-    ``message`` or the generic one."""
-    allowed = operator_actions(subscription) if operator else allowed_actions(subscription)
+    """Refuse ``action`` unless ``allowed_actions`` (``operator_actions`` for an operator) has it on ``today``,
+    with ``message`` or the generic one."""
+    allowed = operator_actions(subscription, today=today) if operator else allowed_actions(subscription, today=today)
     if action not in allowed:
         raise ValidationError(
             message or _("This action is not available for this subscription in its current state."),

@@ -11,14 +11,14 @@ from django.db.models import Count, F, Prefetch, Window
 from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
-from billing.models import Invoice
-from billing.periods import period_bounds
+from billing.models import Invoice, RateSegment
 from works_console.shell import PLATFORMS
 from workspaces.models import AccountType, Workspace
 from workspaces.validators import clean_workspace_name
 
 from .models import RenewalOption, Reservation, Status, Subscription
 from .rules import allowed_actions, pending_reservations, top_offered_tier
+from .standing import Standing, standing_on
 
 # How many invoices each card shows; the full list is on the Invoices page.
 RECENT_INVOICES_PER_CARD = 3
@@ -67,19 +67,26 @@ class TimelineEntry:
 
 @dataclass(slots=True)
 class SubscriptionCard:
-    """What one My Product card shows, computed without further queries."""
+    """What one My Product card shows, computed without further queries: the subscription as the calendar has it
+    today (``standing``, issue 22), whether or not the jobs have run since midnight. ``subscription`` is the
+    calendar's copy of the row (``Standing.calendar_row``): its state, contract type, licences and term are the
+    day's."""
 
     subscription: Subscription
+    standing: Standing
     actions: frozenset[str]
     conversion: Reservation | None
     cancellation: Reservation | None
     timeline: list[TimelineEntry]
     recent_invoices: list[Invoice]
-    days_left: int | None = None
 
     @property
     def is_domain(self) -> bool:
         return self.subscription.account_type == AccountType.DOMAIN
+
+    @property
+    def days_left(self) -> int | None:
+        return self.standing.days_left
 
 
 def _recent_invoices() -> Prefetch:
@@ -99,8 +106,9 @@ def _recent_invoices() -> Prefetch:
 def my_product_subscriptions(*, customer, region: str, platform: str) -> list[Subscription]:
     """The customer's subscriptions under the current Region/Platform (SPEC 2), live ones first.
 
-    Four queries whatever their number: subscriptions (with plan and workspace), pending reservations
-    (read by core.pending_reservations through `pending_reservation_list`), and the recent invoices.
+    Five queries whatever their number: subscriptions (with plan and workspace), pending reservations
+    (read by core.pending_reservations through `pending_reservation_list`), the rate segments (read by
+    standing.standing_on through `rate_segment_list`) and the recent invoices.
     """
     subscriptions = list(
         Subscription.objects.owned_by(customer)
@@ -111,6 +119,10 @@ def my_product_subscriptions(*, customer, region: str, platform: str) -> list[Su
                 "reservations",
                 queryset=Reservation.objects.filter(state=Reservation.State.PENDING).select_related("plan"),
                 to_attr="pending_reservation_list",
+            ),
+            # The calendar reads the contract from the rate segments (subscriptions.standing).
+            Prefetch(
+                "rate_segments", queryset=RateSegment.objects.order_by("starts_on", "id"), to_attr="rate_segment_list"
             ),
             _recent_invoices(),
         )
@@ -125,10 +137,11 @@ def _cut_at(entries: list[TimelineEntry], day: date) -> list[TimelineEntry]:
     return [entry for entry in entries if entry.on < day]
 
 
-def _trial_path(subscription: Subscription) -> list[TimelineEntry]:
+def _trial_path(standing: Standing) -> list[TimelineEntry]:
     """SPEC 5.1, 6: the trial ends, the service is suspended (grace), then terminated and its data deleted."""
+    subscription = standing.subscription
     entries = []
-    if subscription.status == Status.TRIAL:
+    if standing.status == Status.TRIAL:
         entries.append(TimelineEntry(subscription.trial_last_day, _("Last day of the free trial")))
         entries.append(
             TimelineEntry(subscription.trial_last_day + ONE_DAY, _("Service suspended until converted to paid"))
@@ -138,33 +151,30 @@ def _trial_path(subscription: Subscription) -> list[TimelineEntry]:
     return entries
 
 
-def _paid_path(subscription: Subscription) -> list[TimelineEntry]:
-    """SPEC 3, 5.3: the next invoice, the end of the contract term and what the renewal option does then."""
-    entries = []
-    invoice_on = subscription.next_invoice_on
-    if invoice_on is None and subscription.paid_start is not None:
-        invoice_on = period_bounds(subscription.paid_start, subscription.next_period_index).next_start
-    if invoice_on is not None:
-        entries.append(TimelineEntry(invoice_on, _("Invoice issued for the current billing period")))
-    if subscription.term_end is not None:
-        entries.append(TimelineEntry(subscription.term_end, _("Contract term ends")))
-        after_term = subscription.term_end + ONE_DAY
-        option = subscription.effective_renewal_option
-        if option == RenewalOption.RENEW_ANNUAL:
-            entries.append(TimelineEntry(after_term, _("Renewed as annual for another 12 months")))
-        elif option == RenewalOption.DO_NOT_RENEW:
-            entries.append(TimelineEntry(after_term, _("Service ends and all data is deleted")))
-        else:
-            entries.append(TimelineEntry(after_term, _("Continues as a monthly contract")))
+def _paid_path(standing: Standing) -> list[TimelineEntry]:
+    """SPEC 3, 5.3: the current period's invoice, the end of the contract term of the day and what the renewal
+    option does then, by the calendar (issue 22)."""
+    contract = standing.contract
+    entries = [TimelineEntry(contract.period.next_start, _("Invoice issued for the current billing period"))]
+    entries.append(TimelineEntry(contract.term_end, _("Contract term ends")))
+    after_term = contract.term_end + ONE_DAY
+    option = standing.subscription.effective_renewal_option
+    if option == RenewalOption.RENEW_ANNUAL:
+        entries.append(TimelineEntry(after_term, _("Renewed as annual for another 12 months")))
+    elif option == RenewalOption.DO_NOT_RENEW:
+        entries.append(TimelineEntry(after_term, _("Service ends and all data is deleted")))
+    else:
+        entries.append(TimelineEntry(after_term, _("Continues as a monthly contract")))
     return entries
 
 
 def subscription_timeline(
-    subscription: Subscription, *, conversion: Reservation | None, cancellation: Reservation | None, today: date
+    standing: Standing, *, conversion: Reservation | None, cancellation: Reservation | None
 ) -> list[TimelineEntry]:
-    """The next lifecycle events of one subscription, from today on, in date order."""
-    if subscription.status in (Status.TRIAL, Status.SUSPENDED):
-        entries = _trial_path(subscription)
+    """The next lifecycle events of one subscription, from the day of ``standing`` on, in date order."""
+    today = standing.day
+    if standing.status in (Status.TRIAL, Status.SUSPENDED):
+        entries = _trial_path(standing)
         if conversion is not None:
             entries = _cut_at(entries, conversion.effective_on)
             entries.append(
@@ -174,8 +184,8 @@ def subscription_timeline(
                     % {"plan": conversion.plan, "contract_type": conversion.get_contract_type_display()},
                 )
             )
-    elif subscription.status == Status.ACTIVE:
-        entries = _paid_path(subscription)
+    elif standing.status == Status.ACTIVE:
+        entries = _paid_path(standing)
     else:
         return []
     if cancellation is not None:
@@ -188,22 +198,18 @@ def subscription_timeline(
 
 def subscription_card(subscription: Subscription, *, today: date, top_tier: int | None) -> SubscriptionCard:
     pending = pending_reservations(subscription)
-    conversion = pending.get(Reservation.Kind.CONVERSION)
+    standing = standing_on(subscription, today=today, pending=pending)
+    # A reserved conversion whose date has come has started, by the calendar: it is the contract now.
+    conversion = pending.get(Reservation.Kind.CONVERSION) if standing.status != Status.ACTIVE else None
     cancellation = pending.get(Reservation.Kind.CANCELLATION)
-    if subscription.status == Status.TRIAL:
-        days_left = subscription.trial_days_left(today)
-    elif subscription.status == Status.SUSPENDED:
-        days_left = subscription.grace_days_left(today)
-    else:
-        days_left = None
     return SubscriptionCard(
-        subscription=subscription,
-        actions=allowed_actions(subscription, pending=pending, top_tier=top_tier, today=today),
+        subscription=standing.calendar_row(),
+        standing=standing,
+        actions=allowed_actions(subscription, today=today, pending=pending, top_tier=top_tier, standing=standing),
         conversion=conversion,
         cancellation=cancellation,
-        timeline=subscription_timeline(subscription, conversion=conversion, cancellation=cancellation, today=today),
+        timeline=subscription_timeline(standing, conversion=conversion, cancellation=cancellation),
         recent_invoices=list(getattr(subscription, "recent_invoice_list", [])),
-        days_left=days_left,
     )
 
 

@@ -8,7 +8,6 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from fractions import Fraction
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,12 +17,15 @@ from django.utils.translation import gettext as _
 from billing.models import ContractType, RateSegment
 from billing.pricing import PenaltyBreakdown, SegmentTerms, early_termination_penalty, parse_rate
 from works_console.dates import kst_date
+from workspaces.selectors import member_count
 
 from ..models import Action, Reservation, Status, Subscription
 from ..rules import due_reservations, ensure_allowed, pending_reservation
+from ..standing import Standing, renewed_licences, standing_on
 from .core import (
     Actor,
     change_status_many,
+    lock_current,
     lock_one,
     lock_subscription,
     record_change,
@@ -40,45 +42,28 @@ logger = logging.getLogger(__name__)
 # --- the penalty (SPEC 5.6): one function for the popup and the final invoice -----------------------------------
 
 
-def _no_penalty(subscription: Subscription, on: date, rate: Fraction) -> PenaltyBreakdown:
-    return PenaltyBreakdown.nothing(
-        term_start=subscription.term_start or subscription.applied_on,
-        term_end=subscription.contract_end() or on,
-        cancellation_date=on,
-        rate=rate,
-    )
+def penalty_applies(standing: Standing) -> bool:
+    """Only an annual contract owes an early-termination penalty (SPEC 5.6): the contract of the day, by the
+    calendar (a term that has renewed as annual since midnight owes it even before the renewal job has run)."""
+    return standing.contract is not None and standing.contract.contract_type == ContractType.ANNUAL
 
 
-def penalty_applies(subscription: Subscription) -> bool:
-    """Only an active annual contract owes an early-termination penalty (SPEC 5.6)."""
-    return subscription.status == Status.ACTIVE and subscription.contract_type == ContractType.ANNUAL
-
-
-def cancellation_penalty(
-    subscription: Subscription, on: date, *, segments: Iterable[RateSegment] | None = None
-) -> PenaltyBreakdown:
-    """The early-termination penalty if ``subscription`` is cancelled on ``on`` (SPEC 5.6), itemised.
-
-    The cancel popup and the final invoice both call this, so they cannot disagree. Zero for trials, suspended
-    trials, monthly contracts and any date after the contract end (the penalty-free date is term end + 1).
-    Reads the annual rate segments of the current term, with the unit prices recorded on them; a caller that
-    already read the subscription's rate segments (the cancellation job, for a chunk) passes them as
-    ``segments`` and no query runs.
-    """
-    rate = parse_rate(settings.EARLY_TERMINATION_RATE)
-    if not _owes_penalty_on(subscription, on):
-        return _no_penalty(subscription, on, rate)
-    if segments is None:
-        segments = RateSegment.objects.filter(subscription=subscription, contract_type=ContractType.ANNUAL)
+def _penalty_terms(standing: Standing, segments: Iterable[RateSegment], *, members: int | None) -> list[SegmentTerms]:
+    """The annual segments of the term of the day with the unit prices recorded on them (SPEC 5.6). A renewal
+    the calendar has applied but the job not yet (``renewed_from``) is priced as the job will start it: at the
+    plan's catalog prices of now, with the renewed licences (``renewal.renewed_licences``)."""
+    contract, subscription = standing.contract, standing.subscription
+    renewed_from = contract.renewed_from
     rows = sorted(
         (
             row
             for row in segments
             if row.contract_type == ContractType.ANNUAL
-            and row.starts_on <= subscription.term_end
-            and (row.ends_on is None or row.ends_on > subscription.term_start)
+            and row.starts_on <= contract.term_end
+            and (row.ends_on is None or row.ends_on > contract.term_start)
+            and (renewed_from is None or row.starts_on < renewed_from)
         ),
-        key=lambda row: (row.starts_on, row.pk),
+        key=lambda row: (row.starts_on, row.pk or 0),
     )
     terms = [
         SegmentTerms(
@@ -86,22 +71,62 @@ def cancellation_penalty(
             list_unit_price=row.list_unit_price,
             quantity=row.quantity,
             starts_on=row.starts_on,
-            ends_on=row.ends_on,
+            ends_on=row.ends_on if renewed_from is None or row.ends_on is not None else renewed_from,
         )
         for row in rows
     ]
+    if renewed_from is not None and renewed_from <= contract.term_end:
+        if members is None:
+            members = member_count(subscription.workspace_id)
+        plan = subscription.plan
+        terms.append(
+            SegmentTerms(
+                unit_price=plan.annual_unit_price,
+                list_unit_price=plan.monthly_unit_price,
+                quantity=renewed_licences(subscription, members=members),
+                starts_on=renewed_from,
+                ends_on=None,
+            )
+        )
+    return terms
+
+
+def cancellation_penalty(
+    standing: Standing,
+    on: date,
+    *,
+    segments: Iterable[RateSegment] | None = None,
+    members: int | None = None,
+) -> PenaltyBreakdown:
+    """The early-termination penalty if the subscription is cancelled on ``on`` (SPEC 5.6), itemised.
+
+    The cancel popup and the final invoice both call this, so they cannot disagree. The term is the contract
+    term of ``standing``, the calendar's (issue 22): the term of today for a cancellation chosen today, the term
+    that ran up to its date for a reserved one the job carries out. Zero for trials, suspended trials, monthly
+    contracts and any date after the contract end (the penalty-free date is term end + 1). Reads the annual
+    rate segments of the term, with the unit prices recorded on them, unless ``segments`` gives them (the
+    cancellation job reads a whole chunk's at once); ``members`` is the members registered now when the caller
+    knows it (only read for a renewal the job has not applied yet).
+    """
+    rate = parse_rate(settings.EARLY_TERMINATION_RATE)
+    contract, subscription = standing.contract, standing.subscription
+    if not penalty_applies(standing) or on > contract.term_end:
+        return PenaltyBreakdown.nothing(
+            term_start=contract.term_start if contract is not None else subscription.applied_on,
+            term_end=standing.contract_end or (contract.term_end if contract is not None else on),
+            cancellation_date=on,
+            rate=rate,
+        )
+    if segments is None:
+        segments = RateSegment.objects.filter(subscription=subscription, contract_type=ContractType.ANNUAL)
     return early_termination_penalty(
-        segments=terms,
+        segments=_penalty_terms(standing, segments, members=members),
         anchor=subscription.paid_start,
-        term_start=subscription.term_start,
-        term_end=subscription.term_end,
-        cancellation_date=max(on, subscription.term_start),
+        term_start=contract.term_start,
+        term_end=contract.term_end,
+        cancellation_date=max(on, contract.term_start),
         rate=rate,
     )
-
-
-def _owes_penalty_on(subscription: Subscription, on: date) -> bool:
-    return penalty_applies(subscription) and subscription.term_start is not None and on <= subscription.term_end
 
 
 # --- ending the service (the cancellation, the renewal's "Do not renew", the jobs) ---------------------------------
@@ -173,14 +198,21 @@ def end_services(endings: Sequence[Ending], *, kind: str, by: Actor, now: dateti
 # --- the customer's cancellation ------------------------------------------------------------------------------
 
 
-def cancellation_date_range(subscription: Subscription, today: date) -> tuple[date, date]:
-    """The dates a cancellation may take (SPEC 5.5): from today up to the day after the contract end."""
-    return today, subscription.latest_cancellation_date() or today
+def cancellation_date_range(
+    subscription: Subscription, today: date, *, standing: Standing | None = None
+) -> tuple[date, date]:
+    """The dates a cancellation may take (SPEC 5.5): from today up to the day after the contract end of the day,
+    by the calendar (``Standing.latest_cancellation_date``: never before today, so never empty)."""
+    if standing is None:
+        standing = standing_on(subscription, today=today)
+    return today, standing.latest_cancellation_date
 
 
-def check_cancellation_date(subscription: Subscription, on: date, *, today: date) -> date:
+def check_cancellation_date(
+    subscription: Subscription, on: date, *, today: date, standing: Standing | None = None
+) -> date:
     """A cancellation date within ``cancellation_date_range`` (SPEC 5.5)."""
-    first, last = cancellation_date_range(subscription, today)
+    first, last = cancellation_date_range(subscription, today, standing=standing)
     if not first <= on <= last:
         raise ValidationError(
             {
@@ -197,11 +229,14 @@ def subscription_cancel(*, subscription: Subscription, on: date, by: Actor, now:
     """Cancel now (``on`` = today) or reserve a cancellation for ``on`` (SPEC 5.5).
 
     Allowed in trial, suspended and active; refused while a paid conversion is reserved. ``on`` runs from today
-    to the day after the contract end (Subscription.latest_cancellation_date). Today: the final invoice (active:
+    to the day after the contract end of the day (``cancellation_date_range``). The row is first brought up to
+    the calendar (``lock_current``: a term that has ended renews as the job would), so the contract cancelled
+    is the contract of the day. Today: the final invoice (active:
     usage up to the day before plus the penalty), ``terminated`` and the purge, all in this transaction. Later:
     a pending cancellation; a second call moves its date (``cancellation_changed``).
     """
-    subscription = lock_subscription(subscription)
+    today = kst_date(now)
+    subscription = lock_current(subscription, now=now)
     if pending_reservation(subscription, Reservation.Kind.CONVERSION) is not None:
         raise ValidationError(
             _("A paid conversion is reserved for this subscription. Withdraw the conversion first, then cancel."),
@@ -209,23 +244,26 @@ def subscription_cancel(*, subscription: Subscription, on: date, by: Actor, now:
         )
     reservation = pending_reservation(subscription, Reservation.Kind.CANCELLATION)
     if reservation is None:
-        ensure_allowed(subscription, Action.CANCEL)
+        ensure_allowed(subscription, Action.CANCEL, today=today)
     else:
         ensure_allowed(
-            subscription, Action.CHANGE_CANCELLATION, message=_("This subscription cannot be cancelled now.")
+            subscription,
+            Action.CHANGE_CANCELLATION,
+            today=today,
+            message=_("This subscription cannot be cancelled now."),
         )
-    today = kst_date(now)
-    check_cancellation_date(subscription, on, today=today)
+    standing = standing_on(subscription, today=today)
+    check_cancellation_date(subscription, on, today=today, standing=standing)
 
     if on == today:
-        penalty = cancellation_penalty(subscription, on)
+        penalty = cancellation_penalty(standing, on)
         details = {"cancellation_date": on.isoformat(), "penalty": penalty.amount}
         if reservation is not None:
             details["reservation"] = reservation.pk
             if reservation.effective_on != on:
                 # Replaced by this cancellation before its date: superseded, not carried out (issue 19).
                 supersede(reservation, at=now)
-        ending = Ending(subscription, on, penalty if penalty_applies(subscription) else None, details)
+        ending = Ending(subscription, on, penalty if penalty_applies(standing) else None, details)
         return end_services([ending], kind="cancelled", by=by, now=now)[0]
 
     if reservation is None:
@@ -280,6 +318,7 @@ def subscription_execute_reserved_cancellation_many(
     today = kst_date(now)
     reservations = due_reservations(subscriptions, Reservation.Kind.CANCELLATION, today=today)
     due = [subscription for subscription in subscriptions if subscription.pk in reservations]
+    on_of = {subscription.pk: reservations[subscription.pk].effective_on for subscription in due}
     gone = [subscription for subscription in due if subscription.status == Status.TERMINATED]
     if gone:
         # Ended meanwhile (e.g. "Do not renew"): the reservation has nothing left to do.
@@ -289,18 +328,23 @@ def subscription_execute_reserved_cancellation_many(
     ending = [subscription for subscription in due if subscription.status != Status.TERMINATED]
     if not ending:
         return len(gone)
-    on_of = {subscription.pk: reservations[subscription.pk].effective_on for subscription in ending}
-    owing = [subscription.pk for subscription in ending if _owes_penalty_on(subscription, on_of[subscription.pk])]
-    annual_segments: dict[int, list[RateSegment]] = {pk: [] for pk in owing}
-    if owing:
-        for row in RateSegment.objects.filter(subscription_id__in=owing, contract_type=ContractType.ANNUAL):
-            annual_segments[row.subscription_id].append(row)
+    paid = [subscription.pk for subscription in ending if subscription.status == Status.ACTIVE]
+    segments: dict[int, list[RateSegment]] = {pk: [] for pk in paid}
+    if paid:
+        for row in RateSegment.objects.filter(subscription_id__in=paid).select_related("plan"):
+            segments[row.subscription_id].append(row)
     endings = []
     for subscription in ending:
-        on = on_of[subscription.pk]
-        penalty = cancellation_penalty(subscription, on, segments=annual_segments.get(subscription.pk, ()))
-        details = {"cancellation_date": on.isoformat(), "penalty": penalty.amount}
-        details["reservation"] = reservations[subscription.pk].pk
-        endings.append(Ending(subscription, on, penalty if penalty_applies(subscription) else None, details))
+        on, reservation = on_of[subscription.pk], reservations[subscription.pk]
+        # The contract that ran up to the cancellation date: the service stops there by the calendar.
+        standing = standing_on(
+            subscription,
+            today=today,
+            pending={Reservation.Kind.CANCELLATION: reservation},
+            segments=segments.get(subscription.pk, []),
+        )
+        penalty = cancellation_penalty(standing, on, segments=segments.get(subscription.pk, ()))
+        details = {"cancellation_date": on.isoformat(), "penalty": penalty.amount, "reservation": reservation.pk}
+        endings.append(Ending(subscription, on, penalty if penalty_applies(standing) else None, details))
     end_services(endings, kind="cancelled", by=by, now=now)
     return len(gone) + len(ending)

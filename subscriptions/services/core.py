@@ -12,10 +12,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from works_console.dates import kst_date
 from works_console.db import update_rows
 
-from ..models import Action, LifecycleEvent, Reservation, Subscription
+from ..models import Action, LifecycleEvent, Reservation, Status, Subscription
 from ..rules import TRANSITIONS, allowed_actions, ensure_allowed, pending_reservation, pending_reservations
+from ..standing import standing_on
 
 __all__ = [
     "Actor",
@@ -24,6 +26,7 @@ __all__ = [
     "customer_actor",
     "ensure_allowed",
     "job_actor",
+    "lock_current",
     "lock_one",
     "lock_subscription",
     "pending_reservation",
@@ -53,6 +56,36 @@ def lock_subscription(subscription: Subscription | int) -> Subscription:
     """
     pk = subscription.pk if isinstance(subscription, Subscription) else subscription
     return Subscription.objects.select_for_update(of=("self",)).select_related("plan", "workspace").get(pk=pk)
+
+
+def lock_current(subscription: Subscription, *, now: datetime) -> Subscription:
+    """``lock_subscription``, then the row brought up to the calendar of ``now`` (issue 22) before a change of
+    contract: what a job would do to this subscription now, it does here, through the same step on a batch of
+    one, with the job's name on its events. A trial past its last day is suspended, a reserved conversion whose
+    date has come starts, a term that has ended renews as its option says. The change then starts from the
+    contract of the day, and the job later finds nothing left to do. A service the calendar has stopped is left
+    to its job (the rules refuse any change to it); the invoices of ended periods stay the renewal job's.
+    """
+    # The job steps build on this module: imported at call time.
+    from ..lifecycle import ACTIVATE_CONVERSIONS, EXPIRE_TRIALS, RENEW
+    from .expiry import suspend_expired_trials
+    from .paid import subscription_activate_reserved_conversion_many
+    from .renewal import renew_at_term_end_many
+
+    locked = lock_subscription(subscription)
+    today = kst_date(now)
+    standing = standing_on(locked, today=today)
+    if standing.is_stopped or locked.status == Status.TERMINATED:
+        return locked
+    if locked.status == Status.TRIAL and standing.status == Status.SUSPENDED:
+        suspend_expired_trials([locked], now, by=job_actor(EXPIRE_TRIALS))
+    if locked.status in (Status.TRIAL, Status.SUSPENDED) and standing.status == Status.ACTIVE:
+        subscription_activate_reserved_conversion_many(
+            subscriptions=[locked], now=now, by=job_actor(ACTIVATE_CONVERSIONS)
+        )
+    if locked.status == Status.ACTIVE and locked.term_end < today:
+        renew_at_term_end_many(subscriptions=[locked], now=now, by=job_actor(RENEW))
+    return locked
 
 
 def lock_one(subscription: Subscription, step, *, now: datetime, by: Actor) -> Subscription:
@@ -180,13 +213,15 @@ def supersede(reservation: Reservation, *, at: datetime) -> None:
 def withdraw_reservation(subscription: Subscription, kind: str, *, by: Actor, at: datetime) -> Subscription:
     """Withdraw the pending reservation of `kind` of a locked subscription and log it (SPEC 4, 5.2, 5.5).
 
-    A job that already claimed the reservation re-reads it under the same row lock and finds it withdrawn.
+    A job that already claimed the reservation re-reads it under the same row lock and finds it withdrawn. Once
+    its date has come (KST), by the calendar the reservation has taken effect: it can no longer be withdrawn,
+    whether or not its job has run (issue 22).
     """
     action, event, date_detail, nothing_reserved = WITHDRAWALS[kind]
     reservation = pending_reservation(subscription, kind)
     if reservation is None:
         raise ValidationError(str(nothing_reserved), code="nothing_reserved")
-    ensure_allowed(subscription, action)
+    ensure_allowed(subscription, action, today=kst_date(at))
     reservation.state = Reservation.State.WITHDRAWN
     reservation.resolved_at = at
     reservation.save(update_fields=["state", "resolved_at"])

@@ -101,7 +101,7 @@ def subscription_waive_penalty(*, subscription: Subscription, reason: str, by: A
     reason = check_reason(reason)
     subscription = lock_subscription(subscription)
     no_penalty = _("This subscription has no invoiced early-termination penalty to waive.")
-    ensure_allowed(subscription, Action.WAIVE_PENALTY, message=no_penalty, operator=True)
+    ensure_allowed(subscription, Action.WAIVE_PENALTY, today=kst_date(now), message=no_penalty, operator=True)
     invoice = (
         Invoice.objects.filter(subscription=subscription, is_final=True, lines__kind=InvoiceLine.Kind.PENALTY)
         .order_by("-period_index")

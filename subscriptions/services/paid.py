@@ -27,6 +27,7 @@ from ..rules import allowed_actions, due_reservations, ensure_allowed, pending_r
 from .core import (
     Actor,
     change_status_many,
+    lock_current,
     lock_one,
     lock_subscription,
     record_change,
@@ -115,15 +116,6 @@ def check_licence_increase(subscription: Subscription, licences: int) -> int:
             code="not_an_increase",
         )
     return check_licences(licences, minimum=current + 1)
-
-
-def ensure_term_running(subscription: Subscription, today: date) -> None:
-    """Contract changes need a running term; past its end, the renewal job applies the renewal option first."""
-    if subscription.term_end is not None and today > subscription.term_end:
-        raise ValidationError(
-            _("The contract term has just ended and is being renewed. Try again in a few minutes."),
-            code="term_ended",
-        )
 
 
 def _terms_details(*, plan: Plan, contract_type: str, licences: int | None, start_on: date) -> dict:
@@ -233,9 +225,9 @@ def subscription_convert(
     ``start_on`` as its billing anchor. Later: the pending conversion is created, or changed if one exists.
     Annual contracts need ``licences`` >= the members registered now; monthly ones ignore ``licences``.
     """
-    subscription = lock_subscription(subscription)
-    ensure_allowed(subscription, Action.CONVERT)
     today = kst_date(now)
+    subscription = lock_current(subscription, now=now)
+    ensure_allowed(subscription, Action.CONVERT, today=today)
     if contract_type not in ContractType.values:
         raise ValidationError({"contract_type": _("Choose monthly or annual.")}, code="invalid_choice")
     if not plan.is_active:
@@ -403,16 +395,17 @@ def subscription_upgrade(*, subscription: Subscription, plan: Plan, by: Actor, n
     Trial: the trial plan changes; the trial end stays; a reserved conversion to a lower plan is moved up to the
     new plan (keeping its contract type, licences and date). Active: a new rate segment starts today at the new
     plan's price for the contract type, with the same quantity; this period's invoice prorates both segments by
-    day. Not for suspended subscriptions nor with a pending cancellation.
+    day. Not for suspended subscriptions nor with a pending cancellation. The contract is the calendar's
+    (issue 22): a term that has ended renews first (``lock_current``), so the new segment continues the contract
+    of the day, whether or not the renewal job has run since midnight.
     """
-    subscription = lock_subscription(subscription)
-    ensure_allowed(subscription, Action.UPGRADE)
+    today = kst_date(now)
+    subscription = lock_current(subscription, now=now)
+    ensure_allowed(subscription, Action.UPGRADE, today=today)
     current_plan = subscription.plan
     check_upgrade_plan(subscription, plan)
-    today = kst_date(now)
     details = {"from_plan": current_plan.code, "to_plan": plan.code, "effective_on": today.isoformat()}
     if subscription.status == Status.ACTIVE:
-        ensure_term_running(subscription, today)
         current = open_segments([subscription.pk])
         rate = _upgrade_rate(subscription, plan, current.get(subscription.pk))
         start_segments({subscription.pk: (today, rate)}, current=current)
@@ -430,9 +423,9 @@ def subscription_upgrade(*, subscription: Subscription, plan: Plan, by: Actor, n
     return subscription
 
 
-def can_increase_licences(subscription: Subscription) -> bool:
+def can_increase_licences(subscription: Subscription, *, today: date) -> bool:
     """Licences can be added to a running annual contract that is not ending (SPEC 3)."""
-    return Action.ADD_LICENCES in allowed_actions(subscription)
+    return Action.ADD_LICENCES in allowed_actions(subscription, today=today)
 
 
 @transaction.atomic
@@ -442,18 +435,18 @@ def subscription_increase_licences(
     """Raise an active annual contract's licences from today (SPEC 3); reductions only happen at renewal.
 
     A new rate segment starts today with the same agreed unit prices and the new quantity; the invoice prorates
-    both segments by day.
+    both segments by day. The contract is the calendar's: a term that has ended renews first (``lock_current``).
     """
-    subscription = lock_subscription(subscription)
+    today = kst_date(now)
+    subscription = lock_current(subscription, now=now)
     ensure_allowed(
         subscription,
         Action.ADD_LICENCES,
+        today=today,
         message=_(
             "Licences can be increased for active annual contracts only, and not while a cancellation is reserved."
         ),
     )
-    today = kst_date(now)
-    ensure_term_running(subscription, today)
     current_licences = subscription.licences
     check_licence_increase(subscription, licences)
     current = open_segments([subscription.pk])

@@ -21,10 +21,11 @@ from works_console.dates import ONE_DAY, kst_date
 from works_console.db import update_rows
 
 from ..models import Action, RenewalOption, Status, Subscription
+from ..standing import renewed_licences, standing_on
 from .cancel import Ending, end_services
-from .core import Actor, ensure_allowed, lock_one, lock_subscription, record_change, record_events
+from .core import Actor, ensure_allowed, lock_current, lock_one, record_change, record_events
 from .invoicing import issue_invoices, members_of, pending_cancellation_dates
-from .paid import check_licences, ensure_term_running, members_now
+from .paid import check_licences, members_now
 from .segments import Rate, start_segments
 
 logger = logging.getLogger(__name__)
@@ -46,15 +47,18 @@ def subscription_set_renewal_option(
 ) -> Subscription:
     """Set what happens at the end of the current term (SPEC 5.3); editable until then.
 
+    The current term is the calendar's (issue 22): the row is first brought up to date (``lock_current``), so an
+    option chosen after a term ended, before the renewal job ran, is for the term running now.
+
     - ``renew_annual``: a new 12-month annual term. An annual contract keeps its licences unless ``licences``
       sets another count for the next term (lower is allowed; at least the members registered now). A monthly
       contract switches to annual at its term end (the current billing period) and needs ``licences``.
     - ``switch_to_monthly``: a monthly contract from the day after the term end (the default when never set).
     - ``do_not_renew``: the service ends the day after the term end, without a penalty.
     """
-    subscription = lock_subscription(subscription)
-    ensure_allowed(subscription, Action.CHANGE_RENEWAL)
-    ensure_term_running(subscription, kst_date(now))
+    today = kst_date(now)
+    subscription = lock_current(subscription, now=now)
+    ensure_allowed(subscription, Action.CHANGE_RENEWAL, today=today)
     if option not in RenewalOption.values:
         raise ValidationError({"option": _("Choose a renewal option.")}, code="invalid_choice")
     licences = renewal_licences_for(subscription, option, licences, members=members_now(subscription))
@@ -66,7 +70,8 @@ def subscription_set_renewal_option(
     subscription.renewal_option = option
     subscription.renewal_licences = renewal_licences
     subscription.save(update_fields=["renewal_option", "renewal_licences"])
-    change = {"from": before, "to": after, "effective_on": (subscription.term_end + ONE_DAY).isoformat()}
+    effective_on = standing_on(subscription, today=today).renewal_effective_on
+    change = {"from": before, "to": after, "effective_on": effective_on.isoformat()}
     record_change(subscription, "renewal_option_changed", by=by, at=now, details=change)
     return subscription
 
@@ -115,7 +120,7 @@ def _start_new_terms(subscriptions: Sequence[Subscription], *, option: str, by: 
         starts_on = s.term_end + ONE_DAY
         if annual:
             term_start, term_end = term_from(s.paid_start, starts_on)
-            licences = max(s.renewal_licences or s.licences or members[s.pk], members[s.pk], 1)
+            licences = renewed_licences(s, members=members[s.pk])
         else:
             period = period_containing(s.paid_start, starts_on)
             term_start, term_end, licences = period.start, period.end, None

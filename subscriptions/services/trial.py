@@ -5,10 +5,12 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.utils.translation import gettext as _
 
-from ..models import Action, Subscription
+from works_console.dates import kst_date
+
+from ..models import Action, Reservation, Subscription
 from ..rules import operator_only_actions
 from .core import Actor, record_events
 
@@ -47,15 +49,23 @@ def subscription_extend_trial_many(
     """Give each trial ``days`` more days (SPEC 11): the last trial day and the last grace day move by as much.
 
     Takes the rows' locks (in id order), re-checks them, and refuses the whole batch, changing nothing, if any
-    is not in ``trial`` (a suspended trial ended already: convert it instead). One UPDATE and one INSERT of
+    is not in ``trial`` by the calendar (a trial past its last day is suspended even before its job has run: convert
+    it instead). One UPDATE and one INSERT of
     ``trial_extended`` events whatever the number of subscriptions. The reminders are keyed by the last trial
     day, so the new date is reminded anew.
     """
     days = check_extension_days(days)
     reason = check_reason(reason)
     ids = sorted({subscription.pk for subscription in subscriptions})
-    locked = list(Subscription.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk"))
-    refused = [s.name for s in locked if Action.EXTEND_TRIAL not in operator_only_actions(s)]
+    pending = Reservation.objects.filter(state=Reservation.State.PENDING)
+    locked = list(
+        Subscription.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .prefetch_related(Prefetch("reservations", queryset=pending, to_attr="pending_reservation_list"))
+        .order_by("pk")
+    )
+    today = kst_date(now)
+    refused = [s.name for s in locked if Action.EXTEND_TRIAL not in operator_only_actions(s, today=today)]
     if refused:
         raise ValidationError(
             _("Only a trial can be extended; not in trial: %(names)s.") % {"names": ", ".join(refused)},

@@ -140,9 +140,10 @@ def test_a_conversion_withdrawn_after_the_job_selected_it_does_nothing(monkeypat
     original_claim = jobs._claim
 
     def withdraw_then_claim(step, today, ids):
-        # The job has read the due ids; the customer withdraws before the job locks the rows.
+        # The job has read the due ids; the customer's withdrawal of the evening before (SPEC 5.2: before the
+        # date) commits before the job locks the rows.
         subscription_withdraw_conversion(
-            subscription=subscription, by=customer_actor(subscription.customer), now=kst(2026, 12, 20, 0, 5)
+            subscription=subscription, by=customer_actor(subscription.customer), now=kst(2026, 12, 19, 23, 59)
         )
         return original_claim(step, today, ids)
 

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from billing.models import ContractType, Invoice
 from subscriptions.models import RenewalOption, Reservation, Status, Subscription
 from subscriptions.services.cancel import cancellation_penalty
+from subscriptions.standing import standing_on
 from tests.billing.factories import ActiveSubscriptionFactory
 from tests.conftest import USER_PASSWORD
 from tests.subscriptions.factories import TrialSubscriptionFactory
@@ -152,7 +153,7 @@ def test_upgrade_through_select_product_agree_review_submit(page, screenshot):
 
 def test_cancel_an_annual_contract_now_with_the_penalty_itemised(page, screenshot):
     active = an_annual_contract()
-    expected = cancellation_penalty(active, today())
+    expected = cancellation_penalty(standing_on(active, today=today()), today())
     penalty_free_date = active.term_end + timedelta(days=1)
     log_in(page, active.customer.email)
 
@@ -171,7 +172,7 @@ def test_cancel_an_annual_contract_now_with_the_penalty_itemised(page, screensho
     page.evaluate("window.stillTheSamePage = true")
     later = today() + timedelta(days=40)
     page.get_by_label("Cancellation date", exact=True).fill(later.isoformat())
-    expect(penalty).to_have_text(won(cancellation_penalty(active, later).amount))
+    expect(penalty).to_have_text(won(cancellation_penalty(standing_on(active, today=today()), later).amount))
     page.get_by_role("button", name="Use penalty-free date", exact=True).click()
     expect(page.get_by_label("Cancellation date", exact=True)).to_have_value(penalty_free_date.isoformat())
     expect(penalty).to_have_text("₩0")

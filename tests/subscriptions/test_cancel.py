@@ -19,6 +19,7 @@ from subscriptions.services.cancel import (
 )
 from subscriptions.services.core import customer_actor, job_actor
 from subscriptions.services.paid import subscription_convert
+from subscriptions.standing import standing_on
 from tests.billing.factories import ActiveSubscriptionFactory, CreditGrantFactory, kst, subscription_snapshot
 from tests.subscriptions.factories import TrialSubscriptionFactory, plan
 from tests.workspaces.factories import MemberFactory
@@ -35,6 +36,12 @@ def cancel(subscription, on, now):
 
 def event_kinds(subscription) -> list[str]:
     return list(LifecycleEvent.objects.filter(subscription=subscription).order_by("id").values_list("kind", flat=True))
+
+
+def penalty_of(subscription, on, *, today=date(2026, 12, 15)):
+    """The penalty of a cancellation on ``on`` chosen on ``today`` (the term start by default): the contract is
+    the calendar's of that day."""
+    return cancellation_penalty(standing_on(subscription, today=today), on)
 
 
 def penalty_line(invoice) -> int | None:
@@ -60,7 +67,7 @@ def penalty_line(invoice) -> int | None:
 def test_the_penalty_of_an_annual_contract(on, discount_received, remaining_fee, amount):
     active = ActiveSubscriptionFactory()
 
-    penalty = cancellation_penalty(active, on)
+    penalty = penalty_of(active, on)
 
     assert (penalty.discount_received, penalty.remaining_fee, penalty.amount) == (
         discount_received,
@@ -81,7 +88,7 @@ def test_the_penalty_of_an_annual_contract(on, discount_received, remaining_fee,
 def test_no_penalty_outside_annual_contracts(make):
     subscription = make()
 
-    assert cancellation_penalty(subscription, date(2026, 12, 20)).amount == 0
+    assert penalty_of(subscription, date(2026, 12, 20)).amount == 0
 
 
 def test_the_penalty_reads_the_prices_and_licences_of_each_segment():
@@ -97,7 +104,7 @@ def test_the_penalty_reads_the_prices_and_licences_of_each_segment():
         starts_on=date(2027, 2, 15),
     )
 
-    penalty = cancellation_penalty(active, date(2027, 3, 1))
+    penalty = penalty_of(active, date(2027, 3, 1))
 
     # discount: Basic 1,000 x 10 x 2 periods = 20,000; Premium 2,000 x 10 x 14/28 = 10,000 -> 30,000
     # remaining: Premium 100,000 x (14/28 + 9) = 950,000; 10% x 980,000 = 98,000
@@ -111,7 +118,7 @@ def test_cancelling_an_annual_contract_now_invoices_usage_and_penalty_then_purge
     active = ActiveSubscriptionFactory()
     MemberFactory(workspace=active.workspace)
     workspace_id = active.workspace_id
-    popup_penalty = cancellation_penalty(active, date(2027, 3, 1))
+    popup_penalty = penalty_of(active, date(2027, 3, 1), today=date(2027, 3, 1))
 
     cancel(active, date(2027, 3, 1), kst(2027, 3, 1))
 

@@ -279,8 +279,8 @@ def trial_cancellation_queries(count: int) -> int:
         pytest.param(
             lambda count: cancellation_queries(count, contract_type=ContractType.ANNUAL), 36, id="annual-with-penalty"
         ),
-        # no penalty segments
-        pytest.param(lambda count: cancellation_queries(count, contract_type=ContractType.MONTHLY), 35, id="monthly"),
+        # the segments: the contract that ran up to the date, by the calendar (issue 22)
+        pytest.param(lambda count: cancellation_queries(count, contract_type=ContractType.MONTHLY), 36, id="monthly"),
         # no invoice at all
         pytest.param(trial_cancellation_queries, 26, id="trial"),
     ],

@@ -203,11 +203,12 @@ def test_a_domain_card_labels_the_name_as_a_domain(customer, customer_client):
             id="active-premium-no-higher-tier",
         ),
         pytest.param(
-            # The term ended yesterday and the renewal job has not run yet: no contract change can be saved.
+            # The annual term ended and the renewal job has not run since: by the calendar the contract went on
+            # monthly (the default renewal option), which can be changed, upgraded or cancelled (issue 22).
             lambda customer: ActiveSubscriptionFactory(
                 customer=customer, applied_on=date(2025, 11, 20), paid_start=date(2025, 12, 2)
             ),
-            ["Go to NAVER WORKS Admin", "Export data", "Cancel subscription"],
+            ["Change renewal option", "Upgrade", "Go to NAVER WORKS Admin", "Export data", "Cancel subscription"],
             id="active-term-ended-awaiting-renewal",
         ),
         pytest.param(

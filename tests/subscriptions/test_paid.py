@@ -381,7 +381,6 @@ def test_the_same_option_twice_writes_one_event():
             "number of licences",
             id="monthly-none",
         ),
-        pytest.param({}, "do_not_renew", None, kst(2027, 12, 15), "term has just ended", id="term-ended"),
     ],
 )
 def test_renewal_option_rules_are_enforced(factory_kwargs, option, licences, now, message):

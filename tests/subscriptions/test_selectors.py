@@ -6,6 +6,7 @@ import pytest
 
 from subscriptions.models import RenewalOption, Reservation, Status
 from subscriptions.selectors import subscription_timeline
+from subscriptions.standing import standing_on
 from tests.subscriptions.factories import ActiveSubscriptionFactory, TrialSubscriptionFactory, plan
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +24,13 @@ def cancellation(on: date | None) -> Reservation | None:
     if on is None:
         return None
     return Reservation(kind=Reservation.Kind.CANCELLATION, effective_on=on)
+
+
+def timeline_of(subscription, *, today: date, conversion=None, cancellation=None):
+    """The timeline of an unsaved subscription on ``today``, as the calendar has it (its reservations given)."""
+    pending = {row.kind: row for row in (conversion, cancellation) if row is not None}
+    standing = standing_on(subscription, today=today, pending=pending, segments=[])
+    return subscription_timeline(standing, conversion=conversion, cancellation=cancellation)
 
 
 TRIAL = {"status": Status.TRIAL, "applied_on": date(2026, 12, 1)}  # last trial day 12-30, grace until 2027-01-29
@@ -87,18 +95,19 @@ SUSPENDED = TRIAL | {"status": Status.SUSPENDED}
             {},
             date(2026, 12, 31),
             [
-                (date(2026, 12, 31), "Service suspended until converted to paid"),
                 (date(2027, 1, 29), "Last day to convert to paid"),
                 (date(2027, 1, 30), "Service terminated and all data deleted"),
             ],
-            id="past-entries-are-dropped",
+            # The day after the last trial day the trial is suspended by the calendar, whether or not the expiry
+            # job has run (issue 22): its grace is what comes next.
+            id="a-trial-past-its-last-day-is-suspended",
         ),
     ],
 )
 def test_trial_timeline(fields, reservations, today, expected):
     subscription = TrialSubscriptionFactory.build(**fields)
 
-    timeline = subscription_timeline(
+    timeline = timeline_of(
         subscription,
         conversion=conversion(reservations.get("conversion")),
         cancellation=cancellation(reservations.get("cancellation")),
@@ -120,7 +129,7 @@ def test_trial_timeline(fields, reservations, today, expected):
 def test_paid_timeline_shows_next_invoice_term_end_and_renewal(renewal_option, after_term):
     subscription = ActiveSubscriptionFactory.build(renewal_option=renewal_option, next_period_index=1)
 
-    timeline = subscription_timeline(subscription, conversion=None, cancellation=None, today=date(2027, 1, 20))
+    timeline = timeline_of(subscription, today=date(2027, 1, 20))
 
     assert [(entry.on, entry.label) for entry in timeline] == [
         (date(2027, 2, 10), "Invoice issued for the current billing period"),
@@ -132,9 +141,7 @@ def test_paid_timeline_shows_next_invoice_term_end_and_renewal(renewal_option, a
 def test_a_reserved_cancellation_cuts_the_paid_timeline():
     subscription = ActiveSubscriptionFactory.build(next_period_index=1)
 
-    timeline = subscription_timeline(
-        subscription, conversion=None, cancellation=cancellation(date(2027, 3, 1)), today=date(2027, 1, 20)
-    )
+    timeline = timeline_of(subscription, cancellation=cancellation(date(2027, 3, 1)), today=date(2027, 1, 20))
 
     assert [(entry.on, entry.label) for entry in timeline] == [
         (date(2027, 2, 10), "Invoice issued for the current billing period"),
@@ -145,4 +152,4 @@ def test_a_reserved_cancellation_cuts_the_paid_timeline():
 def test_a_terminated_subscription_has_nothing_next():
     subscription = ActiveSubscriptionFactory.build(status=Status.TERMINATED)
 
-    assert subscription_timeline(subscription, conversion=None, cancellation=None, today=date(2027, 1, 20)) == []
+    assert timeline_of(subscription, today=date(2027, 1, 20)) == []
