@@ -15,6 +15,7 @@ from backoffice.names import ascii_search_term
 from subscriptions.models import JobRun, LifecycleEvent, Reservation, Status
 from subscriptions.services.core import customer_actor, record_event
 from tests.billing.factories import ActiveSubscriptionFactory, kst, subscription_snapshot
+from tests.lifecycle import run_lifecycle
 from tests.subscriptions.factories import InvoiceFactory, ReservationFactory, TrialSubscriptionFactory
 from tests.workspaces.factories import DomainWorkspaceFactory, WorkspaceFactory
 
@@ -204,14 +205,20 @@ def test_cancel_on_behalf_today_supersedes_the_reserved_cancellation(admin_clien
 
 
 @time_machine.travel(kst(2027, 3, 1), tick=False)
-def test_a_reserved_cancellation_carried_out_on_its_own_date_is_done(admin_client, admin_user):
+def test_on_a_reserved_cancellations_date_the_job_carries_it_out_and_it_is_done(admin_client, admin_user):
+    # by the calendar the service has stopped on the reserved date (issue 22): the operator cannot cancel it again,
+    # the reservation stays for the job, which carries it out: done, not superseded
     admin_client.force_login(admin_user)
     active = ActiveSubscriptionFactory(next_period_index=2, next_invoice_on=date(2027, 3, 15))
     reserved = ReservationFactory(subscription=active, effective_on=date(2027, 3, 1))
     url = reverse("admin:subscriptions_subscription_operator_action", args=[active.pk, "cancel"])
+    before = subscription_snapshot(active)
 
     admin_client.post(url, {"cancellation_date": "2027-03-01", "reason": "Customer phoned"})
+    reserved.refresh_from_db()
+    assert (reserved.state, subscription_snapshot(active)) == (Reservation.State.PENDING, before)
 
+    run_lifecycle(timezone.now())
     reserved.refresh_from_db()
     assert reserved.state == Reservation.State.DONE
 

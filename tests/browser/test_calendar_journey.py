@@ -10,23 +10,15 @@ from datetime import date
 
 import pytest
 import time_machine
-from django.test import TestCase
 from playwright.sync_api import expect
 
 from billing.models import ContractType, Invoice
-from subscriptions.lifecycle import JOBS
 from subscriptions.models import Reservation, Status, Subscription
-from subscriptions.services.jobs import run_steps
 from tests.billing.factories import ActiveSubscriptionFactory, kst
 from tests.browser.test_paid_journeys import log_in
+from tests.lifecycle import run_lifecycle
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_lifecycle(now) -> None:
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        for job, steps in JOBS.items():
-            run_steps(job, steps, now=now)
 
 
 def test_a_cancellation_for_the_10th_reserved_at_0005_before_the_run_is_accepted(page, screenshot):
@@ -52,7 +44,7 @@ def test_a_cancellation_for_the_10th_reserved_at_0005_before_the_run_is_accepted
         expect(date_field).to_have_attribute("min", "2028-07-01")
         expect(date_field).to_have_attribute("max", "2028-08-01")
         date_field.fill("2028-07-10")
-        expect(page.get_by_text("The cancellation is reserved: the service stops on 2028-07-10.")).to_be_visible()
+        expect(page.get_by_text("The cancellation will be reserved: the service will stop on 2028-07-10.")).to_be_visible()
         page.get_by_label("Confirmation phrase", exact=True).fill("Cancel the selected service")
         screenshot("calendar-cancel-0005-before-the-run")
         page.get_by_role("button", name="Confirm cancellation", exact=True).click()

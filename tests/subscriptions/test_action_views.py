@@ -412,14 +412,17 @@ def test_the_upgrade_review_shows_what_the_periods_invoice_then_bills_for_the_re
     assert premium.amount == reviewed_amount(review)
 
 
-def test_no_upgrade_review_between_a_terms_end_and_the_renewal_job(at, customer):
-    # a monthly term 2026-12-15 .. 2027-01-14 that the renewal job has not rolled yet: the upgrade would be refused
+def test_the_upgrade_review_between_a_terms_end_and_the_renewal_job_prices_the_calendars_period(at, customer):
+    # a monthly term 2026-12-15 .. 2027-01-14 that the renewal job has not rolled yet: by the calendar the period
+    # 2027-01-15 .. 2027-02-14 (31 days) runs, and the review prices its rest from today (issue 22)
     monthly = ActiveSubscriptionFactory(customer=customer, contract_type=ContractType.MONTHLY, licences=None)
+    MemberFactory.create_batch(2, workspace=monthly.workspace, created_at=kst(2026, 12, 20))
     client = at(2027, 1, 20)
 
-    response = client.get(url("upgrade", monthly))
+    review = review_of_upgrade(client, monthly)
 
-    assert_back_on_my_product(response)
+    assert 'data-review="rest-of-period">2027-01-20 – 2027-02-14 (26 of 31 days)</dd>' in review
+    assert reviewed_amount(review) == 30_193  # the admin and 2 members: 12,000 x 3 x 26 / 31 = 30,193.55
 
 
 def test_a_trial_upgrade_review_says_it_costs_nothing(at, trial):

@@ -22,17 +22,15 @@ from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.test import TestCase
 from django.urls import reverse
 
 from billing.models import ContractType
-from subscriptions.lifecycle import JOBS
 from subscriptions.models import RenewalOption, Status, Subscription
 from subscriptions.rules import allowed_actions
 from subscriptions.services.cancel import cancellation_date_range, cancellation_penalty
-from subscriptions.services.jobs import run_steps
 from subscriptions.standing import standing_on
 from tests.billing.factories import ActiveSubscriptionFactory, kst
+from tests.lifecycle import run_lifecycle
 from tests.subscriptions.test_my_product import card_buttons
 from works_console.dates import kst_date
 
@@ -176,13 +174,6 @@ def contract(contract_type: str, renewal_option: str):
         renewal_option=renewal_option,
         renewal_licences=None if annual or renewal_option != RenewalOption.RENEW_ANNUAL else 10,
     )
-
-
-def run_lifecycle(now: datetime) -> None:
-    """Every job once, in the order of SPEC 6, as `run_lifecycle` and beat run them."""
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        for job, steps in JOBS.items():
-            run_steps(job, steps, now=now)
 
 
 def midnight_of(day: date) -> datetime:

@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import TestCase
 
 from billing.models import ContractType, Invoice, RateSegment
 from subscriptions.lifecycle import EXECUTE_CANCELLATIONS, JOBS, RENEW
@@ -20,7 +19,6 @@ from subscriptions.models import LifecycleEvent, RenewalOption, Reservation, Sta
 from subscriptions.preview import preview_lifecycle
 from subscriptions.services.cancel import subscription_cancel, subscription_withdraw_cancellation
 from subscriptions.services.core import customer_actor
-from subscriptions.services.jobs import run_steps
 from subscriptions.services.paid import (
     subscription_increase_licences,
     subscription_upgrade,
@@ -28,8 +26,9 @@ from subscriptions.services.paid import (
 )
 from subscriptions.services.renewal import subscription_set_renewal_option
 from tests.billing.factories import kst, subscription_snapshot
+from tests.lifecycle import run_jobs, run_lifecycle
 from tests.subscriptions.factories import ConversionReservationFactory, TrialSubscriptionFactory, plan
-from tests.subscriptions.test_calendar_hours import contract, run_lifecycle
+from tests.subscriptions.test_calendar_hours import contract
 
 pytestmark = pytest.mark.django_db
 
@@ -40,12 +39,6 @@ def fresh(subscription) -> Subscription:
 
 def by(subscription):
     return customer_actor(subscription.customer)
-
-
-def run_jobs(now: datetime, jobs: list[str]) -> None:
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        for job in jobs:
-            run_steps(job, JOBS[job], now=now)
 
 
 def invoices_of(subscription) -> list[tuple]:
