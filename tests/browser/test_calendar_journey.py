@@ -44,7 +44,9 @@ def test_a_cancellation_for_the_10th_reserved_at_0005_before_the_run_is_accepted
         expect(date_field).to_have_attribute("min", "2028-07-01")
         expect(date_field).to_have_attribute("max", "2028-08-01")
         date_field.fill("2028-07-10")
-        expect(page.get_by_text("The cancellation will be reserved: the service will stop on 2028-07-10.")).to_be_visible()
+        expect(
+            page.get_by_text("The cancellation will be reserved: the service will stop on 2028-07-10.")
+        ).to_be_visible()
         page.get_by_label("Confirmation phrase", exact=True).fill("Cancel the selected service")
         screenshot("calendar-cancel-0005-before-the-run")
         page.get_by_role("button", name="Confirm cancellation", exact=True).click()
