@@ -38,7 +38,7 @@ def _allocate_sql() -> str:
     table = connection.ops.quote_name(DocumentCounter._meta.db_table)
     # Plain SQL that PostgreSQL and SQLite (3.35+, the `make run` default) both run.
     return (
-        f"INSERT INTO {table} (kind, year, last) VALUES (%s, %s, %s) "
+        f"INSERT INTO {table} (kind, year, last) VALUES (%s, %s, %s) "  # noqa: S608 - the table name is ours
         f"ON CONFLICT (kind, year) DO UPDATE SET last = {table}.last + EXCLUDED.last RETURNING last"
     )
 

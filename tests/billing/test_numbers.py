@@ -148,7 +148,8 @@ def test_four_workers_whose_transactions_roll_back_at_random_leave_no_gap():
             for _ in range(25):
                 try:
                     with transaction.atomic():
-                        numbers = allocate_numbers(kind=DocumentKind.CREDIT_NOTE, year=2027, count=chance.randint(1, 5))
+                        count = chance.randint(1, 5)
+                        numbers = allocate_numbers(kind=DocumentKind.CREDIT_NOTE, year=2027, count=count)
                         if chance.random() < 0.3:
                             raise LookupError("rolled back")
                     kept.extend(numbers)
