@@ -1,6 +1,7 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
@@ -127,10 +128,12 @@ class SignupForm(_NameFieldsMixin):
 
 class ProfileForm(forms.ModelForm):
     email = EmailField()
+    # What the console writes to the customer in: mails and billing documents (User.language, SPEC 12).
+    language = forms.ChoiceField(label=_("Language of e-mails and documents"), choices=settings.LANGUAGES)
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "email"]
+        fields = ["first_name", "last_name", "email", "language"]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

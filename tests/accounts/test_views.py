@@ -91,13 +91,13 @@ def test_failed_logins_are_throttled_after_five_attempts(client, customer):
 def test_profile_update_shows_the_success_message(customer_client, customer):
     response = customer_client.post(
         reverse("accounts:profile"),
-        {"first_name": "さくら", "last_name": "山田", "email": customer.email},
+        {"first_name": "さくら", "last_name": "山田", "email": customer.email, "language": "ja"},
         follow=True,
     )
 
     assert "Your profile has been successfully updated." in response.content.decode()
     customer.refresh_from_db()
-    assert (customer.first_name, customer.last_name) == ("さくら", "山田")
+    assert (customer.first_name, customer.last_name, customer.language) == ("さくら", "山田", "ja")
 
 
 def test_profile_refuses_invalid_name_and_changes_nothing(customer_client, customer):

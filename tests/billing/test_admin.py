@@ -21,7 +21,7 @@ def test_invoices_are_listed_and_shown_read_only_with_their_lines(admin_client, 
     detail = admin_client.get(reverse("admin:billing_invoice_change", args=[invoice.pk]))
 
     assert listing.status_code == 200
-    assert invoice.public_id in listing.content.decode()
+    assert invoice.number in listing.content.decode()
     html = detail.content.decode()
     assert detail.status_code == 200
     assert "Basic 2026-12-15 – 2027-01-14" in html

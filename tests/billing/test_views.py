@@ -33,9 +33,10 @@ def test_the_invoice_list_has_a_header_and_one_row_per_invoice(customer_client, 
 
     html = customer_client.get(INVOICES).content.decode()
 
-    assert re.search(r"<thead>\s*<tr>\s*<th scope=\"col\">Period</th>", html)
+    assert re.search(r"<thead>\s*<tr>\s*<th scope=\"col\">Number</th>\s*<th scope=\"col\">Period</th>", html)
     assert len(body_rows(html)) == 3
-    assert html.count('<td class="amount fw-semibold" data-label="Total">₩3,960</td>') == 3
+    assert html.count('<td class="amount" data-label="Total">₩3,960</td>') == 3
+    assert html.count('<td class="amount fw-semibold" data-label="Amount due" data-amount-due="3960">₩3,960</td>') == 3
     assert "2027-02-15 – 2027-03-14" in html
 
 

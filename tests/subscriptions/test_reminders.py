@@ -120,7 +120,7 @@ def test_an_issued_invoice_is_announced_once_with_its_total():
     remind(2027, 1, 10, 9, 0)
     remind(2027, 1, 10, 9, 15)
 
-    assert [m.subject for m in mail.outbox] == [f"Your NAVER WORKS invoice for {subscription.name}"]
+    assert [m.subject for m in mail.outbox] == [f"Your NAVER WORKS invoice {invoice.number} for {subscription.name}"]
     assert "3,960,000 KRW" in mail.outbox[0].body
 
 
