@@ -162,15 +162,18 @@ def subscription_snapshot(subscription) -> dict:
     }
 
 
-def waived_final_invoice(*, customer=None, operator=None):
+def waived_final_invoice(*, customer=None, operator=None, on: date = date(2027, 3, 1)):
     """A final invoice with its early-termination penalty, then the credit note that waives it, as the services
-    leave them: Basic annual, 10 licences, cancelled on 2027-03-01 in period 2 (usage 2027-02-15 .. 02-28 =
-    25,000; penalty 50,000; VAT 7,500; total 82,500), waived with a credit note of -55,000 (-50,000, VAT -5,000)."""
+    leave them: Basic annual, 10 licences, periods 0 and 1 invoiced, cancelled ``on`` in period 2.
+
+    On 2027-03-01 (the default): usage 2027-02-15 .. 02-28 = 25,000, penalty 50,000, VAT 7,500, total 82,500;
+    waived with a credit note of -55,000 (-50,000, VAT -5,000); 27,500 left to pay. On 2027-02-15, the period's
+    first day: the penalty alone, 52,000 + VAT 5,200 = 57,200, all of it waived."""
     extra = {"customer": customer} if customer is not None else {}
     active = ActiveSubscriptionFactory(next_period_index=2, next_invoice_on=date(2027, 3, 15), **extra)
-    now = kst(2027, 3, 1)
+    now = kst(on.year, on.month, on.day)
     with transaction.atomic():
-        subscription_cancel(subscription=active, on=date(2027, 3, 1), by=customer_actor(active.customer), now=now)
+        subscription_cancel(subscription=active, on=on, by=customer_actor(active.customer), now=now)
     operator = operator or UserFactory(is_staff=True)
     with transaction.atomic():
         note = subscription_waive_penalty(subscription=active, reason="Hardship", by=operator_actor(operator), now=now)
