@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
-from django.utils.translation import get_language
+from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from works_console.mail import render_mail
@@ -128,8 +128,12 @@ class SignupForm(_NameFieldsMixin):
 
 class ProfileForm(forms.ModelForm):
     email = EmailField()
-    # What the console writes to the customer in: mails and billing documents (User.language, SPEC 12).
-    language = forms.ChoiceField(label=_("Language of e-mails and documents"), choices=settings.LANGUAGES)
+    # What the console writes to the customer in: mails and billing documents (User.language, SPEC 12). Each
+    # language in its own name, as the header's language switcher shows them.
+    language = forms.ChoiceField(
+        label=_("Language of e-mails and documents"),
+        choices=[(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES],
+    )
 
     class Meta:
         model = User
