@@ -130,7 +130,9 @@ class Invoice(models.Model):
     vat = models.BigIntegerField(_("VAT"))
     total = models.BigIntegerField(_("total"))
     # The PDF once rendered (billing.documents): kept, so the same bytes are served ever after (SPEC 12).
-    pdf = models.FileField(_("PDF"), upload_to=pdf_upload_to, max_length=200, blank=True, editable=False)
+    pdf = models.FileField(
+        _("PDF"), upload_to=pdf_upload_to, max_length=200, blank=True, editable=False, default="", db_default=""
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -265,7 +267,9 @@ class CreditNote(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     # The PDF once rendered, as on the invoice (SPEC 12).
-    pdf = models.FileField(_("PDF"), upload_to=pdf_upload_to, max_length=200, blank=True, editable=False)
+    pdf = models.FileField(
+        _("PDF"), upload_to=pdf_upload_to, max_length=200, blank=True, editable=False, default="", db_default=""
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

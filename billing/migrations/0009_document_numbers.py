@@ -38,11 +38,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='invoice',
             name='pdf',
-            field=models.FileField(blank=True, editable=False, max_length=200, upload_to=billing.models.pdf_upload_to, verbose_name='PDF'),
+            field=models.FileField(blank=True, db_default='', default='', editable=False, max_length=200, upload_to=billing.models.pdf_upload_to, verbose_name='PDF'),
         ),
         migrations.AddField(
             model_name='creditnote',
             name='pdf',
-            field=models.FileField(blank=True, editable=False, max_length=200, upload_to=billing.models.pdf_upload_to, verbose_name='PDF'),
+            field=models.FileField(blank=True, db_default='', default='', editable=False, max_length=200, upload_to=billing.models.pdf_upload_to, verbose_name='PDF'),
         ),
     ]

@@ -141,7 +141,7 @@ def test_the_list_shows_each_invoices_number_and_amount_due_after_its_credit_not
 
     assert len(body_rows(html)) == 2
     assert re.search(
-        rf'<td data-label="Number"><span class="text-nowrap">{waived.number}</span>'
+        rf'<td data-label="Number"><div><span class="text-nowrap">{waived.number}</span>'
         rf'<div class="small"><a href="{reverse("billing:credit-note-detail", args=[note.public_id])}"',
         html,
     )
