@@ -137,7 +137,7 @@ def _credit_note_context(note: CreditNote) -> dict:
 
 
 def render_html(document: Invoice | CreditNote) -> str:
-    """The document as HTML, in its customer's language: the source of the PDF (and of tests)."""
+    """The document as HTML, in its customer's language: the source of the PDF, styled by ``_stylesheet``."""
     invoice = document.invoice if isinstance(document, CreditNote) else document
     customer = invoice.customer
     language = customer_language(customer)
@@ -145,7 +145,6 @@ def render_html(document: Invoice | CreditNote) -> str:
         context = _credit_note_context(document) if isinstance(document, CreditNote) else _invoice_context(document)
         context |= {
             "language": language,
-            "font": FONTS.get(language, DEFAULT_FONT),
             "issuer": settings.BILLING_ISSUER,
             "customer_name": _customer_name(customer, language),
             "customer": customer,
@@ -172,17 +171,30 @@ def _renderer():
     return FontConfiguration(), URLFetcher(allowed_protocols=())
 
 
-def html_to_pdf(html: str) -> bytes:
+@cache
+def _stylesheet(font: str):
+    """The documents' stylesheet (``billing/documents/document.css``) with ``font`` first, parsed once per font."""
+    from weasyprint import CSS
+
+    font_config, url_fetcher = _renderer()
+    css = render_to_string("billing/documents/document.css", {"font": font})
+    return CSS(string=css, url_fetcher=url_fetcher, font_config=font_config)
+
+
+def html_to_pdf(html: str, *, language: str) -> bytes:
     from weasyprint import HTML
 
     font_config, url_fetcher = _renderer()
     with _render_lock:
-        return HTML(string=html, url_fetcher=url_fetcher).write_pdf(font_config=font_config, pdf_tags=True)
+        return HTML(string=html, url_fetcher=url_fetcher).write_pdf(
+            stylesheets=[_stylesheet(FONTS.get(language, DEFAULT_FONT))], font_config=font_config, pdf_tags=True
+        )
 
 
 def render_pdf(document: Invoice | CreditNote) -> bytes:
     """The document's PDF, rendered now (not kept: see ``document_pdf``)."""
-    return html_to_pdf(render_html(document))
+    invoice = document.invoice if isinstance(document, CreditNote) else document
+    return html_to_pdf(render_html(document), language=customer_language(invoice.customer))
 
 
 # --- kept once rendered ----------------------------------------------------------------------------------------------

@@ -44,46 +44,42 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _owned(find, request: HttpRequest, public_id: str):
+    """The logged-in customer's document found by ``find`` (a selector scoped to the customer), else a 404."""
+    document = find(customer=request.user, public_id=public_id)
+    if document is None:
+        raise Http404
+    return document
+
+
 @login_required
 @require_GET
 def invoice_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    invoice = selectors.invoice_for_customer(customer=request.user, public_id=public_id)
-    if invoice is None:
-        raise Http404
+    invoice = _owned(selectors.invoice_for_customer, request, public_id)
     return render(request, "billing/invoice_detail.html", {"invoice": invoice})
 
 
 @login_required
 @require_GET
 def invoice_pdf(request: HttpRequest, public_id: str) -> FileResponse:
-    invoice = selectors.invoice_for_customer(customer=request.user, public_id=public_id)
-    if invoice is None:
-        raise Http404
-    return document_download(invoice)
+    return document_download(_owned(selectors.invoice_for_customer, request, public_id))
 
 
 @login_required
 @require_GET
 def credit_note_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    note = selectors.credit_note_for_customer(customer=request.user, public_id=public_id)
-    if note is None:
-        raise Http404
+    note = _owned(selectors.credit_note_for_customer, request, public_id)
     invoice = note.invoice
-    credited = sum(other.total for other in invoice.credit_notes.all())
+    amount_due = invoice.total + sum(other.total for other in invoice.credit_notes.all())
     return render(
-        request,
-        "billing/credit_note_detail.html",
-        {"note": note, "invoice": invoice, "amount_due": invoice.total + credited},
+        request, "billing/credit_note_detail.html", {"note": note, "invoice": invoice, "amount_due": amount_due}
     )
 
 
 @login_required
 @require_GET
 def credit_note_pdf(request: HttpRequest, public_id: str) -> FileResponse:
-    note = selectors.credit_note_for_customer(customer=request.user, public_id=public_id)
-    if note is None:
-        raise Http404
-    return document_download(note)
+    return document_download(_owned(selectors.credit_note_for_customer, request, public_id))
 
 
 @login_required

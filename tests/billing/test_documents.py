@@ -215,7 +215,7 @@ def test_two_readers_rendering_at_once_keep_the_first_ones_file(monkeypatch):
 
 def test_the_invoicing_jobs_write_rows_and_render_nothing(monkeypatch):
     rendered = []
-    monkeypatch.setattr(documents, "html_to_pdf", lambda html: rendered.append(html) or b"%PDF-")
+    monkeypatch.setattr(documents, "html_to_pdf", lambda html, language: rendered.append(html) or b"%PDF-")
     ActiveSubscriptionFactory()
 
     with TestCase.captureOnCommitCallbacks(execute=True):
