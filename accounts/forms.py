@@ -1,10 +1,11 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
-from django.utils.translation import get_language
+from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from works_console.mail import render_mail
@@ -127,10 +128,16 @@ class SignupForm(_NameFieldsMixin):
 
 class ProfileForm(forms.ModelForm):
     email = EmailField()
+    # What the console writes to the customer in: mails and billing documents (User.language, SPEC 12). Each
+    # language in its own name, as the header's language switcher shows them.
+    language = forms.ChoiceField(
+        label=_("Language of e-mails and documents"),
+        choices=[(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES],
+    )
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "email"]
+        fields = ["first_name", "last_name", "email", "language"]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

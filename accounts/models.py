@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -35,8 +36,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("Email"), unique=True)
     first_name = models.CharField(_("First name"), max_length=150, validators=[validate_first_name])
     last_name = models.CharField(_("Last name"), max_length=150, validators=[validate_last_name])
-    # The language of the e-mails sent to this customer (SPEC 6 reminders), set from the UI language at signup.
-    language = models.CharField(_("Language"), max_length=8, default="en")
+    # The language the console writes to this customer in: e-mails (SPEC 6 reminders, password reset) and billing
+    # documents (SPEC 12). Set from the UI language at sign-up, changed on the profile; read through
+    # works_console.mail.customer_language.
+    language = models.CharField(_("Language"), max_length=8, default="en", choices=settings.LANGUAGES)
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)

@@ -24,6 +24,7 @@ from .forms import (
     ProfileForm,
     SignupForm,
 )
+from .services import sign_up_language
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             password=form.cleaned_data["password1"],
             first_name=form.cleaned_data["first_name"],
             last_name=form.cleaned_data["last_name"],
-            language=get_language() or "en",
+            language=sign_up_language(get_language()),
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome to the console. Your account has been created."))
@@ -63,6 +64,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             first_name=form.cleaned_data["first_name"],
             last_name=form.cleaned_data["last_name"],
             email=form.cleaned_data["email"],
+            language=form.cleaned_data["language"],
         )
         messages.success(request, _("Your profile has been successfully updated."))
         return redirect("accounts:profile")

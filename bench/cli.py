@@ -17,6 +17,7 @@ FULL = {
     "clients": 8,
     "requests": 400,
     "duration": 30,
+    "documents": 1_000,
 }
 QUICK = {
     "subscriptions": 300,
@@ -26,6 +27,7 @@ QUICK = {
     "clients": 2,
     "requests": 20,
     "duration": 5,
+    "documents": 30,
 }
 # Hard bounds, so that a typo cannot start an endless run.
 MAX_ROWS = 2_000_000
@@ -43,7 +45,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--cancellations", type=int, help="reserved cancellations to execute (default 20,000)")
     parser.add_argument("--chunk-size", type=int, help="rows per chunk (default: the jobs' DEFAULT_CHUNK_SIZE)")
-    parser.add_argument("--only", choices=["lifecycle", "pages"], help="run one part only")
+    parser.add_argument("--only", choices=["lifecycle", "pages", "documents"], help="run one part only")
+    parser.add_argument("--documents", type=int, help="invoice PDFs to render (default 1,000)")
     parser.add_argument(
         "--jobs",
         default=",".join(JOB_NAMES),
@@ -91,6 +94,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.clients = args.clients or defaults["clients"]
     args.requests = args.requests or defaults["requests"]
     args.duration = args.duration or defaults["duration"]
+    args.documents = defaults["documents"] if args.documents is None else args.documents
     if not 0 < args.duration <= 600:
         parser.error("--duration must be between 0 and 600 seconds")
     for name, value, high in (
@@ -100,6 +104,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ("--clients", args.clients, MAX_CLIENTS),
         ("--requests", args.requests, MAX_REQUESTS),
         ("--customer-subscriptions", args.customer_subscriptions, 1_000),
+        ("--documents", args.documents, 100_000),
     ):
         if not 0 <= value <= high:
             parser.error(f"{name} must be between 0 and {high:,}")
@@ -212,6 +217,24 @@ def scale_section(args: argparse.Namespace, chunk_size: int) -> str:
     return "\n".join(text)
 
 
+def documents_section(args: argparse.Namespace):
+    from django.utils import timezone
+
+    from bench import documents
+
+    log("bench: billing documents (PDF)")
+    result = documents.run_documents(args.documents, now=timezone.now(), log=log)
+    text = "\n".join(
+        [
+            "Billing documents (issue 18): invoice PDFs rendered with WeasyPrint and kept in storage, as the mail "
+            "step after the issuing commit does it; peak MiB = resident high-water mark above the start",
+            "",
+            documents.documents_table(result),
+        ]
+    )
+    return text, result
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from bench import db
@@ -244,6 +267,11 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
             text, ok = f"Lifecycle jobs: ERROR {error!r} (traceback above)", False
         failed |= not ok
+        sections.append(text)
+    document_result = None
+    if args.only in (None, "documents") and args.scale is None and args.fan_out_workers is None and args.documents:
+        text, document_result = documents_section(args)
+        failed |= not document_result.ok
         sections.append(text)
     if args.only in (None, "pages") and args.scale is None and args.fan_out_workers is None:
         from bench import pages, report
@@ -282,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         from bench.report import figures_json
 
-        Path(args.json).write_text(figures_json(job_results, page_results))
+        Path(args.json).write_text(figures_json(job_results, page_results, document_result))
         log(f"bench: figures written to {args.json}")
     if failed:
         print("\nbench: FAIL - a verification did not find exactly N rows changed", file=sys.stderr)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import User
 from bench import data, db, lifecycle
 from bench.data import copy_rows, customer_of, reset_sequences, template_row
-from bench.tables import CREDIT, EVT, INV, LINE, MEM, PLAN, RES, SEG, SUB, USER, WS
+from bench.tables import COUNTER, CREDIT, EVT, INV, LINE, MEM, PLAN, RES, SEG, SUB, USER, WS
 from billing.models import CustomerCredit, Plan, RateSegment
 from subscriptions.lifecycle import ACTIVATE_CONVERSIONS, EXECUTE_CANCELLATIONS, RENEW
 from subscriptions.models import Reservation, Status, Subscription
@@ -413,13 +413,21 @@ def invoices_sql(*, returning: str) -> str:
     SELECT *, usage_total + penalty AS subtotal,
            div((usage_total + penalty - credit)::numeric * %(vat_num)s, %(vat_den)s)::bigint AS vat
     FROM credited
+), counter AS (
+    -- The chunk's block of document numbers, as billing.numbers takes it (SPEC 12).
+    INSERT INTO {COUNTER} (kind, year, last)
+    SELECT 'INV', extract(year FROM %(today)s::date)::int, count(*) FROM totals HAVING count(*) > 0
+    ON CONFLICT (kind, year) DO UPDATE SET last = {COUNTER}.last + EXCLUDED.last
+    RETURNING year, last - (SELECT count(*) FROM totals) AS before
 ), invoices AS (
-    INSERT INTO {INV} (public_id, subscription_id, customer_id, period_index, period_start, period_end, issued_on,
-                       is_final, subtotal, credit_applied, vat, total, created_at)
-    SELECT substr(md5(random()::text || id || '-' || k), 1, 16), id, customer_id, k, p_start,
+    INSERT INTO {INV} (public_id, number, subscription_id, customer_id, period_index, period_start, period_end,
+                       issued_on, is_final, subtotal, credit_applied, vat, total, created_at)
+    SELECT substr(md5(random()::text || id || '-' || k), 1, 16),
+           'INV-' || n.year || '-' || lpad((n.before + row_number() OVER (ORDER BY ord, k))::text, 6, '0'),
+           id, customer_id, k, p_start,
            CASE WHEN is_final THEN greatest(p_start, until - 1) ELSE p_next - 1 END, %(today)s, is_final,
            subtotal, credit, vat, subtotal - credit + vat, %(now)s
-    FROM totals ORDER BY ord, k
+    FROM totals CROSS JOIN counter n ORDER BY ord, k
     RETURNING id, subscription_id, period_index, public_id, customer_id, credit_applied, is_final
 ), inserted_lines AS (
     INSERT INTO {LINE} (invoice_id, kind, description, plan_id, plan_name, contract_type, unit_price, quantity, days,

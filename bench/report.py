@@ -89,12 +89,24 @@ def pages_table(results: list[PageResult]) -> str:
     return table(headers, rows, right=set(range(2, 9)))
 
 
-def figures_json(jobs: list[JobResult], pages: list[PageResult]) -> str:
-    """The figures as JSON (`--json PATH`): one object per job and per page, in the printed tables' order."""
+def figures_json(jobs: list[JobResult], pages: list[PageResult], documents=None) -> str:
+    """The figures as JSON (`--json PATH`): one object per job and per page, in the printed tables' order, and
+    the billing documents' rendering (bench/documents.py) when it ran."""
     import json
 
     return json.dumps(
         {
+            **(
+                {
+                    "documents": {
+                        "pdfs": documents.rows,
+                        "per_second": round(documents.per_second, 2),
+                        "peak_mib": round(documents.peak_mib, 1),
+                    }
+                }
+                if documents is not None
+                else {}
+            ),  # fmt: skip
             "jobs": [
                 {
                     "job": result.job,

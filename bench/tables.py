@@ -6,7 +6,7 @@ One list for both modules, so that a table both baselines write is named once an
 from django.contrib.admin.models import LogEntry
 
 from accounts.models import User
-from billing.models import CustomerCredit, Invoice, InvoiceLine, Plan, RateSegment
+from billing.models import CustomerCredit, DocumentCounter, Invoice, InvoiceLine, Plan, RateSegment
 from subscriptions.models import LifecycleEvent, ReminderSent, Reservation, Subscription
 from workspaces.models import Member, OrgUnit, WorkGroup, Workspace
 
@@ -21,3 +21,5 @@ SUB, RES, EVT, REM = _tables(Subscription, Reservation, LifecycleEvent, Reminder
 WS, MEM, WG, WGM, OU, LOG = _tables(Workspace, Member, WorkGroup, WorkGroup.members.through, OrgUnit, LogEntry)
 # Billing: the money jobs' segments, invoices and credits, the plan catalog and the customers.
 SEG, INV, LINE, CREDIT, PLAN, USER = _tables(RateSegment, Invoice, InvoiceLine, CustomerCredit, Plan, User)
+# The document numbers' counters (SPEC 12).
+(COUNTER,) = _tables(DocumentCounter)

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from works_console.dates import kst_date
 
-from .models import CreditNote, Invoice, InvoiceLine
+from .models import CreditNote, DocumentKind, Invoice, InvoiceLine
+from .numbers import numbers_for
 from .pricing import invoice_totals
 from .services import vat_rate
 
@@ -40,16 +41,19 @@ def credit_note_waive_penalty(*, invoice: Invoice, reason: str, by_user, now: da
         vat_rate=vat_rate(),
     )
     vat = min(without_penalty.vat - invoice.vat, 0)
+    issued_on = kst_date(now)
+    (number,) = numbers_for(kind=DocumentKind.CREDIT_NOTE, issued_on=[issued_on])
     note = CreditNote.objects.create(
+        number=number,
         invoice=invoice,
         kind=CreditNote.Kind.PENALTY_WAIVER,
-        description=f"Early-termination penalty of invoice {invoice.public_id} waived",
+        description=f"Early-termination penalty of invoice {invoice.number} waived",
         amount=-penalty,
         vat=vat,
         total=-penalty + vat,
         reason=reason[:200],
-        issued_on=kst_date(now),
+        issued_on=issued_on,
         issued_by=by_user,
     )
-    logger.info("waived the penalty of invoice %s (%d KRW)", invoice.public_id, penalty)
+    logger.info("waived the penalty of invoice %s with %s (%d KRW)", invoice.number, note.number, penalty)
     return note

@@ -101,9 +101,10 @@ class InvoiceDraft:
         """Nothing to bill: no usage line and no penalty (a service cancelled on its period's first day)."""
         return not self.lines
 
-    def to_invoice(self, *, subscription_id: int, customer_id: int, issued_on: date) -> Invoice:
-        """The unsaved Invoice row (for ``save()`` or ``bulk_create``)."""
+    def to_invoice(self, *, subscription_id: int, customer_id: int, issued_on: date, number: str) -> Invoice:
+        """The unsaved Invoice row (for ``save()`` or ``bulk_create``), with its document number (billing.numbers)."""
         return Invoice(
+            number=number,
             subscription_id=subscription_id,
             customer_id=customer_id,
             period_index=self.period_index,

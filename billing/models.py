@@ -13,6 +13,19 @@ def new_public_id() -> str:
     return secrets.token_urlsafe(12)
 
 
+class DocumentKind(models.TextChoices):
+    """The kinds of billing document a customer keeps, each numbered on its own (SPEC 12): the value is the
+    number's prefix (`INV-2027-000001`, `CN-2027-000001`)."""
+
+    INVOICE = "INV", _("Invoice")
+    CREDIT_NOTE = "CN", _("Credit note")
+
+
+def pdf_upload_to(document, filename: str) -> str:
+    """Where a document's PDF is kept in the default storage: by kind and year, named by its number."""
+    return f"documents/{document.DOCUMENT_KIND.lower()}/{document.issued_on.year}/{filename}"
+
+
 class ContractType(models.TextChoices):
     MONTHLY = "monthly", _("Monthly")
     ANNUAL = "annual", _("Annual")
@@ -98,7 +111,12 @@ class RateSegment(models.Model):
 class Invoice(models.Model):
     """A postpaid invoice for one billing period of one subscription (SPEC 3)."""
 
+    DOCUMENT_KIND = DocumentKind.INVOICE
+
     public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
+    # `INV-2027-000001`: gap-free and increasing per KST calendar year of `issued_on`, given in the transaction that
+    # issues the invoice (billing.numbers, SPEC 12). The public id stays the one in URLs.
+    number = models.CharField(_("number"), max_length=20)
     subscription = models.ForeignKey("subscriptions.Subscription", on_delete=models.PROTECT, related_name="invoices")
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices")
     period_index = models.PositiveIntegerField(_("period"))
@@ -111,6 +129,10 @@ class Invoice(models.Model):
     credit_applied = models.BigIntegerField(_("credit applied"), default=0)
     vat = models.BigIntegerField(_("VAT"))
     total = models.BigIntegerField(_("total"))
+    # The PDF once rendered (billing.documents): kept, so the same bytes are served ever after (SPEC 12).
+    pdf = models.FileField(
+        _("PDF"), upload_to=pdf_upload_to, max_length=200, blank=True, editable=False, default="", db_default=""
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -120,10 +142,12 @@ class Invoice(models.Model):
         constraints = [
             # The last guard of the renewal job: one invoice per subscription per period (SPEC 3, 6).
             models.UniqueConstraint(fields=["subscription", "period_index"], name="billing_one_invoice_per_period"),
+            # A number is never given twice (SPEC 12).
+            models.UniqueConstraint(fields=["number"], name="billing_invoice_number_unique"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.public_id} ({self.period_start}..{self.period_end})"
+        return self.number
 
 
 class InvoiceLine(models.Model):
@@ -225,7 +249,11 @@ class CreditNote(models.Model):
     class Kind(models.TextChoices):
         PENALTY_WAIVER = "penalty_waiver", _("Penalty waived")
 
+    DOCUMENT_KIND = DocumentKind.CREDIT_NOTE
+
     public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
+    # `CN-2027-000001`: numbered like invoices, in a sequence of its own (SPEC 12).
+    number = models.CharField(_("number"), max_length=20)
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     description = models.CharField(_("description"), max_length=200)
@@ -238,6 +266,10 @@ class CreditNote(models.Model):
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The PDF once rendered, as on the invoice (SPEC 12).
+    pdf = models.FileField(
+        _("PDF"), upload_to=pdf_upload_to, max_length=200, blank=True, editable=False, default="", db_default=""
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -248,7 +280,32 @@ class CreditNote(models.Model):
             # A penalty is waived once: a second waiver of the same invoice is refused by the database too.
             models.UniqueConstraint(fields=["invoice", "kind"], name="billing_one_credit_note_per_kind"),
             models.CheckConstraint(condition=Q(total__lt=0), name="billing_credit_note_negative"),
+            models.UniqueConstraint(fields=["number"], name="billing_credit_note_number_unique"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.public_id} ({self.get_kind_display()})"
+        return self.number
+
+
+class DocumentCounter(models.Model):
+    """The last number given to a kind of document in a KST calendar year (SPEC 12).
+
+    One row per (kind, year), created by the first document of the year and advanced by a whole batch in one
+    statement (billing.numbers): the row lock it takes orders the issuing transactions, and a rolled-back batch
+    rolls its numbers back with it, so the numbers have no gap.
+    """
+
+    kind = models.CharField(_("kind"), max_length=3, choices=DocumentKind.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    last = models.PositiveIntegerField(_("last number"))
+
+    class Meta:
+        verbose_name = _("document counter")
+        verbose_name_plural = _("document counters")
+        constraints = [
+            # The conflict target of the allocation's INSERT ... ON CONFLICT (kind, year).
+            models.UniqueConstraint(fields=["kind", "year"], name="billing_one_counter_per_kind_and_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}-{self.year}: {self.last}"

@@ -25,7 +25,8 @@ from django.utils.translation import gettext as _
 from works_console.dates import kst_date
 
 from .invoices import BillableSegment, InvoiceDraft, build_period_invoice
-from .models import CustomerCredit, Invoice, InvoiceLine, RateSegment
+from .models import CustomerCredit, DocumentKind, Invoice, InvoiceLine, RateSegment
+from .numbers import numbers_for
 from .periods import BillingPeriod, period_bounds, period_containing
 from .pricing import PenaltyBreakdown, parse_rate
 from .selectors import credit_balance_of, credit_balances
@@ -359,21 +360,28 @@ def invoice_preview_many(
 
 
 def _store(planned: list[_Planned], *, issued_on: date, vat_rate: Fraction) -> list[Invoice]:
-    """Spend credit in order, then insert the invoices, their lines and their uses of credit: one INSERT each.
+    """Take a block of numbers, spend credit in order, then insert the invoices, their lines and their uses of
+    credit: one statement each.
 
     A customer's credit is read (under its row lock) only for invoices that owe something, and settles usage
     lines only (SPEC 3). All in a savepoint, so an IntegrityError leaves nothing behind.
     """
     owing = {item.subscription.customer_id for item in planned if item.probe.totals.subtotal > 0}
-    balances = _lock_customer_credits(owing) if owing else {}
-    drafts = _spend_credit(planned, balances=balances, vat_rate=vat_rate)
-
     with transaction.atomic():
+        # The numbers first (SPEC 12): the counter row is then the first lock every issuing transaction takes
+        # after its subscriptions, before the customers', so two of them can never wait for each other; and a
+        # rollback of this savepoint takes the numbers back with everything else.
+        numbers = numbers_for(kind=DocumentKind.INVOICE, issued_on=[issued_on] * len(planned))
+        balances = _lock_customer_credits(owing) if owing else {}
+        drafts = _spend_credit(planned, balances=balances, vat_rate=vat_rate)
         invoices = Invoice.objects.bulk_create(
             draft.to_invoice(
-                subscription_id=item.subscription.pk, customer_id=item.subscription.customer_id, issued_on=issued_on
+                subscription_id=item.subscription.pk,
+                customer_id=item.subscription.customer_id,
+                issued_on=issued_on,
+                number=number,
             )
-            for item, draft in drafts
+            for (item, draft), number in zip(drafts, numbers, strict=True)
         )
         InvoiceLine.objects.bulk_create(
             line for invoice, (_item, draft) in zip(invoices, drafts, strict=True) for line in draft.to_lines(invoice)

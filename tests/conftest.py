@@ -44,6 +44,12 @@ def _isolate_cache_and_language():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _own_media_root(settings, tmp_path):
+    # Kept documents (billing PDFs) are named by their number, and every test numbers from 1 again.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def customer(db):
     return UserFactory(password=USER_PASSWORD)

@@ -37,7 +37,10 @@ def _free_port() -> int:
 
 
 def parts(message: EmailMessage) -> dict[str, str]:
-    """The text of each alternative of a multipart/alternative mail, by content type."""
+    """The text of each alternative of a multipart/alternative mail (or of the alternatives inside a mail with
+    attachments, multipart/mixed), by content type."""
+    if message.get_content_type() == "multipart/mixed":
+        message = next(part for part in message.iter_parts() if part.get_content_type() == "multipart/alternative")
     assert message.get_content_type() == "multipart/alternative"
     return {part.get_content_type(): part.get_content() for part in message.iter_parts()}
 

@@ -1,8 +1,8 @@
 """Every e-mail the console sends: plain text and HTML (multipart/alternative), in the customer's language.
 
 A mail is three templates beside each other: ``emails/<name>_subject.txt``, ``emails/<name>.txt`` and
-``emails/<name>.html`` (which extends ``emails/base.html``), rendered with the customer's ``User.language``
-active, whatever language the request or job that sends it runs in.
+``emails/<name>.html`` (which extends ``emails/base.html``), rendered with the customer's language
+(``customer_language``: ``User.language``) active, whatever language the request or job that sends it runs in.
 
 A job that mails a whole chunk (the reminders) renders each (template, language) once instead
 (``render_mail_template``), with a placeholder in place of every per-recipient value, and then only substitutes
@@ -23,14 +23,17 @@ from django.utils import translation
 from django.utils.html import escape
 
 
-def mail_language(customer) -> str:
-    return getattr(customer, "language", "") or settings.LANGUAGE_CODE
+def customer_language(customer) -> str:
+    """The language a customer is written to in (mails, billing documents): ``User.language``, stored at sign-up
+    from the UI language and changed on the profile; the default language when it is unset or not offered."""
+    language = getattr(customer, "language", "") or ""
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 def render_mail(name: str, context: dict, *, customer, to: str | None = None) -> EmailMultiAlternatives:
     """The mail ``name`` to ``customer`` (at ``to``, else the customer's e-mail), not sent yet."""
     context = {"customer": customer, "first_name": customer.first_name, **context}
-    with translation.override(mail_language(customer)):
+    with translation.override(customer_language(customer)):
         # One line, whatever the template's line breaks: a header cannot hold a newline.
         subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
         text = render_to_string(f"emails/{name}.txt", context)

@@ -191,8 +191,12 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
 ]
+# Files the console keeps: the billing documents' PDFs (SPEC 12), rendered once and served from here ever after.
+# Any Django storage backend by setting (e.g. an S3-compatible object storage through django-storages); they are
+# never served as public media, only through the owner-checked download views.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": env.str("DEFAULT_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")},
     "staticfiles": {
         "BACKEND": env.str("STATICFILES_BACKEND", default="whitenoise.storage.CompressedManifestStaticFilesStorage")
     },
@@ -267,6 +271,17 @@ PERMISSIONS_POLICY = {
 # --- Billing and lifecycle rules (SPEC 3, 5.6, 6) ---
 VAT_RATE = env.str("VAT_RATE", default="0.10")  # parsed as a Decimal/Fraction, never a float
 EARLY_TERMINATION_RATE = env.str("EARLY_TERMINATION_RATE", default="0.10")
+# The issuer block of every invoice and credit note (SPEC 12). The defaults name NAVER Cloud for a demo; a real
+# deployment sets its own (the registration number default is a placeholder).
+BILLING_ISSUER = {
+    "name": env.str("BILLING_ISSUER_NAME", default="NAVER Cloud Corp."),
+    "registration_number": env.str("BILLING_ISSUER_REGISTRATION_NUMBER", default="000-00-00000"),
+    "address": env.str(
+        "BILLING_ISSUER_ADDRESS",
+        default="NAVER 1784, 95 Jeongjail-ro, Bundang-gu, Seongnam-si, Gyeonggi-do 13561, Republic of Korea",
+    ),
+    "contact": env.str("BILLING_ISSUER_CONTACT", default="www.ncloud.com · +82 1544-5876"),
+}
 # /metrics (SPEC 11) answers staff, and a Prometheus scraper sending "Authorization: Bearer <this token>".
 # Empty: staff only.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

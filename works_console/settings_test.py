@@ -1,6 +1,7 @@
 """Test settings: real PostgreSQL and Redis (SPEC 10), taken from the environment or the local servers."""
 
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
@@ -10,6 +11,8 @@ os.environ.setdefault("CACHE_URL", "rediscache://127.0.0.1:6379/13")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
 os.environ.setdefault("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage")
+# The documents the suite renders go to a folder of its own, never to var/media of the checkout.
+os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="works-console-media-"))
 
 from .settings import *  # noqa: E402,F403
 from .settings import PASSWORD_HASHERS as _PRODUCTION_HASHERS  # noqa: E402

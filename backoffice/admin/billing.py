@@ -4,6 +4,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest
+from django.urls import reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
@@ -11,8 +13,10 @@ from modeltranslation.admin import TranslationAdmin
 from billing.models import CreditNote, CustomerCredit, Invoice, InvoiceLine, Plan
 from billing.money import format_won
 from billing.services import credit_grant
+from billing.views import document_download
 
 from ..names import UnicodeNameSearch
+from ..operator_pages import ObjectTools, Tool
 from ..permissions import GRANT_CREDIT, may_run
 
 
@@ -50,6 +54,21 @@ class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
 
 class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     pass
+
+
+class DocumentPdfAdmin(ObjectTools, ReadOnlyAdmin):
+    """An invoice's or a credit note's change page with `Download PDF` (SPEC 12): the same kept bytes the customer
+    gets, for anyone who may view the document here."""
+
+    def pdf_view(self, request: HttpRequest, object_id: str):
+        document = self.get_object(request, object_id)
+        if document is None or not self.has_view_permission(request, document):
+            raise Http404
+        return document_download(document)
+
+    def object_tools(self, request: HttpRequest, obj) -> list[Tool]:
+        (_route, _view, url_name) = self.object_pages[0]
+        return [Tool(reverse(f"admin:{url_name}", args=[obj.pk]), _("Download PDF"))]
 
 
 def _features_field(language_name: str) -> forms.CharField:
@@ -143,6 +162,7 @@ class InvoiceLineInline(ReadOnlyInline):
 
 
 CREDIT_NOTE_FIELDS = [
+    "number",
     "public_id",
     "invoice",
     "issued_on",
@@ -169,7 +189,7 @@ class InvoiceInline(ReadOnlyInline):
 
     model = Invoice
     fields = [
-        "public_id",
+        "number",
         "subscription",
         "period_start",
         "period_end",
@@ -187,11 +207,12 @@ class InvoiceInline(ReadOnlyInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(UnicodeNameSearch, ReadOnlyAdmin):
+class InvoiceAdmin(UnicodeNameSearch, DocumentPdfAdmin):
     """Invoices are issued by the billing services only; operators read them (adjust with credits)."""
 
+    object_pages = [("pdf/", "pdf_view", "billing_invoice_pdf")]
     list_display = [
-        "public_id",
+        "number",
         "subscription",
         "customer",
         "period_start",
@@ -201,11 +222,12 @@ class InvoiceAdmin(UnicodeNameSearch, ReadOnlyAdmin):
         won("total", _("total")),
     ]
     list_filter = ["is_final", "issued_on"]
-    search_fields = ["public_id", "subscription__name", "subscription__public_id", "customer__email"]
+    search_fields = ["number", "public_id", "subscription__name", "subscription__public_id", "customer__email"]
     date_hierarchy = "issued_on"
     list_select_related = ["subscription", "customer"]
     inlines = [InvoiceLineInline, CreditNoteInline]
     readonly_fields = [
+        "number",
         "public_id",
         "subscription",
         "customer",
@@ -283,11 +305,19 @@ class CustomerCreditAdmin(admin.ModelAdmin):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(ReadOnlyAdmin):
+class CreditNoteAdmin(DocumentPdfAdmin):
     """Credit notes are written by the `Waive penalty` action only (SPEC 11); operators read them here."""
 
-    list_display = ["public_id", "invoice", "kind", won("total", _("total")), "reason", "issued_on", "issued_by"]
+    object_pages = [("pdf/", "pdf_view", "billing_creditnote_pdf")]
+    list_display = ["number", "invoice", "kind", won("total", _("total")), "reason", "issued_on", "issued_by"]
     list_select_related = ["invoice", "issued_by"]
-    search_fields = ["public_id", "invoice__public_id", "invoice__customer__email", "reason"]
+    search_fields = [
+        "number",
+        "public_id",
+        "invoice__number",
+        "invoice__public_id",
+        "invoice__customer__email",
+        "reason",
+    ]
     fields = [*CREDIT_NOTE_FIELDS, "created_at"]
     readonly_fields = fields

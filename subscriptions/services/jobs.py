@@ -51,6 +51,8 @@ class Step:
     process: Callable[[list, datetime], int]
     # One line for --dry-run: what would happen to a due row.
     describe: Callable[[models.Model, date], str]
+    # At most this many rows per chunk, below the run's chunk size, for a step with slow work per row.
+    chunk_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,10 @@ def _failed_ids(run: JobRun, step_index: int) -> frozenset[int]:
     return frozenset(error["id"] for chunk_errors in details for error in chunk_errors)
 
 
+def _chunk_size(run: JobRun, step: Step) -> int:
+    return min(run.chunk_size, step.chunk_size) if step.chunk_size else run.chunk_size
+
+
 def _plan(run: JobRun, steps: list[Step], *, step_index: int, sweep: int) -> list[JobChunk]:
     """The chunks of the first phase from (`step_index`, `sweep`) on that has due rows; finishes the run when
     none has. Called in the transaction of the chunk that closed the previous phase (or of the run's start)."""
@@ -156,7 +162,7 @@ def _plan(run: JobRun, steps: list[Step], *, step_index: int, sweep: int) -> lis
         failed = _failed_ids(run, step_index)
         chunks = [
             JobChunk(run=run, step_index=step_index, sweep=sweep, first_id=ids[0], last_id=ids[-1], size=len(ids))
-            for ids in _chunks_of_due_ids(steps[step_index], today, run.chunk_size, failed)
+            for ids in _chunks_of_due_ids(steps[step_index], today, _chunk_size(run, steps[step_index]), failed)
         ]
         if chunks:
             JobChunk.objects.bulk_create(chunks)

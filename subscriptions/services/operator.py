@@ -144,14 +144,17 @@ def reminder_resend_many(*, reminders: list[ReminderSent], reason: str, by: Acto
     subscriptions = Subscription.objects.select_related("customer").in_bulk(
         {sent.subscription_id for sent in reminders}
     )
-    invoices = Invoice.objects.select_related("customer", "subscription").in_bulk(
-        [sent.key for sent in reminders if sent.kind == "invoice_issued"], field_name="public_id"
-    )
+    # A billing document's mail is about the document its key names (an invoice, a credit note).
+    documents = {
+        kind: reminder.document.by_keys([sent.key for sent in reminders if sent.kind == kind])
+        for kind, reminder in by_kind.items()
+        if reminder.document is not None
+    }
     rows = []
     for sent in reminders:
         reminder = by_kind.get(sent.kind)
-        if sent.kind == "invoice_issued":
-            row = invoices.get(sent.key)
+        if sent.kind in documents:
+            row = documents[sent.kind].get(sent.key)
         else:
             row = subscriptions[sent.subscription_id]
             row.key = sent.key  # what the job's due query annotates: the date the reminder is about
@@ -229,6 +232,9 @@ def job_run_retry_failed(*, job_run: JobRun, reason: str, by: Actor, now: dateti
                 continue
             if step.due(today).model is Invoice:
                 subscription_ids.update(Invoice.objects.filter(pk__in=ids).values_list("subscription_id", flat=True))
+            elif step.due(today).model is CreditNote:
+                notes = CreditNote.objects.filter(pk__in=ids)
+                subscription_ids.update(notes.values_list("invoice__subscription_id", flat=True))
             else:
                 subscription_ids.update(ids)
             for pk in sorted(set(ids)):

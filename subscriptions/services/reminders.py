@@ -2,7 +2,8 @@
 
 Each kind is a job step: the due query leaves out what was already sent (ReminderSent), the claimed chunk gets
 its ReminderSent rows in the chunk's transaction (the unique key is the last guard), and the mails go out only
-after that transaction commits.
+after that transaction commits. The mails of billing documents (an invoice issued, a credit note) carry the
+document's PDF, rendered (or read from storage) there, after the commit, never inside the issuing transaction.
 """
 
 from collections.abc import Callable
@@ -13,11 +14,34 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import models, transaction
 
-from billing.models import Invoice
+from billing.documents import credit_notes_for_documents, document_pdfs, invoices_for_documents, pdf_filename
+from billing.models import CreditNote, Invoice
+from billing.selectors import credited_total
 from subscriptions.models import ReminderSent, Reservation, Status, Subscription
-from works_console.mail import MailTemplate, render_mail_template
+from works_console.mail import MailTemplate, customer_language, render_mail_template
 
 from .jobs import Step
+
+# Mails with a billing document per chunk: each renders its PDF after the commit (SPEC 12).
+DOCUMENT_MAIL_CHUNK_SIZE = 100
+
+
+@dataclass(frozen=True)
+class DocumentMail:
+    """A mail that carries a billing document as `<number>.pdf` (SPEC 12)."""
+
+    # The rows of these public ids (the reminder's keys), as the due query reads them.
+    by_keys: Callable[[list[str]], dict[str, models.Model]]
+    # The documents with what their PDF shows, for these rows (billing.documents).
+    load: Callable[[list[int]], list]
+
+
+def _itself(row: models.Model) -> models.Model:
+    return row
+
+
+def _customer(row: models.Model):
+    return row.customer
 
 
 @dataclass(frozen=True)
@@ -28,6 +52,11 @@ class Reminder:
     due: Callable[[date], models.QuerySet]
     # The mail's per-recipient values beside `first_name` and `name`, as the strings the mail shows.
     values: Callable[[models.Model], dict[str, str]]
+    # The subscription a row's reminder is about (written on ReminderSent) and the customer it goes to.
+    subscription_of: Callable[[models.Model], Subscription] = _itself
+    customer_of: Callable[[models.Model], object] = _customer
+    # A billing document's mail: its rows by key (a resend finds them so), and its PDF, rendered after commit.
+    document: DocumentMail | None = None
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -40,12 +69,25 @@ SUBSCRIPTION_FIELDS = ("id", "name", "status", "trial_last_day", "grace_last_day
 INVOICE_FIELDS = (
     "id",
     "public_id",
+    "number",
     "subscription_id",
     "period_start",
     "period_end",
     "total",
     "subscription__name",
     *CUSTOMER_FIELDS,
+)
+CREDIT_NOTE_FIELDS = (
+    "id",
+    "public_id",
+    "number",
+    "total",
+    "invoice_id",
+    "invoice__number",
+    "invoice__total",
+    "invoice__subscription_id",
+    "invoice__subscription__name",
+    *(f"invoice__{field}" for field in CUSTOMER_FIELDS),
 )
 
 
@@ -129,12 +171,25 @@ def _annual_terms(today: date) -> models.QuerySet:
     )
 
 
+def _invoice_rows() -> models.QuerySet:
+    return Invoice.objects.select_related("customer", "subscription").only(*INVOICE_FIELDS)
+
+
 def _invoices(today: date) -> models.QuerySet:
+    return _invoice_rows().exclude(_not_sent("invoice_issued", "public_id", subscription_ref="subscription_id"))
+
+
+def _credit_note_rows() -> models.QuerySet:
     return (
-        Invoice.objects.annotate(key=models.F("public_id"))
-        .exclude(_not_sent("invoice_issued", "public_id", subscription_ref="subscription_id"))
-        .select_related("customer", "subscription")
-        .only(*INVOICE_FIELDS)
+        CreditNote.objects.select_related("invoice__customer", "invoice__subscription")
+        .annotate(amount_due=models.F("invoice__total") + credited_total(models.OuterRef("invoice_id")))
+        .only(*CREDIT_NOTE_FIELDS)
+    )
+
+
+def _credit_notes(today: date) -> models.QuerySet:
+    return _credit_note_rows().exclude(
+        _not_sent("credit_note_issued", "public_id", subscription_ref="invoice__subscription_id")
     )
 
 
@@ -153,8 +208,16 @@ VALUE_FIELDS = {
     "cancellation_in_7_days": ("day",),
     "cancellation_in_1_day": ("day",),
     "annual_term_ends_in_30_days": ("term_end",),
-    "invoice_issued": ("start", "end", "total"),
+    "invoice_issued": ("number", "start", "end", "total"),
+    "credit_note_issued": ("number", "invoice_number", "total", "amount_due"),
 }
+
+INVOICE_PDFS = DocumentMail(
+    by_keys=lambda keys: _invoice_rows().in_bulk(keys, field_name="public_id"), load=invoices_for_documents
+)
+CREDIT_NOTE_PDFS = DocumentMail(
+    by_keys=lambda keys: _credit_note_rows().in_bulk(keys, field_name="public_id"), load=credit_notes_for_documents
+)
 
 REMINDERS = [
     Reminder(
@@ -192,26 +255,62 @@ REMINDERS = [
         "invoice_issued",
         lambda row: row.public_id,
         _invoices,
-        lambda row: {"start": _day(row.period_start), "end": _day(row.period_end), "total": _amount(row.total)},
+        lambda row: {
+            "number": row.number,
+            "start": _day(row.period_start),
+            "end": _day(row.period_end),
+            "total": _amount(row.total),
+        },
+        subscription_of=lambda row: row.subscription,
+        document=INVOICE_PDFS,
+    ),
+    # A credit note (a waived penalty, SPEC 11) is announced with its PDF like an invoice (SPEC 12).
+    Reminder(
+        "credit_note_issued",
+        lambda row: row.public_id,
+        _credit_notes,
+        lambda row: {
+            "number": row.number,
+            "invoice_number": row.invoice.number,
+            "total": _amount(-row.total),
+            "amount_due": _amount(row.amount_due),
+        },
+        subscription_of=lambda row: row.invoice.subscription,
+        customer_of=lambda row: row.invoice.customer,
+        document=CREDIT_NOTE_PDFS,
     ),
 ]
 
 
+def _pdfs(reminder: Reminder, rows: list) -> dict[int, tuple[str, bytes]]:
+    """The PDF each row's mail carries, ``{row id: (<number>.pdf, bytes)}``: rendered now or read from storage
+    (billing.documents). Never inside the chunk's transaction: this runs after its commit (SPEC 12)."""
+    if reminder.document is None:
+        return {}
+    documents = reminder.document.load([row.pk for row in rows])
+    pdfs = document_pdfs(documents)
+    return {document.pk: (pdf_filename(document), pdfs[document.pk]) for document in documents if document.pk in pdfs}
+
+
 def _messages(reminder: Reminder, rows: list) -> list[EmailMessage]:
-    """The chunk's mails: each template rendered once per language, then filled per customer."""
+    """The chunk's mails: each template rendered once per language, then filled per customer; a document's mail
+    carries its PDF."""
     templates: dict[str, MailTemplate] = {}
+    attachments = _pdfs(reminder, rows)
     messages = []
     for row in rows:
-        customer = row.customer
-        language = customer.language or settings.LANGUAGE_CODE
+        customer = reminder.customer_of(row)
+        language = customer_language(customer)
         template = templates.get(language)
         if template is None:
             template = templates[language] = render_mail_template(
                 reminder.kind, language=language, fields=reminder.fields
             )
-        subscription = row.subscription if isinstance(row, Invoice) else row
-        values = {"first_name": customer.first_name, "name": subscription.name} | reminder.values(row)
-        messages.append(template.message(values, to=[customer.email], from_email=settings.DEFAULT_FROM_EMAIL))
+        values = {"first_name": customer.first_name, "name": reminder.subscription_of(row).name} | reminder.values(row)
+        message = template.message(values, to=[customer.email], from_email=settings.DEFAULT_FROM_EMAIL)
+        if row.pk in attachments:
+            message.attach(*attachments[row.pk], "application/pdf")
+        messages.append(message)
     return messages
 
 
@@ -225,7 +324,7 @@ def _sender(reminder: Reminder) -> Callable[[list, datetime], int]:
         ReminderSent.objects.bulk_create(
             [
                 ReminderSent(
-                    subscription_id=row.subscription_id if isinstance(row, Invoice) else row.pk,
+                    subscription_id=reminder.subscription_of(row).pk,
                     kind=reminder.kind,
                     key=reminder.key(row),
                     sent_at=now,
@@ -247,7 +346,12 @@ def reminder_steps() -> list[Step]:
             name=reminder.kind,
             due=reminder.due,
             process=_sender(reminder),
-            describe=lambda row, today, reminder=reminder: f"e-mail {row.customer.email} ({reminder.key(row)})",
+            describe=lambda row, today, reminder=reminder: (
+                f"e-mail {reminder.customer_of(row).email} ({reminder.key(row)})"
+            ),
+            # A mail with a PDF renders it after the chunk's commit (a few per second): smaller chunks keep each
+            # chunk's task well within its time limit.
+            chunk_size=DOCUMENT_MAIL_CHUNK_SIZE if reminder.document else None,
         )
         for reminder in REMINDERS
     ]

@@ -19,7 +19,7 @@ def test_the_customer_page_lists_subscriptions_invoices_and_credits_with_amounts
     html = admin_client.get(reverse("admin:accounts_user_change", args=[trial.customer.pk])).content.decode()
 
     assert trial.name in html and trial.public_id in html
-    assert invoice.public_id in html and "₩3,960" in html
+    assert invoice.number in html and "₩3,960" in html
     assert "Outage of 2026-11-20" in html and "₩15,000" in html
     assert ">Grant credit</a>" in html
 

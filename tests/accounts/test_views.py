@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -91,13 +93,13 @@ def test_failed_logins_are_throttled_after_five_attempts(client, customer):
 def test_profile_update_shows_the_success_message(customer_client, customer):
     response = customer_client.post(
         reverse("accounts:profile"),
-        {"first_name": "さくら", "last_name": "山田", "email": customer.email},
+        {"first_name": "さくら", "last_name": "山田", "email": customer.email, "language": "ja"},
         follow=True,
     )
 
     assert "Your profile has been successfully updated." in response.content.decode()
     customer.refresh_from_db()
-    assert (customer.first_name, customer.last_name) == ("さくら", "山田")
+    assert (customer.first_name, customer.last_name, customer.language) == ("さくら", "山田", "ja")
 
 
 def test_profile_refuses_invalid_name_and_changes_nothing(customer_client, customer):
@@ -254,3 +256,55 @@ def test_pages_carry_our_favicon(client):
     html = client.get(reverse("accounts:login")).content.decode()
 
     assert '<link rel="icon" href="/static/images/favicon.svg" type="image/svg+xml">' in html
+
+
+# --- the customer's language: mails and billing documents (SPEC 12) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "stored"),
+    [
+        pytest.param("ja", "ja", id="japanese"),
+        pytest.param("ko-KR,ko;q=0.9", "ko", id="korean-with-region"),
+        pytest.param("fr", "en", id="not-offered-default"),
+    ],
+)
+def test_sign_up_stores_the_ui_language_as_the_customers_language(client, accept_language, stored):
+    client.post(reverse("accounts:signup"), SIGNUP, headers={"accept-language": accept_language})
+
+    assert User.objects.get(email=SIGNUP["email"]).language == stored
+
+
+def test_the_profile_shows_and_changes_the_language_of_mails_and_documents(customer_client, customer):
+    page = customer_client.get(reverse("accounts:profile")).content.decode()
+
+    customer_client.post(
+        reverse("accounts:profile"),
+        {
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "email": customer.email,
+            "language": "ko",
+        },
+    )
+
+    assert re.search(r'<label\s+for="id_language"[^>]*>\s*Language of e-mails and documents\s*</label>', page)
+    assert '<option value="en" selected>English</option> <option value="ja">日本語</option>' in page
+    customer.refresh_from_db()
+    assert customer.language == "ko"
+
+
+def test_the_profile_refuses_a_language_that_is_not_offered(customer_client, customer):
+    response = customer_client.post(
+        reverse("accounts:profile"),
+        {
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "email": customer.email,
+            "language": "xx",
+        },
+    )
+
+    assert "Select a valid choice. xx is not one of the available choices." in response.content.decode()
+    customer.refresh_from_db()
+    assert customer.language == "en"

@@ -10,7 +10,10 @@ from django.db import transaction
 from billing.models import ContractType, CustomerCredit, RateSegment
 from billing.periods import period_bounds, term_bounds
 from subscriptions.models import Status, Subscription
+from subscriptions.services.cancel import subscription_cancel
+from subscriptions.services.core import customer_actor
 from subscriptions.services.invoicing import issue_invoices
+from subscriptions.services.operator import operator_actor, subscription_waive_penalty
 from tests.accounts.factories import UserFactory
 from tests.subscriptions.factories import ActiveSubscriptionFactory as BaseActiveSubscriptionFactory
 from tests.subscriptions.factories import plan
@@ -157,3 +160,21 @@ def subscription_snapshot(subscription) -> dict:
         "invoices": list(Invoice.objects.filter(subscription_id=subscription.pk).values_list("id", flat=True)),
         "members": Member.objects.filter(workspace_id=subscription.workspace_id).count(),
     }
+
+
+def waived_final_invoice(*, customer=None, operator=None, on: date = date(2027, 3, 1)):
+    """A final invoice with its early-termination penalty, then the credit note that waives it, as the services
+    leave them: Basic annual, 10 licences, periods 0 and 1 invoiced, cancelled ``on`` in period 2.
+
+    On 2027-03-01 (the default): usage 2027-02-15 .. 02-28 = 25,000, penalty 50,000, VAT 7,500, total 82,500;
+    waived with a credit note of -55,000 (-50,000, VAT -5,000); 27,500 left to pay. On 2027-02-15, the period's
+    first day: the penalty alone, 52,000 + VAT 5,200 = 57,200, all of it waived."""
+    extra = {"customer": customer} if customer is not None else {}
+    active = ActiveSubscriptionFactory(next_period_index=2, next_invoice_on=date(2027, 3, 15), **extra)
+    now = kst(on.year, on.month, on.day)
+    with transaction.atomic():
+        subscription_cancel(subscription=active, on=on, by=customer_actor(active.customer), now=now)
+    operator = operator or UserFactory(is_staff=True)
+    with transaction.atomic():
+        note = subscription_waive_penalty(subscription=active, reason="Hardship", by=operator_actor(operator), now=now)
+    return note.invoice, note

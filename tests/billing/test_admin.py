@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from billing.models import CustomerCredit, Invoice
 from tests.accounts.factories import UserFactory
-from tests.billing.factories import ActiveSubscriptionFactory, issue_due, kst
+from tests.billing.factories import ActiveSubscriptionFactory, issue_due, kst, waived_final_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def test_invoices_are_listed_and_shown_read_only_with_their_lines(admin_client, 
     detail = admin_client.get(reverse("admin:billing_invoice_change", args=[invoice.pk]))
 
     assert listing.status_code == 200
-    assert invoice.public_id in listing.content.decode()
+    assert invoice.number in listing.content.decode()
     html = detail.content.decode()
     assert detail.status_code == 200
     assert "Basic 2026-12-15 – 2027-01-14" in html
@@ -81,3 +81,47 @@ def test_credit_rows_are_never_edited_or_deleted(admin_client):
 
     assert (change.status_code, delete.status_code) == (403, 403)
     assert CustomerCredit.objects.get(pk=credit.pk).amount == 5_000
+
+
+# --- billing documents (SPEC 12) ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("model", "route"), [("invoice", "billing_invoice"), ("note", "billing_creditnote")])
+def test_the_change_page_offers_download_pdf_and_serves_the_documents_pdf(admin_client, model, route):
+    invoice, note = waived_final_invoice()
+    document = {"invoice": invoice, "note": note}[model]
+
+    page = admin_client.get(reverse(f"admin:{route}_change", args=[document.pk])).content.decode()
+    response = admin_client.get(reverse(f"admin:{route}_pdf", args=[document.pk]))
+
+    assert f'<a href="{reverse(f"admin:{route}_pdf", args=[document.pk])}">Download PDF</a>' in page
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="{document.number}.pdf"'
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
+
+
+def test_a_pdf_of_an_unknown_document_is_a_404(admin_client):
+    assert admin_client.get(reverse("admin:billing_invoice_pdf", args=[999_999])).status_code == 404
+
+
+def test_staff_without_the_view_permission_get_no_pdf(client):
+    invoice, _note = waived_final_invoice()
+    client.force_login(UserFactory(is_staff=True))
+
+    response = client.get(reverse("admin:billing_invoice_pdf", args=[invoice.pk]))
+
+    assert response.status_code == 404
+    assert Invoice.objects.get(pk=invoice.pk).pdf.name == ""
+
+
+@pytest.mark.parametrize(("route", "model"), [("billing_invoice", "invoice"), ("billing_creditnote", "note")])
+def test_operators_find_a_document_by_its_number(admin_client, route, model):
+    invoice, note = waived_final_invoice()
+    other, _other_note = waived_final_invoice()
+    document = {"invoice": invoice, "note": note}[model]
+
+    html = admin_client.get(reverse(f"admin:{route}_changelist"), {"q": document.number}).content.decode()
+
+    assert f">{document.number}</a>" in html
+    other_number = {"invoice": other.number, "note": _other_note.number}[model]
+    assert f">{other_number}</a>" not in html

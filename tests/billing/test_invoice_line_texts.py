@@ -95,8 +95,9 @@ def test_the_invoice_page_in_japanese_has_no_english_line_text(customer, custome
     penalty_line(invoice)
     url = reverse("billing:invoice-detail", args=[invoice.public_id])
 
-    # The lines' plans come with the lines: the same queries as before the facts were stored.
-    with django_assert_num_queries(4):
+    # The lines' plans come with the lines: the same queries as before the facts were stored (session, user,
+    # the invoice, its lines), and its credit notes (issue 18).
+    with django_assert_num_queries(5):
         html = customer_client.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
 
     assert "Basic、2026-12-10～2027-01-09" in html

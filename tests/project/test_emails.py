@@ -10,6 +10,7 @@ from subscriptions.lifecycle import JOBS, SEND_REMINDERS
 from subscriptions.services.jobs import run_steps
 from subscriptions.services.reminders import REMINDERS, _messages
 from tests.accounts.factories import UserFactory
+from tests.billing.factories import waived_final_invoice
 from tests.smtp import parts
 from tests.subscriptions.factories import InvoiceFactory, TrialSubscriptionFactory
 from works_console.dates import KST
@@ -54,18 +55,28 @@ def test_an_invoice_mail_reaches_the_smtp_server_as_text_and_html(smtp_inbox):
     remind(2027, 1, 10, 9, 0)
 
     [message] = smtp_inbox.messages
-    assert message["Subject"] == f"{invoice.subscription.name}의 NAVER WORKS 청구서"
+    assert message["Subject"] == f"{invoice.subscription.name}의 NAVER WORKS 청구서 {invoice.number}"
     texts = parts(message)
     assert "3,960,000" in texts["text/plain"]
     assert "3,960,000" in texts["text/html"]
+    # The invoice's PDF rides along as a third part (SPEC 12).
+    [attachment] = [part for part in message.walk() if part.get_filename()]
+    assert (attachment.get_filename(), attachment.get_content_type()) == (f"{invoice.number}.pdf", "application/pdf")
+    assert attachment.get_payload(decode=True).startswith(b"%PDF-")
 
 
 @pytest.mark.parametrize("reminder", REMINDERS, ids=lambda reminder: reminder.kind)
 @pytest.mark.parametrize("language", ["en", "ja", "ko"])
 def test_every_reminder_kind_has_a_text_and_an_html_version_in_every_language(reminder, language):
-    invoice = InvoiceFactory(subscription__customer__language=language, subscription__customer__first_name="Jun")
-    row = invoice if reminder.kind == "invoice_issued" else invoice.subscription
-    row.key = "2027-01-10"
+    customer = UserFactory(language=language, first_name="Jun")
+    invoice, note = waived_final_invoice(customer=customer)
+    documents = {"invoice_issued": invoice, "credit_note_issued": note}
+    if reminder.document is not None:  # a document's mail: its row as the job reads it
+        public_id = documents[reminder.kind].public_id
+        row = reminder.document.by_keys([public_id])[public_id]
+    else:
+        row = invoice.subscription
+        row.key = "2027-01-10"
 
     (message,) = _messages(reminder, [row])
 

@@ -1,9 +1,11 @@
 from datetime import date, timedelta
 
 import factory
+from django.db import transaction
 
 from billing.catalog import ensure_catalog
-from billing.models import ContractType, Invoice, Plan, RateSegment
+from billing.models import ContractType, DocumentKind, Invoice, Plan, RateSegment
+from billing.numbers import numbers_for
 from billing.periods import period_bounds, term_bounds
 from subscriptions.models import Reservation, Status, Subscription
 from tests.accounts.factories import UserFactory
@@ -111,6 +113,14 @@ class ConversionReservationFactory(ReservationFactory):
     licences = 25
 
 
+def next_number(kind: str, issued_on: date) -> str:
+    """The document's number as the services take it (billing.numbers), in a transaction of its own when the
+    test runs without one."""
+    with transaction.atomic():
+        (number,) = numbers_for(kind=kind, issued_on=[issued_on])
+    return number
+
+
 class InvoiceFactory(factory.django.DjangoModelFactory):
     """An issued invoice of one billing period; amounts are integer KRW."""
 
@@ -123,6 +133,7 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     period_start = date(2026, 12, 10)
     period_end = date(2027, 1, 9)
     issued_on = factory.LazyAttribute(lambda o: o.period_end + timedelta(days=1))
+    number = factory.LazyAttribute(lambda o: next_number(DocumentKind.INVOICE, o.issued_on))
     subtotal = 50_000
     vat = factory.LazyAttribute(lambda o: o.subtotal // 10)
     total = factory.LazyAttribute(lambda o: o.subtotal + o.vat)

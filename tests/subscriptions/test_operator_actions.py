@@ -413,7 +413,7 @@ def test_the_subscription_page_lists_its_invoices_with_amounts_in_won(admin_clie
         reverse("admin:subscriptions_subscription_change", args=[invoice.subscription_id])
     ).content.decode()
 
-    assert invoice.public_id in html
+    assert invoice.number in html
     assert "₩3,960" in html
 
 

@@ -64,6 +64,7 @@ def _full_workspace():
         },
     )
     invoice = Invoice.objects.create(
+        number="INV-2027-000001",
         subscription=subscription,
         customer=customer,
         period_index=0,

@@ -10,6 +10,7 @@ from subscriptions.lifecycle import JOBS, SEND_REMINDERS
 from subscriptions.models import ReminderSent, Reservation, Status
 from subscriptions.services.jobs import run_steps
 from tests.accounts.factories import UserFactory
+from tests.billing.factories import waived_final_invoice
 from tests.subscriptions.factories import ActiveSubscriptionFactory, InvoiceFactory, TrialSubscriptionFactory, plan
 from works_console.dates import KST
 
@@ -120,7 +121,7 @@ def test_an_issued_invoice_is_announced_once_with_its_total():
     remind(2027, 1, 10, 9, 0)
     remind(2027, 1, 10, 9, 15)
 
-    assert [m.subject for m in mail.outbox] == [f"Your NAVER WORKS invoice for {subscription.name}"]
+    assert [m.subject for m in mail.outbox] == [f"Your NAVER WORKS invoice {invoice.number} for {subscription.name}"]
     assert "3,960,000 KRW" in mail.outbox[0].body
 
 
@@ -183,3 +184,55 @@ def test_each_customer_gets_their_own_values_written_as_they_are():
     assert f"for {first.name} ends on 2026-12-30." in bodies[first.customer.email]
     assert bodies[second.customer.email].startswith("Hello Minji,\n")
     assert f"for {second.name} ends on 2026-12-31." in bodies[second.customer.email]
+
+
+# --- billing documents by mail (SPEC 12) ---------------------------------------------------------------------------
+
+
+def test_an_invoice_mail_carries_its_pdf_named_by_its_number():
+    invoice = InvoiceFactory()
+
+    remind(2027, 1, 10, 9, 0)
+
+    [message] = mail.outbox
+    [(filename, content, mimetype)] = message.attachments
+    assert (filename, mimetype) == (f"{invoice.number}.pdf", "application/pdf")
+    assert content.startswith(b"%PDF-")
+    assert invoice.number in message.body
+
+
+def test_the_pdf_is_rendered_after_the_reminder_chunk_commits_never_inside_it(monkeypatch):
+    from billing import documents
+
+    rendered = []
+    render = documents.render_pdf
+    monkeypatch.setattr(documents, "render_pdf", lambda document: rendered.append(document.number) or render(document))
+    invoice = InvoiceFactory()
+
+    with TestCase.captureOnCommitCallbacks(execute=False) as after_commit:
+        run_steps(SEND_REMINDERS, JOBS[SEND_REMINDERS], now=datetime(2027, 1, 10, 9, 0, tzinfo=KST))
+
+    assert (rendered, mail.outbox) == ([], [])  # the chunk's transaction wrote its rows only
+    for callback in after_commit:
+        callback()
+    assert rendered == [invoice.number]
+    assert [name for name, _content, _type in mail.outbox[0].attachments] == [f"{invoice.number}.pdf"]
+
+
+def test_a_credit_note_sends_its_own_mail_with_its_pdf_once():
+    customer = UserFactory(language="ja", first_name="花子")
+    invoice, note = waived_final_invoice(customer=customer)
+
+    remind(2027, 3, 1, 9, 0)
+    remind(2027, 3, 1, 9, 15)
+
+    by_subject = {message.subject: message for message in mail.outbox}
+    assert len(mail.outbox) == 2  # the final invoice's mail and the credit note's, each once
+    message = by_subject[f"NAVER WORKS請求書 {invoice.number} のクレジットノート {note.number}"]
+    assert message.to == [customer.email]
+    assert "VAT込み55,000ウォンのクレジットノート CN-2027-000001" in message.body
+    assert "ご請求金額は27,500ウォンになりました" in message.body
+    [(filename, content, _type)] = message.attachments
+    assert filename == "CN-2027-000001.pdf"
+    assert content.startswith(b"%PDF-")
+    assert ReminderSent.objects.filter(kind="credit_note_issued", key=note.public_id).count() == 1
