@@ -29,7 +29,7 @@ from django.db import IntegrityError, OperationalError, models, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from subscriptions.models import JobChunk, JobRun, Subscription
+from subscriptions.models import JobChunk, JobRun
 from works_console.dates import kst_date
 from works_console.logging import job_run_context, set_job_run
 
@@ -53,6 +53,8 @@ class Step:
     describe: Callable[[models.Model, date], str]
     # At most this many rows per chunk, below the run's chunk size, for a step with slow work per row.
     chunk_size: int | None = None
+    # The lookup from a due row to its subscription ("pk" when the rows are subscriptions).
+    subscription_path: str = "pk"
 
 
 @dataclass(frozen=True)
@@ -337,11 +339,7 @@ def process_due_of(steps: list[Step], subscription_ids: list[int], *, now: datet
     today = kst_date(now)
     changed = 0
     for step in steps:
-        due = step.due(today)
-        if due.model is Subscription:
-            due = due.filter(pk__in=subscription_ids)
-        else:
-            due = due.filter(subscription_id__in=subscription_ids)
+        due = step.due(today).filter(**{f"{step.subscription_path}__in": subscription_ids})
         # Its own transaction when called alone; within the caller's, no savepoint per step (a night of the demo).
         with transaction.atomic(savepoint=False):
             claimed = _lock(due)

@@ -54,6 +54,8 @@ class Reminder:
     values: Callable[[models.Model], dict[str, str]]
     # The subscription a row's reminder is about (written on ReminderSent) and the customer it goes to.
     subscription_of: Callable[[models.Model], Subscription] = _itself
+    # The same subscription as a lookup from the row, for a query over some subscriptions' rows.
+    subscription_path: str = "pk"
     customer_of: Callable[[models.Model], object] = _customer
     # A billing document's mail: its rows by key (a resend finds them so), and its PDF, rendered after commit.
     document: DocumentMail | None = None
@@ -262,6 +264,7 @@ REMINDERS = [
             "total": _amount(row.total),
         },
         subscription_of=lambda row: row.subscription,
+        subscription_path="subscription",
         document=INVOICE_PDFS,
     ),
     # A credit note (a waived penalty, SPEC 11) is announced with its PDF like an invoice (SPEC 12).
@@ -276,6 +279,7 @@ REMINDERS = [
             "amount_due": _amount(row.amount_due),
         },
         subscription_of=lambda row: row.invoice.subscription,
+        subscription_path="invoice__subscription",
         customer_of=lambda row: row.invoice.customer,
         document=CREDIT_NOTE_PDFS,
     ),
@@ -352,6 +356,7 @@ def reminder_steps() -> list[Step]:
             # A mail with a PDF renders it after the chunk's commit (a few per second): smaller chunks keep each
             # chunk's task well within its time limit.
             chunk_size=DOCUMENT_MAIL_CHUNK_SIZE if reminder.document else None,
+            subscription_path=reminder.subscription_path,
         )
         for reminder in REMINDERS
     ]

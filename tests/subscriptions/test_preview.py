@@ -241,6 +241,6 @@ def test_a_day_that_suspends_a_trial_and_issues_an_invoice_previews_both_mails(
     sent = sorted(ReminderSent.objects.filter(sent_at=AT).values_list("subscription_id", "kind"))
     assert sent == sorted((item.subscription_id, item.step) for item in reminders.items)
     assert sorted(message.subject for message in mail.outbox) == [
-        "Your NAVER WORKS invoice for monthly",
+        "Your NAVER WORKS invoice INV-2027-000002 for monthly",
         "Your NAVER WORKS trial for ending has ended",
     ]
