@@ -152,6 +152,13 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# The client address every limit counts by, axes', ratelimit's and our own (works_console/client_ip.py, SPEC 8):
+# the proxies in front of the console, by number or by address (outermost first). None by default, and then
+# X-Forwarded-For is ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+AXES_CLIENT_IP_CALLABLE = "works_console.client_ip.client_ip"
+RATELIMIT_IP_META_KEY = "works_console.client_ip.client_ip"
 # Password reset (SPEC 8): the link works once and for one hour; requests are throttled like the login, per
 # address asked about and per client (django-ratelimit, in the shared cache).
 PASSWORD_RESET_TIMEOUT = 3600
