@@ -1,11 +1,42 @@
-"""Request guards that no single view can own (issue 11)."""
+"""Request guards that no single view can own (issues 11, 21)."""
 
+import logging
 from collections.abc import Callable
 
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, SuspiciousOperation, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
+
+logger = logging.getLogger(__name__)
+
+# What reading a request's form body can raise: a charset other than UTF-8 on an urlencoded body (BadRequest), a
+# broken multipart body, a body or a field count over Django's limits (SuspiciousOperation's subclasses).
+UNREADABLE_BODY = (BadRequest, SuspiciousOperation, MultiPartParserError, UnicodeError)
+
+
+class UnreadableBodyMiddleware:
+    """A form body that cannot be read is a 400, answered before anything reads it (issue 21).
+
+    Django raises when `request.POST` is first read, wherever that happens: in the CSRF check, in a view, and again
+    in the 400 handler's own CSRF check, which turned a bad charset into a 500 on every URL. Reading the body here,
+    early in the stack, answers such a request once, in plain text; every later reader finds it parsed.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST":
+            try:
+                request.POST  # noqa: B018 (parsed now, on purpose)
+            except UNREADABLE_BODY as error:
+                logger.warning("unreadable request body on %s: %s", request.path, error)
+                return HttpResponseBadRequest(
+                    "The request body cannot be read: send a form as UTF-8.", content_type="text/plain"
+                )
+        return self.get_response(request)
 
 
 class AdminBadInputMiddleware:

@@ -13,6 +13,7 @@ from django.urls.converters import IntConverter
 from accounts.models import User
 from tests.accounts.factories import UserFactory
 from tests.billing.factories import ActiveSubscriptionFactory
+from tests.conftest import USER_PASSWORD
 from tests.subscriptions.factories import InvoiceFactory
 from tests.workspaces.factories import ADMIN_PASSWORD
 
@@ -281,3 +282,54 @@ def test_a_tampered_wizard_step_shows_the_current_step_again(customer, customer_
 
         assert response.status_code == 200
         assert response.context["wizard"]["steps"].current == "plan"
+
+
+# --- bodies that cannot be read (issue 21) --------------------------------------------------------------------
+
+LATIN_1_FORM = "application/x-www-form-urlencoded; charset=latin-1"
+
+
+def _csrf_client() -> Client:
+    """A browser as a real one is: CSRF checks on, with the CSRF cookie of an earlier page."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.get(reverse("accounts:login"))
+    assert "csrftoken" in browser.cookies
+    return browser
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/works/login/", "/admin/login/", "/no-such-page/", "/healthz"])
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        pytest.param(LATIN_1_FORM, b"username=caf%E9&password=x", id="urlencoded-latin-1"),
+        pytest.param("application/x-www-form-urlencoded; charset=utf-16", b"a=b", id="urlencoded-utf-16"),
+        pytest.param("multipart/form-data; boundary=", b"--\r\n", id="multipart-empty-boundary"),
+        pytest.param("multipart/form-data; boundary=\u00e9", b"--\xc3\xa9\r\n", id="multipart-non-ascii-boundary"),
+    ],
+)
+def test_a_form_body_that_cannot_be_read_is_a_400_on_any_url(url, content_type, body):
+    response = _csrf_client().generic("POST", url, body, content_type=content_type)
+
+    assert (response.status_code, response.content) == (400, b"The request body cannot be read: send a form as UTF-8.")
+
+
+def test_a_form_body_over_the_size_limit_is_a_400(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+
+    response = _csrf_client().post("/accounts/login/", {"username": "a" * 2000, "password": "x"})
+
+    assert response.status_code == 400
+
+
+def test_a_readable_form_still_reaches_the_csrf_check_and_the_view(customer):
+    browser = _csrf_client()
+
+    forged = browser.post(reverse("accounts:login"), {"username": customer.email, "password": USER_PASSWORD})
+    token = browser.cookies["csrftoken"].value
+    logged_in = browser.post(
+        reverse("accounts:login"),
+        {"username": customer.email, "password": USER_PASSWORD, "csrfmiddlewaretoken": token},
+    )
+
+    assert forged.status_code == 403
+    assert logged_in.status_code == 302
