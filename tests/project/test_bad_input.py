@@ -4,6 +4,8 @@ fed garbage (NUL bytes and invalid UTF-8 included), answers below 500, and no pa
 `test_the_garbage_crawl_finds_no_500_and_no_leak` prints its counts (`pytest -s`): requests tried, 5xx, leaks.
 """
 
+from datetime import date
+
 import pytest
 from django.contrib import admin
 from django.test import Client
@@ -333,3 +335,54 @@ def test_a_readable_form_still_reaches_the_csrf_check_and_the_view(customer):
 
     assert forged.status_code == 403
     assert logged_in.status_code == 302
+
+
+# --- Django admin: parameters out of range (issue 21) ---------------------------------------------------------
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param(f"applied_on__year={HUGE}", id="huge-year"),
+        pytest.param(f"applied_on__year=-{HUGE}", id="huge-negative-year"),
+        pytest.param("applied_on__year=9999", id="last-year-whose-next-year-overflows"),
+        pytest.param("applied_on__year=1", id="first-year-before-utc"),
+        pytest.param(f"applied_on__year=2026&applied_on__month={HUGE}", id="huge-month"),
+        pytest.param(f"applied_on__year=2026&applied_on__month=12&applied_on__day={HUGE}", id="huge-day"),
+    ],
+)
+def test_a_date_drilldown_out_of_a_dates_range_is_a_400(admin_client, query):
+    response = admin_client.get(f"/admin/subscriptions/subscription/?{query}")
+
+    assert (response.status_code, response.content) == (400, b"The date filter is not a date.")
+
+
+def test_a_third_party_date_drilldown_out_of_range_is_a_400_too(admin_client):
+    assert admin_client.get(f"/admin/axes/accessattempt/?attempt_time__year={HUGE}").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("query", "count"),
+    [
+        pytest.param("applied_on__year=2026&applied_on__month=11", 1, id="the-month"),
+        pytest.param("applied_on__year=9998&applied_on__month=12&applied_on__day=31", 0, id="far-day"),
+        pytest.param("applied_on__year=2", 0, id="early-year"),
+    ],
+)
+def test_a_date_drilldown_within_range_still_filters(admin_client, query, count):
+    ActiveSubscriptionFactory(applied_on=date(2026, 11, 3))
+
+    response = admin_client.get(f"/admin/subscriptions/subscription/?{query}")
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == count
+
+
+def test_a_date_drilldown_to_a_day_that_does_not_exist_is_refused_by_django_admin_itself(admin_client):
+    response = admin_client.get(
+        "/admin/subscriptions/subscription/?applied_on__year=2026&applied_on__month=2&applied_on__day=30"
+    )
+
+    assert (response.status_code, response["Location"]) == (302, "/admin/subscriptions/subscription/?e=1")
