@@ -1,8 +1,9 @@
 """The operators' Django admin (SPEC 11): the index is a dashboard of the business (subscriptions.dashboard), and
 offers the preview of a lifecycle run for a chosen date (subscriptions.preview, as `run_lifecycle --dry-run`)."""
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
+from dateutil.relativedelta import relativedelta
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -15,6 +16,13 @@ from django.utils.translation import gettext_lazy as _
 from works_console.dates import KST, kst_date
 
 PREVIEW_ITEMS_PER_JOB = 200
+# How far ahead a run can be previewed (issue 21, docs/decisions.md): a run on a far date bills every period until
+# then, which holds a web worker for minutes (a century of monthly invoices for a date in 2126), and near the
+# calendar's end its dates overflow (9999-12-31 has no next period).
+PREVIEW_HORIZON_YEARS = 10
+BEYOND_THE_HORIZON = _(
+    "Choose a date at most %(years)d years ahead: a run further ahead would bill every period until then."
+)
 
 
 class PreviewForm(forms.Form):
@@ -25,6 +33,18 @@ class PreviewForm(forms.Form):
         error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
         help_text=_("What a run of the lifecycle jobs on that day (KST) would do; nothing is written."),
     )
+
+    def __init__(self, *args, today: date, **kwargs) -> None:
+        super().__init__(*args, initial={"preview_date": today}, **kwargs)
+        self.today = today
+
+    def clean_preview_date(self) -> date:
+        day = self.cleaned_data["preview_date"]
+        if day > self.today + relativedelta(years=PREVIEW_HORIZON_YEARS):
+            raise forms.ValidationError(
+                BEYOND_THE_HORIZON, code="beyond_horizon", params={"years": PREVIEW_HORIZON_YEARS}
+            )
+        return day
 
 
 class WorksAdminSite(admin.AdminSite):
@@ -40,7 +60,7 @@ class WorksAdminSite(admin.AdminSite):
         extra_context = {
             **(extra_context or {}),
             "dashboard": dashboard(now=now),
-            "preview_form": PreviewForm(initial={"preview_date": kst_date(now)}),
+            "preview_form": PreviewForm(today=kst_date(now)),
         }
         return super().index(request, extra_context)
 
@@ -57,7 +77,7 @@ class WorksAdminSite(admin.AdminSite):
         if not request.user.has_perm("subscriptions.view_subscription"):
             raise PermissionDenied
         now = timezone.now()
-        form = PreviewForm(request.GET or None, initial={"preview_date": kst_date(now)})
+        form = PreviewForm(request.GET or None, today=kst_date(now))
         preview = None
         if form.is_valid():
             day = form.cleaned_data["preview_date"]
