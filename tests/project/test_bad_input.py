@@ -386,3 +386,28 @@ def test_a_date_drilldown_to_a_day_that_does_not_exist_is_refused_by_django_admi
     )
 
     assert (response.status_code, response["Location"]) == (302, "/admin/subscriptions/subscription/?e=1")
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "/admin/accounts/user/{id}/grant-credit/",
+        "/admin/subscriptions/subscription/{id}/act/extend-trial/",
+        "/admin/subscriptions/subscription/{id}/act/cancel/",
+        "/admin/subscriptions/jobrun/{id}/retry/",
+    ],
+)
+@pytest.mark.parametrize("object_id", ["abc", "%00", "1.5", "-", "%FF"])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_operator_page_for_an_id_that_is_not_one_is_a_404(admin_client, page, object_id, method):
+    response = getattr(admin_client, method)(page.format(id=object_id), {"reason": "x", "days": "7"})
+
+    assert response.status_code == 404
+
+
+def test_an_operator_page_for_a_real_id_still_opens(admin_client):
+    customer = UserFactory()
+
+    response = admin_client.get(f"/admin/accounts/user/{customer.pk}/grant-credit/")
+
+    assert response.status_code == 200
