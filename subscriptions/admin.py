@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.admin import InvoiceInline, ReadOnlyAdmin, ReadOnlyInline
 from works_console.operator_pages import Done, ObjectTools, Tool, operator_form_page
 
+from . import admin_schedule  # noqa: F401 (registers the schedule's pages)
 from .admin_actions import CHANGE_PERMISSION, action_view, ensure_operator, offered_actions
 from .admin_forms import ExtendTrialForm, ReasonForm
 from .models import JobRun, LifecycleEvent, Reservation, Subscription

@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from accounts.models import User
 from tests.accounts.factories import UserFactory
@@ -411,3 +412,45 @@ def test_an_operator_page_for_a_real_id_still_opens(admin_client):
     response = admin_client.get(f"/admin/accounts/user/{customer.pk}/grant-credit/")
 
     assert response.status_code == 200
+
+
+def test_a_periodic_task_with_a_nul_for_its_task_is_refused_at_the_field(admin_client):
+    response = admin_client.post("/admin/django_celery_beat/periodictask/add/", {"name": "x", "task": "\x00"})
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["task"] == ["Null characters are not allowed."]
+    assert not PeriodicTask.objects.filter(name="x").exists()
+
+
+CRONTAB = {
+    "minute": "0",
+    "hour": "3",
+    "day_of_week": "*",
+    "day_of_month": "*",
+    "month_of_year": "*",
+    # The page lists the schedule's periodic tasks (an inline of none here).
+    "periodictask_set-TOTAL_FORMS": "0",
+    "periodictask_set-INITIAL_FORMS": "0",
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("minute", "-1"), ("hour", "-5"), ("day_of_week", "-1"), ("minute", "61")]
+)
+def test_a_crontab_that_celery_cannot_parse_is_refused_at_the_field(admin_client, field, value):
+    response = admin_client.post(
+        "/admin/django_celery_beat/crontabschedule/add/", CRONTAB | {field: value, "timezone": "UTC"}
+    )
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == [field]
+    assert not CrontabSchedule.objects.filter(**{field: value}).exists()
+
+
+def test_a_valid_crontab_is_still_saved_and_described(admin_client):
+    response = admin_client.post("/admin/django_celery_beat/crontabschedule/add/", CRONTAB | {"timezone": "UTC"})
+    schedule = CrontabSchedule.objects.get(minute="0", hour="3")
+    listed = admin_client.get("/admin/django_celery_beat/crontabschedule/").content.decode()
+
+    assert response.status_code == 302
+    assert schedule.human_readable in listed
