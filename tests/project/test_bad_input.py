@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
@@ -54,6 +55,44 @@ GARBAGE = {
 }
 # The same fields as raw bytes that are not UTF-8 (a lone continuation byte, a truncated sequence) and NULs.
 RAW_QUERY = "&".join(f"{key}=%FF%C3%28%00" for key in GARBAGE)
+HUGE = "99999999999999999999"  # no machine integer holds it
+# The probe of issue 21: numbers too large for any integer, dates at the calendar's ends, wherever a form takes them.
+EXTREMES = {
+    "plan": HUGE,
+    "licences": HUGE,
+    "page": HUGE,
+    "days": HUGE,
+    "amount": HUGE,
+    "customer": HUGE,
+    "member": HUGE,
+    "unit": HUGE,
+    "parent": HUGE,
+    "start_on": "9999-12-31",
+    "on": "0001-01-01",
+    "cancellation_date": "9999-12-31",
+    "preview_date": "9999-12-31",
+}
+# A form body in a charset Django refuses (an urlencoded body must be UTF-8), sent with a CSRF cookie.
+LATIN_1_BODY = (
+    b"account_id=caf%E9&username=caf%E9&password=x&email=caf%E9",
+    "application/x-www-form-urlencoded; charset=latin-1",
+)
+# Every field of every login form, each alone and all at once with a NUL (the console, NAVER WORKS Admin, Django
+# admin, the password reset and the sign-up).
+LOGIN_FORMS = {
+    "accounts:login": ["username", "password"],
+    "workspaces:login": ["account_id", "password"],
+    "admin:login": ["username", "password"],
+    "accounts:password-reset": ["email"],
+    "accounts:signup": ["first_name", "last_name", "email", "password1", "password2"],
+}
+NUL_VALUES = {
+    "username": "a\x00@example.com",
+    "email": "a\x00@example.com",
+    "account_id": "admin@bravo\x00-co",
+    "first_name": "Min\x00ji",
+    "last_name": "K\x00im",
+}
 PLACEHOLDER = "PLACEHOLDERid"  # matches the public-id converter, so reverse() accepts it
 BAD_IDS = ["%00", "%FF", "%C3%28", "..", "x" * 25]
 
@@ -79,6 +118,40 @@ def _url(name: str, converters: dict, public_id: str) -> str:
         key: 999_999 if isinstance(converter, IntConverter) else public_id for key, converter in converters.items()
     }
     return reverse(name, kwargs=kwargs)
+
+
+def _nul_logins() -> list[tuple[str, dict]]:
+    """(url, data): each login form with a NUL in one field, then in all of them."""
+    cases = []
+    for name, fields in LOGIN_FORMS.items():
+        valid = {field: NUL_VALUES.get(field, "pass\x00word").replace("\x00", "") for field in fields}
+        with_nul = {field: NUL_VALUES.get(field, "pass\x00word") for field in fields}
+        cases += [(reverse(name), valid | {field: with_nul[field]}) for field in fields]
+        cases.append((reverse(name), with_nul))
+    return cases
+
+
+def _admin_probe_urls() -> list[str]:
+    """Django admin fed the probe of issue 21: date drill-downs and filters with numbers no integer holds, far
+    dates, operator pages for ids that are not ids, add forms pre-filled with a related id that is not one."""
+    urls = [f"{reverse('admin:lifecycle_preview')}?preview_date={day}" for day in ("9999-12-31", "0001-01-01", HUGE)]
+    for model, model_admin in admin.site._registry.items():
+        info = model._meta.app_label, model._meta.model_name
+        changelist = reverse("admin:{}_{}_changelist".format(*info))
+        if model_admin.date_hierarchy:
+            field = model_admin.date_hierarchy
+            urls += [f"{changelist}?{field}__year={HUGE}", f"{changelist}?{field}__year=9999"]
+            urls += [f"{changelist}?{field}__year=2026&{field}__month={HUGE}&{field}__day={HUGE}"]
+        filters = [f if isinstance(f, str) else f[0] for f in model_admin.list_filter if not isinstance(f, type)]
+        urls += [f"{changelist}?{field}__exact={HUGE}" for field in filters]
+        urls += [f"{changelist}?{field}__id__exact={HUGE}" for field in filters]
+        for route, _view, _name in getattr(model_admin, "object_pages", []):
+            for bad_id in ("abc", "%00", HUGE, "1.5"):
+                urls.append(f"{changelist}{bad_id}/{route.replace('<slug:slug>', 'extend-trial')}")
+        related = [field.name for field in model._meta.fields if field.is_relation]
+        add = reverse("admin:{}_{}_add".format(*info))
+        urls += [f"{add}?{field}={value}" for field in related for value in ("abc", HUGE)]
+    return urls
 
 
 def _admin_urls() -> list[str]:
@@ -111,15 +184,20 @@ class Crawl:
         self.client, self.secrets = client, secrets
         self.tried, self.server_errors, self.leaks, self.statuses = 0, [], [], set()
 
-    def send(self, method: str, url: str, **kwargs):
-        response = getattr(self.client, method)(url, **kwargs)
+    def body(self, url: str, body: bytes, content_type: str):
+        """A POST of raw bytes, sent as they are (the test client's post() would re-encode them)."""
+        return self.send("generic", "POST", url, body, content_type=content_type)
+
+    def send(self, method: str, url: str, *args, **kwargs):
+        response = getattr(self.client, method)(url, *args, **kwargs)
+        shown = f"{url} {args[0]}" if method == "generic" else url
         self.tried += 1
         self.statuses.add(response.status_code)
         if response.status_code >= 500:
-            self.server_errors.append((method, url, response.status_code))
+            self.server_errors.append((method, shown, response.status_code))
         body = b"" if getattr(response, "streaming", False) else response.content
         if any(secret.encode() in body for secret in self.secrets):
-            self.leaks.append((method, url, response.status_code))
+            self.leaks.append((method, shown, response.status_code))
         return response
 
     def garbage(self, url: str) -> None:
@@ -128,9 +206,13 @@ class Crawl:
         self.send("post", url, data=GARBAGE)
         self.send("post", url, data=GARBAGE, HTTP_HX_REQUEST="true")
         self.send("post", url, data=RAW_QUERY.encode(), content_type="application/x-www-form-urlencoded")
+        # The probe of issue 21: huge numbers and far dates, a multipart body with a file.
+        self.send("get", url, data=EXTREMES)
+        self.send("post", url, data=EXTREMES)
+        self.send("post", url, data=GARBAGE | {"attachment": SimpleUploadedFile("notes.txt", b"not wanted")})
 
 
-def test_the_garbage_crawl_finds_no_500_and_no_leak(customer, customer_client):
+def test_the_garbage_crawl_finds_no_500_and_no_leak(customer, customer_client, admin_client):
     subscription = ActiveSubscriptionFactory(customer=customer)
     invoice = InvoiceFactory(subscription=subscription, customer=customer)
     foreign = ActiveSubscriptionFactory(customer=UserFactory())
@@ -160,27 +242,52 @@ def test_the_garbage_crawl_finds_no_500_and_no_leak(customer, customer_client):
         for bad_id in BAD_IDS:
             bad_url = _url(name, converters, PLACEHOLDER).replace(PLACEHOLDER, bad_id)
             assert crawl.send("get", bad_url).status_code == 404, bad_url
+    # The apply wizard's first step, valid, with a file (issue 21).
+    crawl.send("get", reverse("subscriptions:apply"))
+    crawl.send(
+        "post",
+        reverse("subscriptions:apply"),
+        data={"apply_wizard-current_step": "plan", "plan-plan": "basic", "notes": SimpleUploadedFile("a.txt", b"x")},
+    )
     for url in _admin_urls():
         crawl.send("get", url)
-    admin_client = Client()
-    admin_client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    # Another browser, CSRF checks on and its CSRF cookie set, sends bodies in a charset Django refuses; a visitor
+    # types a NUL in each field of every login form (issue 21).
+    outsider = Crawl(_csrf_client(), secrets)
+    for name, converters in patterns:
+        outsider.body(_url(name, converters, PLACEHOLDER), *LATIN_1_BODY)
+    for url in [reverse("admin:index"), *_admin_urls()[:40]]:
+        outsider.body(url, *LATIN_1_BODY)
+    visitor = Crawl(Client(), secrets)
+    for url, data in _nul_logins():
+        visitor.send("post", url, data=data)
     admin_crawl = Crawl(admin_client, [])
     for url in _admin_urls():
         admin_crawl.send("get", url)
         if url.endswith(("/add/", "/change/")):
             admin_crawl.send("post", url, data=GARBAGE)
+            admin_crawl.send("post", url, data=EXTREMES)
+    for url in _admin_probe_urls():
+        admin_crawl.send("get", url)
     for model in admin.site._registry:  # the changelists' actions, on ids that are not ids
         changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         admin_crawl.send("post", changelist, data={"action": "delete_selected", "_selected_action": ["\x00", "abc"]})
         admin_crawl.send("post", changelist, data=RAW_QUERY.encode(), content_type="application/x-www-form-urlencoded")
+        admin_crawl.body(changelist, *LATIN_1_BODY)
+    # The schedule's pages (django-celery-beat): a NUL task name, a crontab celery cannot parse.
+    admin_crawl.send("post", reverse("admin:django_celery_beat_periodictask_add"), data={"name": "x", "task": "\x00"})
+    admin_crawl.send("get", reverse("admin:django_celery_beat_periodictask_add") + "?task=%00")
+    admin_crawl.send("post", reverse("admin:django_celery_beat_crontabschedule_add"), data=CRONTAB | {"minute": "-1"})
 
+    crawls = (crawl, outsider, visitor, admin_crawl)
     print(  # the counts the issue asks for, shown with pytest -s
-        f"\ngarbage crawl: {crawl.tried + admin_crawl.tried} requests, "
-        f"{len(crawl.server_errors) + len(admin_crawl.server_errors)} 5xx, {len(crawl.leaks)} leaks"
+        f"\ngarbage crawl: {sum(each.tried for each in crawls)} requests, "
+        f"{sum(len(each.server_errors) for each in crawls)} 5xx, {sum(len(each.leaks) for each in crawls)} leaks"
     )
-    assert crawl.server_errors == []
-    assert admin_crawl.server_errors == []
-    assert crawl.leaks == []
+    assert [each.server_errors for each in crawls] == [[], [], [], []]
+    assert [each.leaks for each in crawls] == [[], [], [], []]
+    assert outsider.statuses == {400}  # every unreadable body answered as such, before the CSRF check
+    assert visitor.statuses == {200}  # every NUL refused at its field
     assert {200, 302, 404, 405} <= crawl.statuses  # pages were reached, not only redirected away
     assert {200, 302, 400} <= admin_crawl.statuses
 
@@ -339,8 +446,6 @@ def test_a_readable_form_still_reaches_the_csrf_check_and_the_view(customer):
 
 
 # --- Django admin: parameters out of range (issue 21) ---------------------------------------------------------
-
-HUGE = "99999999999999999999"
 
 
 @pytest.mark.parametrize(
