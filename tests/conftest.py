@@ -4,6 +4,7 @@ from django.test import Client
 from django.utils import translation
 
 from tests.accounts.factories import UserFactory
+from tests.celery_queue import empty_queue  # noqa: F401 (a fixture for every test)
 from tests.smtp import smtp_inbox  # noqa: F401 (a fixture for every test)
 
 USER_PASSWORD = "correct-horse-battery-9"

@@ -23,14 +23,19 @@ from django.utils import translation
 from django.utils.html import escape
 
 
-def mail_language(customer) -> str:
-    return getattr(customer, "language", "") or settings.LANGUAGE_CODE
+def mail_language(customer, *, default: str | None = None) -> str:
+    """The customer's stored language; without one, ``default`` (the language of the request that asked for the
+    mail), else the site's."""
+    return getattr(customer, "language", "") or default or settings.LANGUAGE_CODE
 
 
-def render_mail(name: str, context: dict, *, customer, to: str | None = None) -> EmailMultiAlternatives:
-    """The mail ``name`` to ``customer`` (at ``to``, else the customer's e-mail), not sent yet."""
+def render_mail(
+    name: str, context: dict, *, customer, to: str | None = None, default_language: str | None = None
+) -> EmailMultiAlternatives:
+    """The mail ``name`` to ``customer`` (at ``to``, else the customer's e-mail), not sent yet, in
+    ``mail_language(customer, default=default_language)``."""
     context = {"customer": customer, "first_name": customer.first_name, **context}
-    with translation.override(mail_language(customer)):
+    with translation.override(mail_language(customer, default=default_language)):
         # One line, whatever the template's line breaks: a header cannot hold a newline.
         subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
         text = render_to_string(f"emails/{name}.txt", context)

@@ -166,6 +166,8 @@ RATELIMIT_IP_META_KEY = "works_console.client_ip.client_ip"
 PASSWORD_RESET_TIMEOUT = 3600
 PASSWORD_RESET_RATE_PER_EMAIL = env.str("PASSWORD_RESET_RATE_PER_EMAIL", default="5/15m")
 PASSWORD_RESET_RATE_PER_CLIENT = env.str("PASSWORD_RESET_RATE_PER_CLIENT", default="20/15m")
+# Sign-up attempts per client address (SPEC 8: "a handful of accounts per address per hour, then a clear message").
+SIGNUP_RATE_PER_CLIENT = env.str("SIGNUP_RATE_PER_CLIENT", default="10/h")
 
 # SPEC 2: English by default, Japanese and Korean shipped; calendar dates are KST, instants UTC.
 LANGUAGE_CODE = "en"

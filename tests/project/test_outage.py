@@ -14,6 +14,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tests.celery_queue import run_queued_tasks
 from tests.conftest import USER_PASSWORD
 from tests.subscriptions.factories import TrialSubscriptionFactory
 from tests.workspaces.factories import ADMIN_PASSWORD
@@ -195,12 +196,14 @@ def test_pages_serve_while_redis_is_stopped(customer_client, own_redis):
     assert statuses == [200, 200]
 
 
+@pytest.mark.usefixtures("empty_queue")
 def test_a_password_reset_is_refused_with_a_message_while_the_cache_is_down(customer, own_redis, mailoutbox):
     own_redis.stop()
     during = Client().post(reverse("accounts:password-reset"), {"email": customer.email})
     own_redis.start()
 
     after = Client().post(reverse("accounts:password-reset"), {"email": customer.email})
+    run_queued_tasks()  # a worker sends what the page queued
 
     assert during.status_code == 503
     assert during.context["form"].non_field_errors() == [
@@ -208,3 +211,24 @@ def test_a_password_reset_is_refused_with_a_message_while_the_cache_is_down(cust
     ]
     assert (after.status_code, after["Location"]) == (302, reverse("accounts:password-reset-done"))
     assert [mail.to for mail in mailoutbox] == [[customer.email]]
+
+
+def test_a_sign_up_goes_on_with_a_warning_while_the_cache_is_down(own_redis, caplog):
+    own_redis.stop()
+
+    with caplog.at_level(logging.WARNING, logger="accounts.views"):
+        response = Client().post(
+            reverse("accounts:signup"),
+            {
+                "first_name": "Minji",
+                "last_name": "Kim",
+                "email": "minji@example.com",
+                "password1": "a-long-enough-passphrase",
+                "password2": "a-long-enough-passphrase",
+            },
+        )
+
+    assert (response.status_code, response["Location"]) == (302, reverse("subscriptions:my-product"))
+    assert [record.getMessage().split(":")[0] for record in caplog.records if record.name == "accounts.views"] == [
+        "sign-up rate limit skipped, the cache is unavailable"
+    ]
