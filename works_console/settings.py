@@ -217,6 +217,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# /healthz (works_console/health.py): seconds each dependency has to answer, and seconds an answer is kept.
+HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=0.3)
+HEALTH_ANSWER_SECONDS = env.float("HEALTH_ANSWER_SECONDS", default=5.0)
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (Django's own): scripts and styles only from our static files, no inline script, no
 # inline style, no eval. Bootstrap's CSS draws its form icons from data: SVGs. JavaScript lives in static/js/.
