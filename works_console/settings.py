@@ -207,10 +207,30 @@ PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Works Console <no-reply@works-console.local>")
+# The SMTP server of `EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend`. Mails go out from Celery tasks
+# and jobs; the timeout bounds a server that does not answer (the password reset mail is then retried).
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# Domain ownership checks (SPEC 7.2, workspaces/dns.py): the resolvers asked (empty: the system's), their port,
+# and the seconds a lookup may take, retries included.
+WORKS_DNS_RESOLVERS = env.list("WORKS_DNS_RESOLVERS", default=[])
+WORKS_DNS_PORT = env.int("WORKS_DNS_PORT", default=53)
+WORKS_DNS_TIMEOUT = env.float("WORKS_DNS_TIMEOUT", default=5.0)
 
 # Production hardening, on whenever debug is off (`manage.py check --deploy` stays quiet).
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The language cookie (the header's language switcher) like the others: HTTPS only in production, not sent by
+# other sites' requests, not read by scripts.
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
