@@ -8,8 +8,6 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, Set
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext_lazy as _
 
-from works_console.mail import render_mail
-
 from .models import User
 from .validators import PASSWORD_MAX_LENGTH, PASSWORD_TOO_LONG, validate_first_name, validate_last_name
 
@@ -174,17 +172,14 @@ class PasswordChangeForm(forms.Form):
 
 
 class ConsolePasswordResetForm(PasswordResetForm):
-    """SPEC 8, 9: `Email`, button `Send reset link`. The mail goes out in the customer's language, plain text and
-    HTML (works_console.mail); an unknown address sends nothing and gets the same answer (the view's)."""
+    """SPEC 8, 9: `Email`, button `Send reset link`. The form only reads the address: the view queues the mail
+    (accounts.services.password_reset_mail_send), so an unknown address gets the same answer in the same time."""
 
     email = EmailField(max_length=254, widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper(_("Send reset link"))
-
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs) -> None:
-        render_mail("password_reset", context, customer=context["user"], to=to_email).send()
 
 
 class ConsoleSetPasswordForm(SetPasswordForm):

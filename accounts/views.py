@@ -1,17 +1,19 @@
 import logging
+import math
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage, is_ratelimited
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from works_console.cache import CACHE_ERRORS
 
@@ -25,6 +27,7 @@ from .forms import (
     SignupForm,
 )
 from .services import sign_up_language
+from .tasks import send_password_reset_mail
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +38,44 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+SIGNUP_RATELIMIT_GROUP = "accounts.signup"
+
+
+def _signup_wait_minutes(request: HttpRequest) -> int | None:
+    """Minutes until this client address may try to sign up again, or None while it may (SPEC 8): at most
+    SIGNUP_RATE_PER_CLIENT attempts, created or refused. Sign-up is the one page that says whether an address has
+    an account, as without a confirmation mail it must; the limit keeps it from being a lookup service. The
+    counters live in the cache: when it is down the sign-up goes on, with a warning (a customer who cannot sign up
+    is lost; the database still refuses a second account for an address)."""
+    try:
+        usage = get_usage(
+            request,
+            group=SIGNUP_RATELIMIT_GROUP,
+            key="ip",
+            rate=settings.SIGNUP_RATE_PER_CLIENT,
+            method="POST",
+            increment=True,
+        )
+    except CACHE_ERRORS as error:
+        logger.warning("sign-up rate limit skipped, the cache is unavailable: %s", error)
+        return None
+    if usage is None or not usage["should_limit"]:
+        return None
+    return max(1, math.ceil(usage["time_left"] / 60))
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("subscriptions:my-product")
+    wait = _signup_wait_minutes(request) if request.method == "POST" else None
+    if wait is not None:
+        # The form is not validated: its errors would say whether the address has an account.
+        messages.error(
+            request, _("Too many sign-ups from your network. Try again in %(minutes)d minutes.") % {"minutes": wait}
+        )
+        typed = {name: request.POST.get(name, "") for name in ("first_name", "last_name", "email")}
+        return render(request, "accounts/signup.html", {"form": SignupForm(initial=typed)}, status=429)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = services.user_sign_up(
@@ -88,10 +125,14 @@ def password_change(request: HttpRequest) -> HttpResponse:
 # --- password reset (SPEC 8) ---------------------------------------------------------------------------------
 
 RESET_RATELIMIT_GROUP = "accounts.password_reset"
+# Queueing the mail tries the broker twice, briefly: a broker that is down costs the page a moment, not seconds.
+QUEUE_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """`Email`, `Send reset link`. Known or not, the address gets the same answer (the "check your inbox" page).
+    """`Email`, `Send reset link`. Known or not, the address gets the same answer (the "check your inbox" page) in
+    the same time: the page only queues the mail, and the task looks the address up after the response
+    (accounts.tasks.send_password_reset_mail), so nothing the page does depends on whether an account exists.
 
     Throttled like the login (SPEC 8): PASSWORD_RESET_RATE_PER_EMAIL requests per address asked about and
     PASSWORD_RESET_RATE_PER_CLIENT per client address; past either, the form answers 429 and sends nothing.
@@ -128,6 +169,23 @@ class PasswordResetView(auth_views.PasswordResetView):
         if limited_by_email or limited_by_client:
             return self._refuse(_("Too many reset requests. Wait 15 minutes and try again."), status=429)
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: ConsolePasswordResetForm) -> HttpResponse:
+        try:
+            send_password_reset_mail.apply_async(
+                kwargs={
+                    "email": form.cleaned_data["email"],
+                    "domain": self.request.get_host(),
+                    "use_https": self.request.is_secure(),
+                    "language": get_language() or settings.LANGUAGE_CODE,
+                },
+                retry_policy=QUEUE_RETRY_POLICY,
+            )
+        except KombuOperationalError as error:
+            # The broker is down: the mail is lost, and the page still answers as for any address (the customer
+            # asks again later). Logged, never shown: an error here would tell which addresses have an account.
+            logger.error("password reset mail not queued, the broker is unavailable: %s", error)
+        return HttpResponseRedirect(self.get_success_url())
 
     def _refuse(self, message: str, *, status: int) -> HttpResponse:
         form = self.get_form()

@@ -11,11 +11,13 @@ object tools (the buttons at the top right of the change page).
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 
 from django.contrib import messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -93,10 +95,28 @@ class ObjectTools:
 
     def get_urls(self):
         own = [
-            path(f"<path:object_id>/{route}", self.admin_site.admin_view(getattr(self, view)), name=name)
+            path(
+                f"<path:object_id>/{route}",
+                self.admin_site.admin_view(self._object_page(getattr(self, view))),
+                name=name,
+            )
             for route, view, name in self.object_pages
         ]
         return [*own, *super().get_urls()]
+
+    def _object_page(self, view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        """``view`` for ids of this model only: an id the primary key cannot hold (``abc`` for an integer key) is a
+        404 before the view looks it up, where the database would refuse it with a 500 (issue 21)."""
+
+        @wraps(view)
+        def page(request: HttpRequest, object_id: str, **kwargs) -> HttpResponse:
+            try:
+                self.model._meta.pk.to_python(unquote(object_id))
+            except ValidationError:
+                raise Http404 from None
+            return view(request, object_id, **kwargs)
+
+        return page
 
     def object_tools(self, request: HttpRequest, obj) -> list[Tool]:
         return []

@@ -4,8 +4,9 @@ offers the preview of a lifecycle run for a chosen date (subscriptions.preview, 
 Staff get in with their password and then their second factor (SPEC 13, backoffice.sign_in): until both, every
 page of the site leads to the next step of the sign-in."""
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
+from dateutil.relativedelta import relativedelta
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -27,6 +28,13 @@ from .second_factor import is_operator, needs_second_factor
 from .sign_in import second_factor_url, second_factor_view
 
 PREVIEW_ITEMS_PER_JOB = 200
+# How far ahead a run can be previewed (issue 21, docs/decisions.md): a run on a far date bills every period until
+# then, which holds a web worker for minutes (a century of monthly invoices for a date in 2126), and near the
+# calendar's end its dates overflow (9999-12-31 has no next period).
+PREVIEW_HORIZON_YEARS = 10
+BEYOND_THE_HORIZON = _(
+    "Choose a date at most %(years)d years ahead: a run further ahead would bill every period until then."
+)
 
 
 class PreviewForm(forms.Form):
@@ -37,6 +45,18 @@ class PreviewForm(forms.Form):
         error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
         help_text=_("What a run of the lifecycle jobs on that day (KST) would do; nothing is written."),
     )
+
+    def __init__(self, *args, today: date, **kwargs) -> None:
+        super().__init__(*args, initial={"preview_date": today}, **kwargs)
+        self.today = today
+
+    def clean_preview_date(self) -> date:
+        day = self.cleaned_data["preview_date"]
+        if day > self.today + relativedelta(years=PREVIEW_HORIZON_YEARS):
+            raise forms.ValidationError(
+                BEYOND_THE_HORIZON, code="beyond_horizon", params={"years": PREVIEW_HORIZON_YEARS}
+            )
+        return day
 
 
 class WorksAdminSite(admin.AdminSite):
@@ -66,7 +86,7 @@ class WorksAdminSite(admin.AdminSite):
             **(extra_context or {}),
             "dashboard": dashboard(now=now),
             "may_retry": may_run(request.user, RETRY_FAILED_ITEMS),
-            "preview_form": PreviewForm(initial={"preview_date": kst_date(now)}),
+            "preview_form": PreviewForm(today=kst_date(now)),
         }
         return super().index(request, extra_context)
 
@@ -86,7 +106,7 @@ class WorksAdminSite(admin.AdminSite):
         if not request.user.has_perm("subscriptions.view_subscription"):
             raise PermissionDenied
         now = timezone.now()
-        form = PreviewForm(request.GET or None, initial={"preview_date": kst_date(now)})
+        form = PreviewForm(request.GET or None, today=kst_date(now))
         preview = None
         if form.is_valid():
             day = form.cleaned_data["preview_date"]

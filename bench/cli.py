@@ -81,6 +81,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="only: one renewal run of --subscriptions due, fanned out over each number of real Celery workers",
     )
     parser.add_argument(
+        "--reset-timing",
+        type=int,
+        metavar="N",
+        help="only: N password reset requests for a known address and N for an unknown one under gunicorn; the "
+        "medians and their difference (SPEC 8: under 1 ms)",
+    )
+    parser.add_argument(
         "--broker-url",
         default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/12"),
         help="the Redis database of the --fan-out-workers run (default: BENCH_BROKER_URL or redis DB 12)",
@@ -110,6 +117,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"{name} must be between 0 and {high:,}")
     if args.chunk_size is not None and not 1 <= args.chunk_size <= 100_000:
         parser.error("--chunk-size must be between 1 and 100,000")
+    if args.reset_timing is not None and not 1 <= args.reset_timing <= MAX_REQUESTS:
+        parser.error(f"--reset-timing must be between 1 and {MAX_REQUESTS:,}")
     if args.scale is not None and not 1 <= args.scale <= MAX_ROWS:
         parser.error(f"--scale must be between 1 and {MAX_ROWS:,}")
     if args.fan_out_workers is not None:
@@ -258,7 +267,18 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     sections = []
     job_results, page_results = [], []
-    if args.scale is not None or args.fan_out_workers is not None:
+    if args.reset_timing is not None:
+        from bench.reset_timing import reset_timing_table, run_reset_timing
+
+        log("bench: password reset timing")
+        timing = run_reset_timing(
+            database_url=args.database_url, broker_url=args.broker_url, turns=args.reset_timing, log=log
+        )
+        sections.append(
+            f"Password reset under gunicorn -w 2 (DEBUG off): {args.reset_timing} requests for a known address and "
+            f"{args.reset_timing} for an unknown one, in turns, one client\n\n{reset_timing_table(timing)}"
+        )
+    elif args.scale is not None or args.fan_out_workers is not None:
         sections.append(scale_section(args, chunk_size))
     elif args.only in (None, "lifecycle"):
         try:
@@ -269,11 +289,12 @@ def main(argv: list[str] | None = None) -> int:
         failed |= not ok
         sections.append(text)
     document_result = None
-    if args.only in (None, "documents") and args.scale is None and args.fan_out_workers is None and args.documents:
+    plain_run = args.scale is None and args.fan_out_workers is None and not args.reset_timing
+    if args.only in (None, "documents") and plain_run and args.documents:
         text, document_result = documents_section(args)
         failed |= not document_result.ok
         sections.append(text)
-    if args.only in (None, "pages") and args.scale is None and args.fan_out_workers is None:
+    if args.only in (None, "pages") and plain_run:
         from bench import pages, report
 
         log("bench: pages under load")

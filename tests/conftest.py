@@ -5,7 +5,9 @@ from django.test.client import ClientMixin
 from django.utils import translation
 
 from tests.accounts.factories import UserFactory
+from tests.celery_queue import empty_queue  # noqa: F401 (a fixture for every test)
 from tests.smtp import smtp_inbox  # noqa: F401 (a fixture for every test)
+from works_console import health
 
 USER_PASSWORD = "correct-horse-battery-9"
 
@@ -40,6 +42,8 @@ def _isolate_cache_and_language():
     cache.clear()
     # A request in another language leaves that language active in the thread; tests start in English.
     translation.activate("en")
+    # /healthz keeps its answer a few seconds in process memory: each test asks afresh.
+    health.forget()
     yield
     translation.deactivate()
 

@@ -23,17 +23,24 @@ from django.utils import translation
 from django.utils.html import escape
 
 
-def customer_language(customer) -> str:
+def customer_language(customer, *, default: str | None = None) -> str:
     """The language a customer is written to in (mails, billing documents): ``User.language``, stored at sign-up
-    from the UI language and changed on the profile; the default language when it is unset or not offered."""
+    from the UI language and changed on the profile; without one offered, ``default`` (the language of the request
+    that asked for the mail), else the site's."""
+    offered = dict(settings.LANGUAGES)
     language = getattr(customer, "language", "") or ""
-    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+    if language in offered:
+        return language
+    return default if default in offered else settings.LANGUAGE_CODE
 
 
-def render_mail(name: str, context: dict, *, customer, to: str | None = None) -> EmailMultiAlternatives:
-    """The mail ``name`` to ``customer`` (at ``to``, else the customer's e-mail), not sent yet."""
+def render_mail(
+    name: str, context: dict, *, customer, to: str | None = None, default_language: str | None = None
+) -> EmailMultiAlternatives:
+    """The mail ``name`` to ``customer`` (at ``to``, else the customer's e-mail), not sent yet, in
+    ``customer_language(customer, default=default_language)``."""
     context = {"customer": customer, "first_name": customer.first_name, **context}
-    with translation.override(customer_language(customer)):
+    with translation.override(customer_language(customer, default=default_language)):
         # One line, whatever the template's line breaks: a header cannot hold a newline.
         subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
         text = render_to_string(f"emails/{name}.txt", context)

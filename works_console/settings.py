@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything that reads a form body (CSRF, sessions, views): an unreadable one is a 400 here.
+    "works_console.middleware.UnreadableBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -165,11 +167,20 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 OTP_TOTP_ISSUER = "Works Console"
 OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_STATIC_THROTTLE_FACTOR = 0
+# The client address every limit counts by, axes', ratelimit's and our own (works_console/client_ip.py, SPEC 8):
+# the proxies in front of the console, by number or by address (outermost first). None by default, and then
+# X-Forwarded-For is ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+AXES_CLIENT_IP_CALLABLE = "works_console.client_ip.client_ip"
+RATELIMIT_IP_META_KEY = "works_console.client_ip.client_ip"
 # Password reset (SPEC 8): the link works once and for one hour; requests are throttled like the login, per
 # address asked about and per client (django-ratelimit, in the shared cache).
 PASSWORD_RESET_TIMEOUT = 3600
 PASSWORD_RESET_RATE_PER_EMAIL = env.str("PASSWORD_RESET_RATE_PER_EMAIL", default="5/15m")
 PASSWORD_RESET_RATE_PER_CLIENT = env.str("PASSWORD_RESET_RATE_PER_CLIENT", default="20/15m")
+# Sign-up attempts per client address (SPEC 8: "a handful of accounts per address per hour, then a clear message").
+SIGNUP_RATE_PER_CLIENT = env.str("SIGNUP_RATE_PER_CLIENT", default="10/h")
 
 # SPEC 2: English by default, Japanese and Korean shipped; calendar dates are KST, instants UTC.
 LANGUAGE_CODE = "en"
@@ -215,16 +226,39 @@ PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
 # decoded, so a link copies whole (works_console/mail_backends.py). Production sets an SMTP backend.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="works_console.mail_backends.ReadableConsoleBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Works Console <no-reply@works-console.local>")
+# The SMTP server of `EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend`. Mails go out from Celery tasks
+# and jobs; the timeout bounds a server that does not answer (the password reset mail is then retried).
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# Domain ownership checks (SPEC 7.2, workspaces/dns.py): the resolvers asked (empty: the system's), their port,
+# and the seconds a lookup may take, retries included.
+WORKS_DNS_RESOLVERS = env.list("WORKS_DNS_RESOLVERS", default=[])
+WORKS_DNS_PORT = env.int("WORKS_DNS_PORT", default=53)
+WORKS_DNS_TIMEOUT = env.float("WORKS_DNS_TIMEOUT", default=5.0)
 
 # Production hardening, on whenever debug is off (`manage.py check --deploy` stays quiet).
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The language cookie (the header's language switcher) like the others: HTTPS only in production, not sent by
+# other sites' requests, not read by scripts.
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# /healthz (works_console/health.py): seconds each dependency has to answer, and seconds an answer is kept.
+HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=0.3)
+HEALTH_ANSWER_SECONDS = env.float("HEALTH_ANSWER_SECONDS", default=5.0)
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (Django's own): scripts and styles only from our static files, no inline script, no
 # inline style, no eval. Bootstrap's CSS draws its form icons from data: SVGs. JavaScript lives in static/js/.

@@ -1,6 +1,6 @@
 """DNS lookups for domain ownership verification (SPEC 7.2), through configurable resolvers.
 
-Settings (read with defaults, so none is required):
+Settings (works_console/settings.py, each from the environment variable of its name, docs/operations.md):
 - WORKS_DNS_RESOLVERS: list of resolver IP addresses; empty means the system's resolvers (/etc/resolv.conf).
 - WORKS_DNS_PORT: the port those resolvers listen on (53).
 - WORKS_DNS_TIMEOUT: seconds for the whole lookup, retries included (5).
@@ -25,12 +25,12 @@ class Resolver(Protocol):
 
 
 def configured_resolver() -> dns.resolver.Resolver:
-    nameservers = list(getattr(settings, "WORKS_DNS_RESOLVERS", []) or [])
+    nameservers = list(settings.WORKS_DNS_RESOLVERS)
     resolver = dns.resolver.Resolver(configure=not nameservers)
     if nameservers:
         resolver.nameservers = nameservers
-    resolver.port = int(getattr(settings, "WORKS_DNS_PORT", 53))
-    resolver.lifetime = float(getattr(settings, "WORKS_DNS_TIMEOUT", 5.0))
+    resolver.port = settings.WORKS_DNS_PORT
+    resolver.lifetime = settings.WORKS_DNS_TIMEOUT
     return resolver
 
 

@@ -16,10 +16,7 @@ from .models import Member, OrgUnit, Workspace
 from .phones import CompanyPhoneFormMixin
 from .selectors import org_unit_rows
 from .services import COMPANY_ADDRESS_MAX_LENGTH, COMPANY_NAME_MAX_LENGTH, workspace_rename_check
-from .validators import validate_admin_id, validate_admin_password, validate_group_name
-
-# Longest input accepted before a validator even looks at it: an account ID is `id@domain` (40 + 1 + 253).
-ACCOUNT_ID_MAX_LENGTH = 300
+from .validators import ACCOUNT_ID_MAX_LENGTH, validate_admin_id, validate_admin_password, validate_group_name
 
 
 def _helper(button: str, *, action: str | None = None, button_class: str = "btn-primary") -> FormHelper:

@@ -152,7 +152,7 @@ class AdminLoginFailure(models.Model):
     Rows older than the window are deleted as new failures come in.
     """
 
-    # As typed, normalized (stripped, lowercased); it may name no account at all.
+    # In the form the login looks accounts up by (validators.normalize_account_id); it may name no account at all.
     account_id = models.CharField(max_length=300)
     ip_address = models.CharField(max_length=45)
     failed_at = models.DateTimeField()

@@ -27,7 +27,7 @@ from .models import AccountType, AdminLoginFailure, Member, OrgUnit, WorkGroup, 
 from .selectors import OPEN_STATUSES, member_access_error
 from .validators import (
     clean_workspace_name,
-    normalize_domain_name,
+    normalize_account_id,
     too_long,
     validate_admin_id,
     validate_admin_password,
@@ -122,16 +122,13 @@ def _invalid_login() -> ValidationError:
 def _parse_account_id(account_id: str) -> tuple[str, str] | None:
     """`login_id@name` -> (login_id, ASCII name), or None when it cannot be an account ID at all.
 
-    IDs and names are lowercase by rule (SPEC 5.1), so the account ID is matched case-insensitively, and a
-    Unicode domain is accepted in the form the customer typed it.
+    The account ID is read in its normalized form (`normalize_account_id`), the one the failed-login limits count
+    by: IDs and names are lowercase by rule (SPEC 5.1), and a Unicode domain is accepted as the customer typed it.
     """
-    login_id, at, name = (account_id or "").strip().rpartition("@")
+    login_id, at, name = normalize_account_id(account_id).rpartition("@")
     if not at or not login_id or not name:
         return None
-    try:
-        return login_id.lower(), normalize_domain_name(name)
-    except ValidationError:
-        return None
+    return login_id, name
 
 
 @transaction.atomic

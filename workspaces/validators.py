@@ -5,8 +5,10 @@ first broken rule, so forms, the htmx availability check and services can all sh
 No validator touches the database: uniqueness ("free") is checked elsewhere and enforced by PostgreSQL.
 """
 
+import contextlib
 import encodings.idna
 import string
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +25,8 @@ ADMIN_ID_MAX_LENGTH = 40
 ADMIN_PASSWORD_MIN_LENGTH = 8
 ADMIN_PASSWORD_MAX_LENGTH = 40
 DOMAIN_NAME_MAX_LENGTH = 253
+# Longest account ID accepted before a validator even looks at it: `id@domain` is at most 40 + 1 + 253.
+ACCOUNT_ID_MAX_LENGTH = 300
 DOMAIN_LABEL_MAX_LENGTH = 63
 TLD_MIN_LENGTH = 2
 
@@ -128,6 +132,30 @@ def normalize_domain_name(value: str) -> str:
         return ".".join(_label_to_ascii(label) for label in name.split("."))
     except UnicodeError as error:
         raise _invalid_domain() from error
+
+
+# Unicode categories dropped from an account ID: format characters, which render as nothing (zero-width space and
+# joiners, the byte order mark, the soft hyphen), and control characters (NUL among them).
+_INVISIBLE_CATEGORIES = ("Cf", "Cc")
+
+
+def normalize_account_id(account_id: str) -> str:
+    """The one form of an account ID (``login_id@name``) that the login looks an account up by and the failed-login
+    limits count by (SPEC 7.1, accounts/throttling.py), so that every spelling reaching an account counts as it.
+
+    NFKC folds full-width and other compatibility forms (``admin@ｂｒavo-co``), invisible and control characters
+    are dropped, case is folded, and the name after the last ``@`` is normalized as a domain name: ideographic
+    full stops, one trailing dot, IDNA to punycode (``normalize_domain_name``). A string that cannot be an account
+    ID comes back cleaned the same way: it names no account, and its failures still count.
+    """
+    folded = unicodedata.normalize("NFKC", account_id or "")
+    visible = "".join(char for char in folded if unicodedata.category(char) not in _INVISIBLE_CATEGORIES)
+    cleaned = visible.strip().lower()
+    login_id, at, name = cleaned.rpartition("@")
+    if at and login_id and name:
+        with contextlib.suppress(ValidationError):  # not a domain: left as cleaned, it names no workspace
+            cleaned = f"{login_id}@{normalize_domain_name(name)}"
+    return cleaned[:ACCOUNT_ID_MAX_LENGTH]
 
 
 def unicode_name(name: str) -> str:

@@ -6,7 +6,6 @@ object is looked up within the signed-in member's workspace, so another workspac
 
 import json
 
-from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.throttling import login_refused, minutes_until_retry
 from subscriptions.models import Subscription
 from subscriptions.services.rename import subscription_rename_workspace
+from works_console.client_ip import client_ip
 from works_console.confirm import is_confirmed
 from works_console.redirects import safe_next_path
 
@@ -42,13 +42,9 @@ from .forms import (
 )
 from .models import AccountType, Member, OrgUnit, WorkGroup, Workspace
 from .selectors import admin_login_failures, admin_overview, member_access_error
-from .validators import unicode_name
+from .validators import normalize_account_id, unicode_name
 
 # --- Login (SPEC 7.1) -----------------------------------------------------------------------------------------
-
-
-def _normalized_account_id(request: HttpRequest) -> str:
-    return request.POST.get("account_id", "").strip().lower()[:300]
 
 
 @never_cache
@@ -67,7 +63,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
     now = timezone.now()
     form = WorksLoginForm(request.POST)
-    account_id, ip_address = _normalized_account_id(request), get_client_ip_address(request) or ""
+    account_id, ip_address = normalize_account_id(request.POST.get("account_id", "")), client_ip(request)
     failures = admin_login_failures(account_id=account_id, ip_address=ip_address, now=now)
     if login_refused(failures):
         form.is_valid()

@@ -3,6 +3,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.urls import reverse
@@ -257,6 +258,26 @@ class CreditGrantForm(forms.ModelForm):
         return amount
 
 
+class CustomerPicker(AutocompleteSelect):
+    """The customer search of the credit form, shown only for values that can be a customer's id.
+
+    Django's widget looks the chosen value up to show its label, and the database refuses a value that is not an
+    id (`?customer=abc`, or `abc` posted): a 500 where the form says "Select a valid choice" (issue 21).
+    """
+
+    def optgroups(self, name, value, attr=None):
+        key = self.field.remote_field.model._meta.get_field(self.field.remote_field.field_name)
+        return super().optgroups(name, [choice for choice in value if _is_value_of(key, choice)], attr)
+
+
+def _is_value_of(field, value) -> bool:
+    try:
+        field.to_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
 @admin.register(CustomerCredit)
 class CustomerCreditAdmin(admin.ModelAdmin):
     """The credit ledger: operators grant credit with a reason (credit_grant); invoices record its use.
@@ -271,6 +292,11 @@ class CustomerCreditAdmin(admin.ModelAdmin):
     # The customer is found by e-mail, name, workspace or account ID (the customer admin's search), not by id.
     autocomplete_fields = ["customer"]
     read_only_fields = ["customer", won("amount", _("amount")), "reason", "invoice", "granted_by", "created_at"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "customer":
+            kwargs["widget"] = CustomerPicker(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None) -> list:
         if obj is not None:

@@ -308,3 +308,69 @@ def test_the_profile_refuses_a_language_that_is_not_offered(customer_client, cus
     assert "Select a valid choice. xx is not one of the available choices." in response.content.decode()
     customer.refresh_from_db()
     assert customer.language == "en"
+
+
+# --- sign-up throttled per client address (SPEC 8, issue 21) ---------------------------------------------------
+
+
+def _sign_up(email: str, address: str):
+    return Client().post(reverse("accounts:signup"), SIGNUP | {"email": email}, REMOTE_ADDR=address)
+
+
+def test_sign_ups_from_one_address_are_refused_past_the_limit_with_a_clear_message(settings):
+    settings.SIGNUP_RATE_PER_CLIENT = "10/h"
+    UserFactory(email="taken@example.com")
+
+    statuses = [_sign_up(f"new{attempt}@example.com", "198.51.100.7").status_code for attempt in range(10)]
+    refused = _sign_up("taken@example.com", "198.51.100.7")
+
+    assert statuses == [302] * 10
+    assert refused.status_code == 429
+    html = refused.content.decode()
+    assert re.search(r"Too many sign-ups from your network\. Try again in ([1-9]|[1-5][0-9]|60) minutes\.", html)
+    # The refusal tells nothing about the address typed, and keeps what was typed but the passwords.
+    assert "An account with this email already exists." not in html
+    assert refused.context["form"].initial == {"first_name": "민지", "last_name": "김", "email": "taken@example.com"}
+    assert User.objects.count() == 11
+
+
+def test_a_lookup_of_taken_addresses_is_cut_short_by_the_limit(settings):
+    settings.SIGNUP_RATE_PER_CLIENT = "3/h"
+    for number in range(5):
+        UserFactory(email=f"customer{number}@example.com")
+
+    answers = [
+        "An account with this email already exists."
+        in _sign_up(f"customer{number}@example.com", "203.0.113.9").content.decode()
+        for number in range(5)
+    ]
+
+    assert answers == [True, True, True, False, False]
+
+
+def test_the_sign_up_limit_counts_each_client_address(settings):
+    settings.SIGNUP_RATE_PER_CLIENT = "1/h"
+
+    first = _sign_up("first@example.com", "198.51.100.7")
+    again = _sign_up("second@example.com", "198.51.100.7")
+    elsewhere = _sign_up("third@example.com", "198.51.100.8")
+
+    assert [first.status_code, again.status_code, elsewhere.status_code] == [302, 429, 302]
+    assert sorted(User.objects.values_list("email", flat=True)) == ["first@example.com", "third@example.com"]
+
+
+def test_the_sign_up_refusal_is_in_the_language_of_the_page(settings):
+    settings.SIGNUP_RATE_PER_CLIENT = "1/h"
+    _sign_up("first@example.com", "198.51.100.7")
+
+    refused = Client().post(
+        reverse("accounts:signup"),
+        SIGNUP | {"email": "second@example.com"},
+        REMOTE_ADDR="198.51.100.7",
+        HTTP_ACCEPT_LANGUAGE="ja",
+    )
+
+    assert refused.status_code == 429
+    assert re.search(
+        r"お使いのネットワークからの新規登録が多すぎます。\d+分後に再度お試しください。", refused.content.decode()
+    )

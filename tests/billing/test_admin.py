@@ -71,6 +71,35 @@ def test_a_grant_without_a_positive_amount_and_a_reason_is_refused(admin_client,
     assert not CustomerCredit.objects.exists()
 
 
+@pytest.mark.parametrize("customer", ["abc", "99999999999999999999", "-1"])
+def test_a_customer_that_is_not_one_is_refused_at_the_field_and_grants_nothing(admin_client, customer):
+    response = admin_client.post(
+        reverse("admin:billing_customercredit_add"), {"customer": customer, "amount": "1000", "reason": "Goodwill"}
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["customer"] == [
+        "Select a valid choice. That choice is not one of the available choices."
+    ]
+    assert not CustomerCredit.objects.exists()
+
+
+def test_the_credit_form_opened_for_a_customer_shows_that_customer(admin_client):
+    customer = UserFactory(email="credit-owner@example.com")
+
+    response = admin_client.get(reverse("admin:billing_customercredit_add"), {"customer": customer.pk})
+
+    assert response.status_code == 200
+    assert "credit-owner@example.com" in response.content.decode()
+
+
+def test_the_credit_form_opened_for_a_customer_id_that_is_not_one_shows_the_empty_form(admin_client):
+    response = admin_client.get(reverse("admin:billing_customercredit_add"), {"customer": "abc"})
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form["customer"].value() == "abc"
+
+
 def test_credit_rows_are_never_edited_or_deleted(admin_client):
     credit = CustomerCredit.objects.create(customer=UserFactory(), amount=5_000, reason="Goodwill")
 

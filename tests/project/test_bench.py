@@ -78,3 +78,32 @@ def test_scale_run_gives_the_peak_memory_of_each_job_at_each_mark():
     for job in ("expire_trials: trial -> suspended", "renew_subscriptions: close + invoice"):
         row = next(line for line in result.stdout.splitlines() if line.startswith(job))
         assert row[len(job) :].split()[0] == "400", row
+
+
+@pytest.mark.slow
+def test_the_reset_timing_run_times_known_and_unknown_addresses_under_gunicorn():
+    broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--reset-timing=5",
+            f"--database-url={_own_database_url()}",
+            f"--broker-url={broker}",
+        ],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    rows = {
+        line.split()[0]: line.split()[1]
+        for line in result.stdout.splitlines()
+        if line.startswith(("known", "unknown"))
+    }
+    assert rows == {"known": "5", "unknown": "5"}, output
+    assert "difference of the medians:" in result.stdout, output
+    assert "answers other than 302: 0" in result.stdout, output

@@ -1,10 +1,13 @@
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from django.conf import settings
 from django.urls import reverse
 
 from works_console.celery import app as celery_app
@@ -49,6 +52,100 @@ def test_check_deploy_is_silent_under_production_values():
 
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def _production_env(**values: str) -> dict[str, str]:
+    """This process's environment without the test settings' values, as a production deploy would set it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CACHE_URL", "STATIC"))}
+    return (
+        env
+        | {
+            "DJANGO_SETTINGS_MODULE": "works_console.settings",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": "a" * 20 + "production-like-secret-key-with-enough-entropy-9f8e7d6c",
+            "DJANGO_ALLOWED_HOSTS": "console.example.com",
+        }
+        | values
+    )
+
+
+def test_check_deploy_warns_only_of_the_ssl_redirect_when_it_is_deliberately_off():
+    # A TLS proxy that redirects to HTTPS itself is a reason to turn the console's redirect off (docs/operations.md).
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=_production_env(DJANGO_SECURE_SSL_REDIRECT="false"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    warnings = re.findall(r"\((\w+\.\w\d+)\)", result.stderr + result.stdout)
+    assert result.returncode == 0, result.stderr
+    assert warnings == ["security.W008"], result.stderr + result.stdout
+
+
+# Every setting an operator may need, from the environment variable of its name (docs/operations.md).
+FROM_THE_ENVIRONMENT = {
+    "TRUSTED_PROXY_COUNT": ("2", 2),
+    "TRUSTED_PROXIES": ("10.1.0.0/16,10.0.0.5", ["10.1.0.0/16", "10.0.0.5"]),
+    "WORKS_DNS_RESOLVERS": ("192.0.2.53,192.0.2.54", ["192.0.2.53", "192.0.2.54"]),
+    "WORKS_DNS_PORT": ("5353", 5353),
+    "WORKS_DNS_TIMEOUT": ("2.5", 2.5),
+    "EMAIL_HOST": ("smtp.example.com", "smtp.example.com"),
+    "EMAIL_PORT": ("587", 587),
+    "EMAIL_HOST_USER": ("console", "console"),
+    "EMAIL_HOST_PASSWORD": ("s3cret", "s3cret"),
+    "EMAIL_USE_TLS": ("true", True),
+    "EMAIL_TIMEOUT": ("20", 20),
+    "SIGNUP_RATE_PER_CLIENT": ("5/h", "5/h"),
+    "HEALTH_CHECK_TIMEOUT": ("0.5", 0.5),
+    "HEALTH_ANSWER_SECONDS": ("10", 10.0),
+}
+
+
+def test_the_operators_settings_are_read_from_the_environment():
+    names = list(FROM_THE_ENVIRONMENT) + [
+        "LANGUAGE_COOKIE_SECURE",
+        "LANGUAGE_COOKIE_SAMESITE",
+        "SESSION_COOKIE_SECURE",
+    ]
+    script = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        f"print(json.dumps({{name: getattr(settings, name) for name in {names!r}}}))"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=_production_env(**{name: raw for name, (raw, _value) in FROM_THE_ENVIRONMENT.items()}),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    read = json.loads(result.stdout.splitlines()[-1])
+    assert read == {name: value for name, (_raw, value) in FROM_THE_ENVIRONMENT.items()} | {
+        "LANGUAGE_COOKIE_SECURE": True,
+        "LANGUAGE_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": True,
+    }
+
+
+def test_every_environment_variable_of_the_settings_is_in_the_operations_guide():
+    read = set(re.findall(r'env\.\w+\("([A-Z_]+)"', (ROOT / "works_console" / "settings.py").read_text()))
+    guide = (ROOT / "docs" / "operations.md").read_text()
+
+    assert len(read) > 30
+    assert sorted(name for name in read if f"`{name}`" not in guide) == []
+
+
+def test_the_language_cookie_is_same_site_lax_and_kept_from_scripts(client):
+    response = client.post(reverse("set_language"), {"language": "ja", "next": "/accounts/login/"})
+
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert (cookie.value, cookie["samesite"], cookie["httponly"]) == ("ja", "Lax", True)
 
 
 def test_settings_refuse_to_start_without_a_secret_key_outside_debug():

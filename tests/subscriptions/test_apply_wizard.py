@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 from django.contrib.auth.hashers import check_password
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
 from django.test import Client
 from django.urls import reverse
@@ -277,6 +278,17 @@ def test_the_terms_must_be_accepted(customer_client):
 
     assert current_step(response) == "terms"
     assert response.context["form"].errors == {"agree": ["You must agree to the terms to apply."]}
+
+
+def test_a_step_sent_with_a_file_is_refused_and_nothing_is_kept(customer_client):
+    customer_client.get(APPLY)
+
+    response = customer_client.post(
+        APPLY, {MANAGEMENT: "plan", "plan-plan": "basic", "attachment": SimpleUploadedFile("a.txt", b"hello")}
+    )
+
+    assert (response.status_code, response.content) == (400, b"This form takes no files.")
+    assert current_step(customer_client.get(APPLY)) == "plan"
 
 
 def test_a_plan_must_be_chosen_among_the_offered_ones(customer_client):

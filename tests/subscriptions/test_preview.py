@@ -5,14 +5,16 @@ Paid subscriptions start on 2026-12-15 (Basic: annual 5,000, monthly 6,000 per u
 (2026-12-15 .. 2027-01-14) and 1 (2027-01-15 .. 2027-02-14), both of 31 days, have ended.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
 import time_machine
+from dateutil.relativedelta import relativedelta
 from django.apps import apps
 from django.core import mail
 from django.core.management import call_command
+from django.utils import timezone
 
 from billing.models import ContractType, Invoice
 from subscriptions.lifecycle import SEND_REMINDERS
@@ -21,6 +23,7 @@ from subscriptions.preview import preview_lifecycle
 from tests.billing.factories import ActiveSubscriptionFactory, CreditGrantFactory, kst
 from tests.subscriptions.factories import InvoiceFactory, ReservationFactory, TrialSubscriptionFactory
 from tests.workspaces.factories import MemberFactory
+from works_console.dates import kst_date
 
 pytestmark = pytest.mark.django_db
 
@@ -166,6 +169,41 @@ def test_the_admin_dashboard_offers_the_same_preview_for_a_chosen_date(admin_cli
     assert {k: v for k, v in after.items() if k != "sessions.Session"} == {
         k: v for k, v in before.items() if k != "sessions.Session"
     }
+
+
+BEYOND_THE_HORIZON = "Choose a date at most 10 years ahead: a run further ahead would bill every period until then."
+
+
+def _horizon() -> date:
+    return kst_date(timezone.now()) + relativedelta(years=10)
+
+
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        pytest.param(lambda: date(9999, 12, 31), BEYOND_THE_HORIZON, id="last-day-of-the-calendar"),
+        pytest.param(lambda: _horizon() + timedelta(days=1), BEYOND_THE_HORIZON, id="a-day-past-the-horizon"),
+    ],
+)
+def test_the_admin_preview_refuses_a_date_it_cannot_compute_at_the_field(admin_client, day, message):
+    ActiveSubscriptionFactory(contract_type=ContractType.MONTHLY, licences=None)
+
+    page = admin_client.get("/admin/lifecycle-preview/", {"preview_date": day().isoformat()})
+
+    assert page.status_code == 200
+    assert page.context["form"].errors == {"preview_date": [message]}
+    assert page.context["preview"] is None
+
+
+@pytest.mark.parametrize("day", [_horizon, lambda: date(1, 1, 1)], ids=["the-horizon", "first-day-of-the-calendar"])
+def test_the_admin_preview_computes_up_to_the_horizon_and_back_to_the_calendars_start(admin_client, day):
+    ActiveSubscriptionFactory(contract_type=ContractType.MONTHLY, licences=None)
+
+    page = admin_client.get("/admin/lifecycle-preview/", {"preview_date": day().isoformat()})
+
+    assert page.status_code == 200
+    assert page.context["form"].errors == {}
+    assert len(page.context["preview"].jobs) == 5
 
 
 def test_the_preview_bills_each_monthly_period_on_the_members_registered_at_its_close():

@@ -13,6 +13,7 @@ from workspaces.validators import (
     RESERVED_FRAGMENTS,
     RESERVED_GROUP_NAMES,
     admin_account_id,
+    normalize_account_id,
     normalize_domain_name,
     validate_admin_id,
     validate_admin_password,
@@ -364,6 +365,40 @@ def test_every_valid_admin_id_is_accepted(admin_id):
 def test_admin_account_id_joins_id_and_name():
     assert admin_account_id("admin", "my-company") == "admin@my-company"
     assert admin_account_id("john.doe", "xn--3e0b707e.kr") == "john.doe@xn--3e0b707e.kr"
+
+
+@pytest.mark.parametrize(
+    ("typed", "normalized"),
+    [
+        pytest.param("admin@bravo-co", "admin@bravo-co", id="as-stored"),
+        pytest.param("  Admin@Bravo-Co ", "admin@bravo-co", id="case-and-spaces"),
+        pytest.param("admin@ｂｒavo-co", "admin@bravo-co", id="full-width-name"),
+        pytest.param("ａｄｍｉｎ@bravo-co", "admin@bravo-co", id="full-width-id"),
+        pytest.param("admin＠bravo-co", "admin@bravo-co", id="full-width-at"),
+        pytest.param("admin@bravo-co.", "admin@bravo-co", id="trailing-dot"),
+        pytest.param("admin@bravo-co。", "admin@bravo-co", id="trailing-ideographic-dot"),
+        pytest.param("admin@bravo\u200b-co", "admin@bravo-co", id="zero-width-space-in-name"),
+        pytest.param("ad\u200dmin@bravo-co", "admin@bravo-co", id="zero-width-joiner-in-id"),
+        pytest.param("\ufeffadmin@bravo-co\u2060", "admin@bravo-co", id="bom-and-word-joiner"),
+        pytest.param("admin@bravo\x00-co", "admin@bravo-co", id="nul"),
+        pytest.param("admin@한국。kr", "admin@xn--3e0b707e.kr", id="unicode-domain"),
+        pytest.param("admin@xn--3e0b707e.kr", "admin@xn--3e0b707e.kr", id="punycode-domain"),
+        pytest.param("@@@", "@@@", id="no-id"),
+        pytest.param("no-at-sign", "no-at-sign", id="no-name"),
+        pytest.param("admin@xn--zz", "admin@xn--zz", id="broken-punycode-kept-as-typed"),
+    ],
+)
+def test_normalize_account_id(typed, normalized):
+    assert normalize_account_id(typed) == normalized
+
+
+@given(st.text(max_size=80))
+def test_normalize_account_id_is_idempotent_and_bounded(typed):
+    normalized = normalize_account_id(typed)
+
+    assert normalize_account_id(normalized) == normalized
+    assert len(normalized) <= 300
+    assert "\x00" not in normalized
 
 
 # --- Admin password -------------------------------------------------------------------------------------------
