@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, prefetch_related_objects
 
 from billing.invoices import InvoiceDraft
-from billing.models import ContractType, Invoice, RateSegment
+from billing.models import ContractType, RateSegment
 from billing.money import format_won
 from billing.services import PreviewLedger
 from works_console.dates import ONE_DAY, kst_date
@@ -35,7 +35,7 @@ from .services.cancel import cancellation_penalty, penalty_applies
 from .services.invoicing import members_of, preview_invoices
 from .services.jobs import DEFAULT_CHUNK_SIZE, Step
 from .services.paid import _paid_contract, _reserved_terms
-from .services.reminders import trial_ended_due
+from .services.reminders import REMINDER_BY_KIND, trial_ended_due
 from .standing import standing_on
 
 
@@ -288,16 +288,18 @@ def _trial_expiry(step: Step):
 
 
 def _reminders(step: Step):
+    reminder = REMINDER_BY_KIND[step.name]
+
     def describe(rows: list, today: date, now: datetime, ledger: PreviewLedger) -> Iterator[PreviewItem]:
         for row in rows:
-            about_invoice = isinstance(row, Invoice)
+            subscription, email = reminder.subscription_of(row), reminder.customer_of(row).email
             yield PreviewItem(
                 step.name,
-                row.subscription_id if about_invoice else row.pk,
-                row.subscription.name if about_invoice else row.name,
-                f"e-mail {step.name} ({row.key}) to {row.customer.email}",
-                reminder_to=row.customer.email,
-                about_invoice=about_invoice,
+                subscription.pk,
+                subscription.name,
+                f"e-mail {step.name} ({reminder.key(row)}) to {email}",
+                reminder_to=email,
+                about_invoice=not isinstance(row, Subscription),
             )
 
     return describe

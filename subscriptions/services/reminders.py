@@ -284,6 +284,7 @@ REMINDERS = [
         document=CREDIT_NOTE_PDFS,
     ),
 ]
+REMINDER_BY_KIND = {reminder.kind: reminder for reminder in REMINDERS}
 
 
 def _pdfs(reminder: Reminder, rows: list) -> dict[int, tuple[str, bytes]]:

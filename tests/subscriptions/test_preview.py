@@ -20,7 +20,7 @@ from billing.models import ContractType, Invoice
 from subscriptions.lifecycle import SEND_REMINDERS
 from subscriptions.models import ReminderSent
 from subscriptions.preview import preview_lifecycle
-from tests.billing.factories import ActiveSubscriptionFactory, CreditGrantFactory, kst
+from tests.billing.factories import ActiveSubscriptionFactory, CreditGrantFactory, kst, waived_final_invoice
 from tests.subscriptions.factories import InvoiceFactory, ReservationFactory, TrialSubscriptionFactory
 from tests.workspaces.factories import MemberFactory
 from works_console.dates import kst_date
@@ -282,3 +282,18 @@ def test_a_day_that_suspends_a_trial_and_issues_an_invoice_previews_both_mails(
         "Your NAVER WORKS invoice INV-2027-000002 for monthly",
         "Your NAVER WORKS trial for ending has ended",
     ]
+
+
+def test_the_preview_lists_the_mails_of_documents_issued_and_not_yet_sent():
+    # a final invoice and the credit note waiving its penalty, issued on 2027-03-01 and not mailed yet: the run of
+    # 2027-03-02 sends both mails, and the preview names them with their numbers (SPEC 6, 12)
+    invoice, note = waived_final_invoice()
+
+    preview = preview_lifecycle(now=kst(2027, 3, 2, 10))
+
+    reminders = next(job for job in preview.jobs if job.job == SEND_REMINDERS)
+    assert sorted((item.subscription_id, item.step) for item in reminders.items) == [
+        (invoice.subscription_id, "credit_note_issued"),
+        (invoice.subscription_id, "invoice_issued"),
+    ]
+    assert all(item.reminder_to == invoice.customer.email for item in reminders.items)
