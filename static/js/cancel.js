@@ -8,7 +8,11 @@
   input.setAttribute("hx-trigger", "change, input changed delay:400ms");
   input.setAttribute("hx-target", "#cancel-penalty");
   input.setAttribute("hx-swap", "innerHTML");
-  form.querySelector("[data-penalty-free-date]").addEventListener("click", (event) => {
+  const penaltyFree = form.querySelector("[data-penalty-free-date]");
+  // A plain button once it works in place: Enter in a field then sends the form with Confirm cancellation, its
+  // first submit button, instead of choosing the penalty-free date.
+  penaltyFree.type = "button";
+  penaltyFree.addEventListener("click", (event) => {
     event.preventDefault();
     input.value = event.currentTarget.dataset.penaltyFreeDate;
     input.dispatchEvent(new Event("change", { bubbles: true }));

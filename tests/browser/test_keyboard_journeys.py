@@ -30,7 +30,7 @@ from .keyboard import Keyboard
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-MY_PRODUCT = re.compile(r"/naver-works/my-product/$")
+MY_PRODUCT = re.compile(r"/naver-works/my-product/(#[\w-]+)?$")
 RESET_LINK = re.compile(r"https?://[^/\s]+(/accounts/password/reset/[^/\s]+/[^/\s]+/)")
 
 
@@ -182,6 +182,7 @@ def test_apply_through_the_five_steps_then_set_up_the_company_in_naver_works_adm
     keys.press("Enter")
     keys.select(field(page, "Member to add to Design"), "jiwoo.kim@keyboard-team (Kim Jiwoo)")
     keys.activate(button(page, "Add to Design"))
+    expect(page.get_by_text("jiwoo.kim@keyboard-team added to “Design”.")).to_be_visible()
     workspace = subscription.workspace
     member = Member.objects.get(workspace=workspace, login_id="jiwoo.kim")
     assert member.org_unit == OrgUnit.objects.get(workspace=workspace, name="Sales")
