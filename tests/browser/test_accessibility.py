@@ -15,6 +15,7 @@ walks the whole table in one browser context (pages reused), so the cost grows w
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -79,6 +80,11 @@ def page(name: str, url=None, step=None, *, session: str = CUSTOMER) -> None:
     row before left, a journey step), then `step(page, data)` to bring it into the state to check; `session` is
     who is signed in (the rows of one session stay together)."""
     PAGES.append(Row(name, url, step, session))
+
+
+signed_out = partial(page, session=ANONYMOUS)
+works_admin = partial(page, session=WORKS_ADMIN)
+works_domain_admin = partial(page, session=WORKS_DOMAIN_ADMIN)
 
 
 # --- Journey steps (language independent: ids and names, not labels) ------------------------------------------
@@ -165,24 +171,21 @@ def my_product_of(action: str, subscription: str) -> Callable[[SimpleNamespace],
 # --- The table --------------------------------------------------------------------------------------------------
 
 # Signed out: the console's login, sign-up and password pages, each also sent with errors; the 404 page.
-page("login", "/accounts/login/", session=ANONYMOUS)
-page(
-    "login, wrong password", None, fill(username="nobody-{context}@example.com", password="wrong-1"), session=ANONYMOUS
-)
-page("sign-up", "/accounts/signup/", session=ANONYMOUS)
-page("sign-up with errors", None, fill(first_name="A1", email="not-an-email", password1="short"), session=ANONYMOUS)
-page("password reset", "/accounts/password/reset/", session=ANONYMOUS)
-page("password reset with errors", None, fill(email="not-an-email"), session=ANONYMOUS)
-page("password reset sent", None, fill(email="nobody-{context}@example.com"), session=ANONYMOUS)
-page("new password", reset_link, session=ANONYMOUS)
-page(
+signed_out("login", "/accounts/login/")
+signed_out("login, wrong password", None, fill(username="nobody-{context}@example.com", password="wrong-1"))
+signed_out("sign-up", "/accounts/signup/")
+signed_out("sign-up with errors", None, fill(first_name="A1", email="not-an-email", password1="short"))
+signed_out("password reset", "/accounts/password/reset/")
+signed_out("password reset with errors", None, fill(email="not-an-email"))
+signed_out("password reset sent", None, fill(email="nobody-{context}@example.com"))
+signed_out("new password", reset_link)
+signed_out(
     "new password with errors",
     None,
     fill(new_password1="a-new-passphrase-7", new_password2="another-one-9"),
-    session=ANONYMOUS,
 )
-page("invalid reset link", "/accounts/password/reset/MQ/invalid-token/", session=ANONYMOUS)
-page("not found", "/no-such-page/", session=ANONYMOUS)
+signed_out("invalid reset link", "/accounts/password/reset/MQ/invalid-token/")
+signed_out("not found", "/no-such-page/")
 
 # The customer: My Product with a subscription in every state, the wizard's five steps, every action page, each
 # form also sent with errors.
@@ -236,32 +239,29 @@ page("my product, other platform (empty)", "/naver-works/my-product/", switch_pl
 
 # NAVER WORKS Admin: login (and its errors), company info, the home with members, units and groups, the rename,
 # a domain workspace's ownership verification.
-page("works login", "/works/login/", session=ANONYMOUS)
-page(
+signed_out("works login", "/works/login/")
+signed_out(
     "works login with errors",
     None,
     fill(account_id="nobody-{context}@nowhere", password="wrong2026ok"),
-    session=ANONYMOUS,
 )
-page("works home", "/works/", session=WORKS_ADMIN)
-page("works home, member errors", None, fill(**{"member-login_id": "Bad Id!"}), session=WORKS_ADMIN)
-page(
+works_admin("works home", "/works/")
+works_admin("works home, member errors", None, fill(**{"member-login_id": "Bad Id!"}))
+works_admin(
     "works home, unit errors",
     None,
     lambda page, data: submit(page, "form[action$='/units/add/']"),
-    session=WORKS_ADMIN,
 )
-page(
+works_admin(
     "works home, group errors",
     None,
     lambda page, data: submit(page, "form[action$='/groups/add/']"),
-    session=WORKS_ADMIN,
 )
-page("works rename with errors", None, fill(**{"rename-new_name": "Bad--Name"}), session=WORKS_ADMIN)
-page("works removal confirmation", "/works/", open_confirmation("form[action$='/remove/']"), session=WORKS_ADMIN)
-page("works company", "/works/company/", session=WORKS_ADMIN)
-page("works company with errors", None, fill(company_name=" ", company_phone="12"), session=WORKS_ADMIN)
-page("works domain home", "/works/", session=WORKS_DOMAIN_ADMIN)
+works_admin("works rename with errors", None, fill(**{"rename-new_name": "Bad--Name"}))
+works_admin("works removal confirmation", "/works/", open_confirmation("form[action$='/remove/']"))
+works_admin("works company", "/works/company/")
+works_admin("works company with errors", None, fill(company_name=" ", company_phone="12"))
+works_domain_admin("works domain home", "/works/")
 
 
 # --- The data and the walk -------------------------------------------------------------------------------------

@@ -61,19 +61,20 @@ def log_in(keys: Keyboard, email: str, password: str = USER_PASSWORD) -> None:
 
 
 def expect_error_summary_leads_to(keys: Keyboard, label: str) -> None:
-    """A form sent with errors: the focus is on the summary at the top; its link for `label` leads to the field,
-    which keeps its own message and is marked invalid."""
+    """A form sent with errors: the focus is on the summary at the top; its link for `label`, described by the
+    field's message, leads to the field, which keeps that message and is marked invalid."""
     page = keys.page
     summary = page.locator("[data-error-summary]")
     expect(summary).to_be_focused()
     expect(summary.get_by_role("heading", name="Check what you entered")).to_be_visible()
-    link = summary.get_by_role("link", name=re.compile(f"^{re.escape(label)}: "))
+    link = summary.get_by_role("link", name=label, exact=True)
     keys.activate(link)
     target = field(page, label)
     expect(target).to_be_focused()
     expect(target).to_have_attribute("aria-invalid", "true")
     message = page.locator(f"#{target.get_attribute('id')}_error")
     expect(message).to_be_visible()
+    expect(link).to_have_accessible_description(message.inner_text().strip())
     assert message.get_attribute("id") in target.get_attribute("aria-describedby").split()
 
 
