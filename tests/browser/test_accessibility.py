@@ -58,7 +58,10 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 LANGUAGES = {"en": "en-US", "ja": "ja-JP", "ko": "ko-KR"}
 WIDTHS = (390, 1366)
 
-ANONYMOUS, CUSTOMER, WORKS_ADMIN, WORKS_DOMAIN_ADMIN = "anonymous", "customer", "works admin", "works domain admin"
+# Who is signed in: nobody, the customer, or one of the NAVER WORKS accounts of `_data` (an admin, the admin of the
+# domain workspace, a member who is not an admin).
+ANONYMOUS, CUSTOMER = "anonymous", "customer"
+WORKS_ADMIN, WORKS_DOMAIN_ADMIN, WORKS_MEMBER = "admin@axe-team", "admin@axe-example.com", "member0@axe-team"
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ def page(name: str, url=None, step=None, *, session: str = CUSTOMER) -> None:
 signed_out = partial(page, session=ANONYMOUS)
 works_admin = partial(page, session=WORKS_ADMIN)
 works_domain_admin = partial(page, session=WORKS_DOMAIN_ADMIN)
+works_member = partial(page, session=WORKS_MEMBER)
 
 
 # --- Journey steps (language independent: ids and names, not labels) ------------------------------------------
@@ -262,6 +266,7 @@ works_admin("works removal confirmation", "/works/", open_confirmation("form[act
 works_admin("works company", "/works/company/")
 works_admin("works company with errors", None, fill(company_name=" ", company_phone="12"))
 works_domain_admin("works domain home", "/works/")
+works_member("works member home", "/works/")
 
 
 # --- The data and the walk -------------------------------------------------------------------------------------
@@ -323,10 +328,9 @@ def _sign_in(page: Page, session: str, data: SimpleNamespace) -> None:
         page.locator("#id_username").fill(data.customer.email)
         page.locator("#id_password").fill(USER_PASSWORD)
         submit(page)
-    elif session in (WORKS_ADMIN, WORKS_DOMAIN_ADMIN):
-        subscription = data.trial if session == WORKS_ADMIN else data.domain
+    elif session != ANONYMOUS:
         page.goto("/works/login/")
-        page.locator("#id_account_id").fill(subscription.admin_account_id)
+        page.locator("#id_account_id").fill(session)
         page.locator("#id_password").fill(ADMIN_PASSWORD)
         submit(page)
 
@@ -378,7 +382,7 @@ def _walk(page: Page, data: SimpleNamespace, *, language: str, width: int) -> li
 
 def test_no_wcag_violation_on_any_page_language_or_width(browser, live_server):
     data = _data()
-    found, csp_reports = [], []
+    found, page_errors = [], []
     for language, locale in LANGUAGES.items():
         for width in WIDTHS:
             context = browser.new_context(
@@ -391,13 +395,15 @@ def test_no_wcag_violation_on_any_page_language_or_width(browser, live_server):
             # Like the DevTools, an init script is not subject to the page's Content-Security-Policy.
             context.add_init_script(script=AXE_SOURCE)
             tab = context.new_page()
-            tab.on("console", lambda message: _csp_report(csp_reports, message.text))
+            # As the `page` fixture does: a report of the Content-Security-Policy or an uncaught error fails the test.
+            tab.on("console", lambda message: _csp_report(page_errors, message.text))
+            tab.on("pageerror", lambda error: page_errors.append(f"uncaught: {error}"))
             data.context = f"{language}-{width}"
             try:
                 found += _walk(tab, data, language=language, width=width)
             finally:
                 context.close()
-    assert csp_reports == []
+    assert page_errors == []
     assert found == [], "\n".join([f"{len(found)} violations:", *found])
 
 

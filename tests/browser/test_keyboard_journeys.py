@@ -136,20 +136,29 @@ def test_apply_through_the_five_steps_then_set_up_the_company_in_naver_works_adm
     keys.activate(field(page, "I agree to the terms"), "Space")
     keys.activate(button(page, "Enter information"))
 
-    # Step 3: a refused name first, then the summary's link back to it; Check availability answers in place
+    # Step 3: sent with a refused name and nothing else; the summary lists the fields in their order on the page,
+    # and its first link leads back to the name; Check availability answers in place
     keys.fill(field(page, "Group name"), "Bad--Name")
+    keys.activate(button(page, "Review application"))
+    expect(page.locator("[data-error-summary] a")).to_have_text(
+        [
+            "Group name",
+            "Admin ID",
+            "Admin password",
+            "Confirm admin password",
+            "Company name",
+            "Company phone number",
+        ]
+    )
+    expect_error_summary_leads_to(keys, "Group name")
+    keys.type("keyboard-team", replace=True)
+    keys.activate(button(page, "Check availability"))
+    expect(page.locator("#name-check-result [data-available=true]")).to_be_visible()
     keys.fill(field(page, "Admin ID"), "admin")
     keys.fill(field(page, "Admin password"), ADMIN_PASSWORD)
     keys.fill(field(page, "Confirm admin password"), ADMIN_PASSWORD)
     keys.fill(field(page, "Company name"), "Acme Korea")
     keys.fill(field(page, "Company phone number"), "02-555-0199")
-    keys.activate(button(page, "Review application"))
-    expect_error_summary_leads_to(keys, "Group name")
-    keys.type("keyboard-team", replace=True)
-    keys.activate(button(page, "Check availability"))
-    expect(page.locator("#name-check-result [data-available=true]")).to_be_visible()
-    keys.fill(field(page, "Admin password"), ADMIN_PASSWORD)
-    keys.fill(field(page, "Confirm admin password"), ADMIN_PASSWORD)
     keys.activate(button(page, "Review application"))
 
     # Step 4, step 5
