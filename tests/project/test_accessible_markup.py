@@ -99,3 +99,12 @@ def test_every_page_has_the_ui_language_and_a_skip_link(client, path, accept_lan
     first_link = re.search(r"<a [^>]*>", body).group(0)
     assert 'class="skip-link' in first_link and 'href="#main"' in first_link
     assert '<main class="' in body and 'id="main"' in body
+
+
+def test_the_not_found_page_never_repeats_the_address_asked_for(customer_client):
+    # A foreign subscription's id is a 404 like an unknown one: the page names neither (its forms go home).
+    response = customer_client.get("/naver-works/my-product/SomeOnesElse123/convert/")
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "SomeOnesElse123" not in html
+    assert 'name="next" value="/"' in html
