@@ -8,6 +8,8 @@ from .converters import PublicIdConverter
 # and workspaces.
 register_converter(PublicIdConverter, "public_id")
 
+handler404 = views.page_not_found
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

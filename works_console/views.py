@@ -1,5 +1,5 @@
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -11,6 +11,13 @@ from .shell import PLATFORMS, REGIONS
 
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("subscriptions:my-product")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 404 in the console's skeleton (templates/404.html: the UI language, the skip link, a way back; SPEC 14).
+    Its header's forms return to the home page, not to the address asked for, which the page never repeats: it
+    may name another customer's subscription (a foreign id is a 404 like any unknown one)."""
+    return render(request, "404.html", {"next_path": reverse("home")}, status=404)
 
 
 @never_cache

@@ -17,6 +17,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+# What Chromium writes on the console when the Content-Security-Policy refuses something.
+CSP_VIOLATION_TEXTS = ("Content Security Policy", "Content-Security-Policy")
 
 # Playwright's sync API runs an event loop in this thread; the Django ORM calls the tests make
 # (factories, assertions) are still plain synchronous code.
@@ -57,7 +59,7 @@ def page(browser, live_server):
 
 
 def _record_violation(violations: list[str], text: str) -> None:
-    if "Content Security Policy" in text or "Content-Security-Policy" in text:
+    if any(marker in text for marker in CSP_VIOLATION_TEXTS):
         violations.append(text)
 
 
