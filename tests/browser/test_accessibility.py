@@ -29,6 +29,7 @@ from playwright.sync_api import Page, expect
 from billing.models import ContractType
 from subscriptions.models import RenewalOption
 from tests.accounts.factories import UserFactory
+from tests.billing.factories import waived_final_invoice
 from tests.conftest import USER_PASSWORD
 from tests.subscriptions.factories import (
     ActiveSubscriptionFactory,
@@ -234,6 +235,8 @@ page("cancel with errors", None, fill(confirmation_phrase="cancel it"))
 page("cancel a trial", my_product_of("cancel", "trial"))
 page("invoices", "/billing/invoices/")
 page("invoice", lambda data: f"/billing/invoices/{data.invoice.public_id}/")
+page("final invoice with a credit note", lambda data: f"/billing/invoices/{data.final_invoice.public_id}/")
+page("credit note", lambda data: f"/billing/credit-notes/{data.credit_note.public_id}/")
 page("profile", "/accounts/profile/")
 page("profile with errors", None, fill(first_name="A", last_name="1", email="not-an-email"))
 page("password change", "/accounts/password/")
@@ -299,6 +302,7 @@ def _data() -> SimpleNamespace:
         renewal_licences=8,
     )
     invoice = InvoiceFactory(subscription=annual, period_start=paid_start, period_end=paid_start + timedelta(29))
+    final_invoice, credit_note = waived_final_invoice(customer=customer)
     TerminatedSubscriptionFactory(customer=customer, terminated_on=today - timedelta(days=2))
     domain = TrialSubscriptionFactory(
         customer=customer,
@@ -316,6 +320,8 @@ def _data() -> SimpleNamespace:
         monthly=monthly,
         annual=annual,
         invoice=invoice,
+        final_invoice=final_invoice,
+        credit_note=credit_note,
         domain=domain,
         context="",
     )
