@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from billing.models import ContractType
 from billing.money import format_won
-from subscriptions.action_views import _cancel_allowed, _parse_iso, _penalty_context, render_cancel_penalty
+from subscriptions.action_views import cancel_allowed, parse_iso, penalty_context, render_cancel_penalty
 from subscriptions.models import Action, Reservation, Status, Subscription
 from subscriptions.rules import operator_actions, pending_reservations
 from subscriptions.services.cancel import cancellation_date_range
@@ -178,7 +178,7 @@ ACTIONS: dict[str, OperatorAction] = {
         OperatorAction(
             slug="cancel",
             label=gettext_lazy("Cancel on behalf"),
-            offered=lambda subscription, pending, today: _cancel_allowed(subscription, pending, today=today),
+            offered=lambda subscription, pending, today: cancel_allowed(subscription, pending, today=today),
             form=_cancel_form,
             perform=_cancel,
         ),
@@ -249,12 +249,12 @@ def action_view(model_admin, request: HttpRequest, object_id: str, slug: str) ->
         # `Show penalty` posts the form back (without JavaScript; with it, cancel.js shows the penalty in place):
         # the page shows the penalty for the date typed and does nothing else (SPEC 5.5, 13).
         showing = submitted and "show_penalty" in data
-        shown_date = _parse_iso(data.get("cancellation_date", "")) if submitted else None
+        shown_date = parse_iso(data.get("cancellation_date", "")) if submitted else None
         shown = {"cancellation_date": shown_date, "reason": data.get("reason", "")} if showing else None
         form = action.form(None if showing else data, shown=shown, **kwargs)
         submitted = submitted and not showing
         on = shown_date or form.initial["cancellation_date"]
-        context.update(_penalty_context(subscription, on, first=form.first, last=form.last))
+        context.update(penalty_context(subscription, on, first=form.first, last=form.last))
         context["penalty_url"] = reverse("admin:subscriptions_subscription_cancel_penalty", args=[subscription.pk])
     else:
         form = action.form(data, **kwargs)

@@ -344,7 +344,7 @@ def _percent(rate: Fraction) -> str:
     return f"{Decimal(value.numerator) / Decimal(value.denominator):.2f}".rstrip("0").rstrip(".")
 
 
-def _penalty_context(
+def penalty_context(
     subscription: Subscription, on: date | None, *, first: date, last: date, standing: Standing | None = None
 ) -> dict:
     """What the cancel popup shows for a date: the itemised penalty of an annual contract, and the dates; the
@@ -375,8 +375,9 @@ def _penalty_context(
     return context
 
 
-def _cancel_allowed(subscription: Subscription, pending: dict, *, today: date) -> bool:
-    # A reserved cancellation's date can be changed (or brought forward to today) from the same page.
+def cancel_allowed(subscription: Subscription, pending: dict, *, today: date) -> bool:
+    """Whether the cancel page may open for this subscription, for the customer and for `Cancel on behalf`: a
+    reserved cancellation's date can be changed (or brought forward to today) from the same page."""
     actions = allowed_actions(subscription, today=today, pending=pending)
     return bool({Action.CANCEL, Action.CHANGE_CANCELLATION} & actions)
 
@@ -393,7 +394,7 @@ def cancel(request: HttpRequest, public_id: str) -> HttpResponse:
         )
     now = _now()
     today = kst_date(now)
-    if not _cancel_allowed(subscription, pending, today=today):
+    if not cancel_allowed(subscription, pending, today=today):
         return _refuse(request)
     standing = standing_on(subscription, today=today, pending=pending)
     first, last = cancellation_date_range(subscription, today, standing=standing)
@@ -422,16 +423,17 @@ def cancel(request: HttpRequest, public_id: str) -> HttpResponse:
                 return saved
         shown_date = form.cleaned_data.get("cancellation_date") if hasattr(form, "cleaned_data") else None
         if shown_date is None:
-            shown_date = _parse_iso(request.POST.get("cancellation_date", ""))
+            shown_date = parse_iso(request.POST.get("cancellation_date", ""))
     else:
         form = CancelForm(initial={"cancellation_date": shown_date}, **form_kwargs)
 
-    context = _penalty_context(subscription, shown_date, first=first, last=last, standing=standing)
+    context = penalty_context(subscription, shown_date, first=first, last=last, standing=standing)
     context.update(form=form, reservation=reservation, phrase=cancellation_phrase())
     return render(request, "subscriptions/actions/cancel.html", context)
 
 
-def _parse_iso(value: str) -> date | None:
+def parse_iso(value: str) -> date | None:
+    """A typed ISO date, or None when it is not one (the form then says what is wrong)."""
     try:
         return datetime.strptime(value.strip(), "%Y-%m-%d").date()  # noqa: DTZ007 - a calendar date, no instant
     except ValueError:
@@ -453,7 +455,7 @@ def render_cancel_penalty(request: HttpRequest, subscription: Subscription, valu
     standing = standing_on(subscription, today=kst_date(_now()))
     subscription = standing.calendar_row()
     first, last = cancellation_date_range(subscription, standing.day, standing=standing)
-    context = _penalty_context(subscription, _parse_iso(value), first=first, last=last, standing=standing)
+    context = penalty_context(subscription, parse_iso(value), first=first, last=last, standing=standing)
     if subscription.status == Status.TERMINATED:
         context.update(error=_("This subscription has ended."), penalty=None, penalty_applies=False)
     return render(request, "subscriptions/actions/partials/cancel_penalty.html", context)
