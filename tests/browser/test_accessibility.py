@@ -8,8 +8,8 @@ the strict CSP stays on and still fails a test on any report (conftest.py). No r
 
 The pages are a table, PAGES: each row is a URL to open or a journey step that drives the page into the state to
 check (a form sent with errors, a wizard step, a modal open), signed out, as the customer or as a NAVER WORKS
-admin. `page(...)` adds a row. The data is built once for the module's single test; every language and width
-walks the whole table in one browser context (pages reused), so the cost grows with the rows, not the contexts.
+admin. `page(...)` adds a row. The data is built once for the module's single test; every language walks the whole
+table in one browser context, each row checked at every width where it stands, so the cost grows with the rows.
 """
 
 from collections.abc import Callable
@@ -110,7 +110,7 @@ def _send(page: Page, form) -> None:
 
 
 def fill(**values: str) -> Callable[[Page, SimpleNamespace], None]:
-    """A step filling fields by the end of their names (a `{context}` placeholder takes the language and width),
+    """A step filling fields by the end of their names (a `{context}` placeholder takes the language),
     then sending their form."""
 
     def step(page: Page, data: SimpleNamespace) -> None:
@@ -359,11 +359,13 @@ _PAGE_FACTS = """() => [document.documentElement.lang,
   Boolean(document.querySelector("a.skip-link[href='#main']") && document.getElementById("main"))]"""
 
 
-def _walk(page: Page, data: SimpleNamespace, *, language: str, width: int) -> list[str]:
+def _walk(page: Page, data: SimpleNamespace, *, language: str) -> list[str]:
+    """Every row of PAGES in one language: each row is brought into its state at the narrowest width, then checked
+    at every width of WIDTHS (the page resized where it is, as a phone turned or a window widened would be)."""
     found = []
     session = None
     for row in PAGES:
-        where = f"[{language} {width}px] {row.name}"
+        page.set_viewport_size({"width": WIDTHS[0], "height": 900})
         if row.session != session:
             _sign_in(page, row.session, data)
             session = row.session
@@ -374,15 +376,23 @@ def _walk(page: Page, data: SimpleNamespace, *, language: str, width: int) -> li
                 row.step(page, data)
             page.wait_for_load_state("load")
         except Exception as error:
-            raise AssertionError(f"{where}: the step failed at {page.url}") from error
-        lang, skip_link = page.evaluate(_PAGE_FACTS)
-        if lang != language:
-            found.append(f"{where} ({page.url}): <html lang={lang!r}>")
-        if not skip_link:
-            found.append(f"{where} ({page.url}): no skip link to #main")
-        for violation in axe_violations(page):
-            for target, summary in violation["nodes"]:
-                found.append(f"{where} ({page.url}): {violation['id']} at {target}: {summary}")
+            raise AssertionError(f"[{language}] {row.name}: the step failed at {page.url}") from error
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            found += _check(page, f"[{language} {width}px] {row.name}", language=language)
+    return found
+
+
+def _check(page: Page, where: str, *, language: str) -> list[str]:
+    found = []
+    lang, skip_link = page.evaluate(_PAGE_FACTS)
+    if lang != language:
+        found.append(f"{where} ({page.url}): <html lang={lang!r}>")
+    if not skip_link:
+        found.append(f"{where} ({page.url}): no skip link to #main")
+    for violation in axe_violations(page):
+        for target, summary in violation["nodes"]:
+            found.append(f"{where} ({page.url}): {violation['id']} at {target}: {summary}")
     return found
 
 
@@ -390,25 +400,24 @@ def test_no_wcag_violation_on_any_page_language_or_width(browser, live_server):
     data = _data()
     found, page_errors = [], []
     for language, locale in LANGUAGES.items():
-        for width in WIDTHS:
-            context = browser.new_context(
-                base_url=live_server.url,
-                locale=locale,
-                viewport={"width": width, "height": 900},
-                reduced_motion="reduce",
-            )
-            context.set_default_timeout(10_000)
-            # Like the DevTools, an init script is not subject to the page's Content-Security-Policy.
-            context.add_init_script(script=AXE_SOURCE)
-            tab = context.new_page()
-            # As the `page` fixture does: a report of the Content-Security-Policy or an uncaught error fails the test.
-            tab.on("console", lambda message: _csp_report(page_errors, message.text))
-            tab.on("pageerror", lambda error: page_errors.append(f"uncaught: {error}"))
-            data.context = f"{language}-{width}"
-            try:
-                found += _walk(tab, data, language=language, width=width)
-            finally:
-                context.close()
+        context = browser.new_context(
+            base_url=live_server.url,
+            locale=locale,
+            viewport={"width": WIDTHS[0], "height": 900},
+            reduced_motion="reduce",
+        )
+        context.set_default_timeout(10_000)
+        # Like the DevTools, an init script is not subject to the page's Content-Security-Policy.
+        context.add_init_script(script=AXE_SOURCE)
+        tab = context.new_page()
+        # As the `page` fixture does: a report of the Content-Security-Policy or an uncaught error fails the test.
+        tab.on("console", lambda message: _csp_report(page_errors, message.text))
+        tab.on("pageerror", lambda error: page_errors.append(f"uncaught: {error}"))
+        data.context = language
+        try:
+            found += _walk(tab, data, language=language)
+        finally:
+            context.close()
     assert page_errors == []
     assert found == [], "\n".join([f"{len(found)} violations:", *found])
 
