@@ -38,10 +38,10 @@ run: setup
 
 ## test: the whole suite against real PostgreSQL and Redis, browser tests included. The test database is made
 ## afresh (13 s): a run killed halfway leaves committed rows behind (live-server tests), which --reuse-db, the
-## default of a bare `pytest`, would hand to the next run.
+## default of a bare `pytest`, would hand to the next run. One process per core, up to four (pytest-xdist).
 test: setup
 	scripts/ensure-services
-	$(VENV)/bin/pytest --create-db $(PYTEST_ARGS)
+	$(VENV)/bin/pytest --create-db --numprocesses auto --maxprocesses 4 $(PYTEST_ARGS)
 
 lint:
 	$(VENV)/bin/ruff check .
