@@ -6,11 +6,17 @@ import tempfile
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/works_console")
-# `make test` runs the suite in two processes (pytest-xdist): each has its own test database (pytest-django adds
-# the worker's name) and its own pair of Redis databases, so no process clears the other's counters or queue.
+# `make test` runs the suite in several processes (pytest-xdist): each has its own test database (pytest-django
+# adds the worker's name) and its own pair of Redis databases, so no process clears the other's counters or queue.
+# The workers inherit the environment of the controlling process, which read this file first: a value equal to the
+# controller's default is taken as a default, not as a choice.
 _WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-os.environ.setdefault("CELERY_BROKER_URL", f"redis://127.0.0.1:6379/{14 - 2 * _WORKER}")
-os.environ.setdefault("CACHE_URL", f"rediscache://127.0.0.1:6379/{13 - 2 * _WORKER}")
+for _name, _url, _db in (
+    ("CELERY_BROKER_URL", "redis://127.0.0.1:6379/", 14),
+    ("CACHE_URL", "rediscache://127.0.0.1:6379/", 13),
+):
+    if os.environ.get(_name, f"{_url}{_db}") == f"{_url}{_db}":
+        os.environ[_name] = f"{_url}{_db - 2 * _WORKER}"
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
 os.environ.setdefault("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage")

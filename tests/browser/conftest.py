@@ -45,7 +45,10 @@ def browser():
 def page(browser, live_server):
     # live_server tests flush the database after each test, the data migration's plan catalog included.
     ensure_catalog()
-    context = browser.new_context(base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 900})
+    # Reduced motion, as many users ask for: no transition is half-way when a test reads a style (a focus ring).
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 900}, reduced_motion="reduce"
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     # The Content-Security-Policy is on: Chromium reports what it refuses (an inline script or style, an eval)

@@ -43,7 +43,7 @@ class Keyboard:
         """Presses Tab (Shift+Tab backwards) until `target` has the focus, checking the focus of each stop."""
         for _ in range(self.limit):
             state = target.evaluate(_FOCUS_STATE)
-            for _ in range(20):  # read again while the focus settles (a date field moves it inside itself)
+            for _ in range(40):  # read again while the focus settles (a date field moves it inside itself)
                 if not state["control"] or state["visible"]:
                     break
                 self.page.wait_for_timeout(50)

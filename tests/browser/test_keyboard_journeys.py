@@ -333,7 +333,9 @@ def test_reset_a_forgotten_password(page, smtp_inbox, transactional_db, empty_qu
 
 
 def test_at_a_phone_width_the_menu_and_the_header_open_with_the_keyboard(browser, live_server, customer):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 800})
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 390, "height": 800}, reduced_motion="reduce"
+    )
     page = context.new_page()
     keys = Keyboard(page)
     log_in(keys, customer.email)
