@@ -78,8 +78,8 @@ def test_update_rows_writes_json_values():
     subscription = TrialSubscriptionFactory()
     [event_id] = insert_rows(
         LifecycleEvent,
-        ("subscription", "kind", "actor", "at", "details"),
-        [(subscription.pk, "note", "job:test", AT, {"old": 1})],
+        ("subscription", "kind", "from_status", "to_status", "actor", "at", "details"),
+        [(subscription.pk, "note", "", "", "job:test", AT, {"old": 1})],
         returning="id",
     )
     update_rows(LifecycleEvent, {event_id: {"details": {"new": AWKWARD}, "actor_user": None}})
