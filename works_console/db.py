@@ -8,6 +8,7 @@ databases (SQLite for ``make run``) take the ORM's way, with the same result.
 import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from django.db import connection, models
@@ -30,14 +31,37 @@ def _column_value(field: models.Field, alias: str) -> str:
     return f"{alias}::jsonb" if isinstance(field, models.JSONField) else alias
 
 
-def _json_arrays(fields: Sequence[models.Field], columns: list[list]) -> list[list]:
-    """JSON values as their text (what JSONField stores: ``json.dumps``), None as SQL NULL."""
-    return [
-        [None if value is None else json.dumps(value, cls=field.encoder) for value in column]
-        if isinstance(field, models.JSONField)
-        else column
-        for field, column in zip(fields, columns, strict=True)
-    ]
+def _array_literal(values: list) -> str | None:
+    """The PostgreSQL array literal of plain values (``{1,NULL,"a \\"b\\""}``), or None for a value of another
+    type (psycopg adapts that list itself). One string per column: psycopg would otherwise dump and quote each
+    element in Python, a tenth of a chunk's time."""
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("NULL")
+        elif isinstance(value, bool):
+            parts.append("t" if value else "f")
+        elif isinstance(value, str):
+            parts.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        elif isinstance(value, int):
+            parts.append(int.__repr__(value))
+        elif isinstance(value, date):  # a datetime too: ISO 8601 with its offset
+            parts.append(value.isoformat())
+        else:
+            return None
+    return "{" + ",".join(parts) + "}"
+
+
+def _arrays(fields: Sequence[models.Field], columns: list[list]) -> list:
+    """One parameter per column: JSON values as their text (what JSONField stores: ``json.dumps``), None as SQL
+    NULL; each column as its array literal when its values are plain (``_array_literal``)."""
+    arrays = []
+    for field, column in zip(fields, columns, strict=True):
+        if isinstance(field, models.JSONField):
+            column = [None if value is None else json.dumps(value, cls=field.encoder) for value in column]
+        literal = _array_literal(column)
+        arrays.append(column if literal is None else literal)
+    return arrays
 
 
 def _is_postgresql() -> bool:
@@ -62,7 +86,7 @@ def insert_rows(
             model(**{field.attname: value for field, value in zip(fields, row, strict=True)}) for row in rows
         )
         return [getattr(obj, _field(model, returning).attname) for obj in objects] if returning else []
-    columns = _json_arrays(fields, [list(column) for column in zip(*rows, strict=True)])
+    columns = _arrays(fields, [list(column) for column in zip(*rows, strict=True)])
     aliases = [f"c{index}" for index in range(len(fields))]
     quote = connection.ops.quote_name
     sql = (
@@ -116,11 +140,11 @@ def _update_from_arrays(model: type[models.Model], names: list[str], changes: Ma
     fields = [_field(model, name) for name in names]
     pks = list(changes)
     values = [[_plain(changes[pk].get(name)) for pk in pks] for name in names]
-    values = _json_arrays(fields, values)
+    values = _arrays(fields, values)
     quote = connection.ops.quote_name
     table, pk_column = quote(model._meta.db_table), quote(model._meta.pk.column)
     arrays = [f"%s::{model._meta.pk.db_type(connection)}[]"]
-    params: list = [pks]
+    params: list = [_array_literal(pks) or pks]
     aliases = ["pk"]
     assignments = []
     for index, (name, field) in enumerate(zip(names, fields, strict=True)):
@@ -131,7 +155,7 @@ def _update_from_arrays(model: type[models.Model], names: list[str], changes: Ma
             assignments.append(f"{column} = {value}")
         else:
             arrays.append("%s::boolean[]")
-            params.append(given)
+            params.append(_array_literal(given))
             aliases.append(f"g{index}")
             assignments.append(f"{column} = CASE WHEN u.g{index} THEN {value} ELSE t.{column} END")
         arrays.append(f"%s::{_array_type(field)}")
