@@ -155,7 +155,8 @@ def log(message: str) -> None:
 
 
 def lifecycle_section(args: argparse.Namespace, chunk_size: int, server_version: str) -> tuple[str, bool, list]:
-    from bench import lifecycle, report
+    from bench import report, suite
+    from bench.harness import Options
 
     log("bench: lifecycle jobs")
     sizes = {
@@ -166,9 +167,9 @@ def lifecycle_section(args: argparse.Namespace, chunk_size: int, server_version:
         "cancellation": args.cancellations,
         "renewal": args.subscriptions,
     }
-    results = lifecycle.run_all(
+    results = suite.run_all(
         sizes={name: rows for name, rows in sizes.items() if name in args.jobs},
-        options=lifecycle.Options(chunk_size=chunk_size, profile=args.profile, full_mail=args.full_mail),
+        options=Options(chunk_size=chunk_size, profile=args.profile, full_mail=args.full_mail),
         log=log,
     )
     text = [

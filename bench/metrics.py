@@ -47,9 +47,13 @@ class QueryMeter:
         """The typical count (median), and the range when chunks differ (the first one also creates the run)."""
         if not self.chunk_queries:
             return "-"
-        typical = int(statistics.median(self.chunk_queries))
+        typical = self.typical_queries_per_chunk()
         low, high = min(self.chunk_queries), max(self.chunk_queries)
         return str(typical) if low == high else f"{typical} ({low}-{high})"
+
+    def typical_queries_per_chunk(self) -> int | None:
+        """The median count of queries per chunk (None before any chunk): what `--json` gives as q_per_chunk."""
+        return int(statistics.median(self.chunk_queries)) if self.chunk_queries else None
 
     def chunk_ms_first_last(self) -> tuple[float, float]:
         """Mean chunk time of the first and of the last tenth of the chunks: equal when the cost is linear."""

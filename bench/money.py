@@ -5,9 +5,10 @@
   `terminated`, purge);
 - renewal: the period close and invoicing of N active subscriptions (`renew_subscriptions`).
 
-As in bench/lifecycle.py the job side is `run_steps` with the job's steps, the raw side the same keyset chunks
-under the same lock (`FOR UPDATE OF s SKIP LOCKED`), one transaction per chunk, in as few statements as SQL
-allows, and a fingerprint of every table either side writes tells whether they wrote the same rows.
+As for every benchmark (bench/harness.py) the job side is `run_steps` with the job's steps, the raw side the
+same keyset chunks under the same lock (`FOR UPDATE OF s SKIP LOCKED`), one transaction per chunk, in as few
+statements as SQL allows (the invoices' SQL, shared with the cancellation, in bench/raw.py), and a fingerprint of every
+table either side writes tells whether they wrote the same rows.
 """
 
 import os
@@ -18,9 +19,17 @@ from pathlib import Path
 from django.utils import timezone
 
 from accounts.models import User
-from bench import data, db, lifecycle
+from bench import data, db, harness
 from bench.data import copy_rows, customer_of, reset_sequences, template_row
-from bench.tables import COUNTER, CREDIT, EVT, INV, LINE, MEM, PLAN, RES, SEG, SUB, USER, WS
+from bench.raw import (
+    PENALTY_CTE,
+    invoices_sql,
+    money_params,
+    period_index_sql,
+    period_start_sql,
+    purge,
+)
+from bench.tables import CREDIT, EVT, INV, LINE, MEM, PLAN, RES, SEG, SUB, WS
 from billing.models import CustomerCredit, Plan, RateSegment
 from subscriptions.lifecycle import ACTIVATE_CONVERSIONS, EXECUTE_CANCELLATIONS, RENEW
 from subscriptions.models import Reservation, Status, Subscription
@@ -59,14 +68,14 @@ SELECT md5(coalesce((SELECT string_agg(concat_ws('|', id, status, plan_id, paid_
 """
 
 
-def _fingerprint() -> str:
-    fingerprint = lifecycle._fingerprint() + lifecycle._fetch_one(MONEY_FINGERPRINT)[0]
+def money_fingerprint() -> str:
+    fingerprint = harness.fingerprint() + harness.fetch_one(MONEY_FINGERPRINT)[0]
     if os.environ.get("BENCH_DUMP_WRITES"):
         # Debugging a "same writes = NO": the rows behind each part of the fingerprint, one file per side.
         global _dumps
         _dumps += 1
-        whole = lifecycle.FINGERPRINT.rstrip() + "\n    || '#' || " + MONEY_FINGERPRINT.strip().removeprefix("SELECT ")
-        rows = lifecycle._fetch_one(whole.replace("md5(", "(").replace("\n    || ", "\n    || '#' || "))
+        whole = harness.FINGERPRINT.rstrip() + "\n    || '#' || " + MONEY_FINGERPRINT.strip().removeprefix("SELECT ")
+        rows = harness.fetch_one(whole.replace("md5(", "(").replace("\n    || ", "\n    || '#' || "))
         path = Path(os.environ["BENCH_DUMP_WRITES"]) / f"writes-{_dumps}.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(str(row) for row in rows).replace(",", "\n"))
@@ -76,11 +85,11 @@ def _fingerprint() -> str:
 _dumps = 0
 
 
-def money_job_beside_raw(row: str, n: int, options: lifecycle.Options, **sides) -> lifecycle.JobResult:
-    """lifecycle.job_beside_raw for a money job: fresh planner statistics on every table the benchmark fills
+def money_job_beside_raw(row: str, n: int, options: harness.Options, **sides) -> harness.JobResult:
+    """harness.job_beside_raw for a money job: fresh planner statistics on every table the benchmark fills
     (reservations, segments and credits too: with none, PostgreSQL estimates one row and plans nested loops over
     whole tables), and the money tables in the fingerprint as well."""
-    return lifecycle.job_beside_raw(row, n, options, analyze=db.data_tables(), fingerprint=_fingerprint, **sides)
+    return harness.job_beside_raw(row, n, options, analyze=db.data_tables(), fingerprint=money_fingerprint, **sides)
 
 
 def _plans() -> dict[str, Plan]:
@@ -312,8 +321,8 @@ RETURNING subscription_id
 """
 
 
-def _activated_counts(n: int, today: date) -> lifecycle.Counts:
-    active, segments, done, events, raised = lifecycle._fetch_one(
+def _activated_counts(n: int, today: date) -> harness.Counts:
+    active, segments, done, events, raised = harness.fetch_one(
         f"""
         SELECT count(*) FILTER (WHERE status = 'active' AND paid_start = %(today)s AND next_period_index = 0),
                (SELECT count(*) FROM {SEG} WHERE starts_on = %(today)s AND ends_on IS NULL),
@@ -333,7 +342,7 @@ def _activated_counts(n: int, today: date) -> lifecycle.Counts:
     }
 
 
-def bench_activation(n: int, options: lifecycle.Options) -> lifecycle.JobResult:
+def bench_activation(n: int, options: harness.Options) -> harness.JobResult:
     now = timezone.now()
     return money_job_beside_raw(
         "activate_scheduled_conversions",
@@ -344,184 +353,14 @@ def bench_activation(n: int, options: lifecycle.Options) -> lifecycle.JobResult:
         now=now,
         load=load_reserved_conversions,
         counts=lambda: _activated_counts(n, kst_date(now)),
-        raw_params=lambda: lifecycle.claim_params(ACTIVATE_CONVERSIONS, now, options),
-        raw_chunk=lifecycle.one_statement(ACTIVATE_CHUNK),
+        raw_params=lambda: harness.claim_params(ACTIVATE_CONVERSIONS, now, options),
+        raw_chunk=harness.one_statement(ACTIVATE_CHUNK),
     )
 
 
 MONEY_BENCHMARKS = {
     "activation": bench_activation,
 }
-
-
-# --- invoices in SQL (shared by the cancellation and the renewal baselines) -----------------------------------
-#
-# Input: a CTE `billed` with one row per invoice to issue: id (subscription), customer_id, workspace_id, ord (the
-# order the job issues them in: credit is consumed in that order), k (period index), p_start, p_next (the period's
-# first day and the next period's), until (usage ends there, exclusive), is_final, penalty (KRW, 0 for none),
-# term_start, term_end, c (the cancellation date, or NULL). Money as in billing.pricing: each usage line
-# floor(unit x quantity x days / period days); credit on usage only, in order; VAT floored on what remains.
-# A monthly segment bills the members registered at the period's close instant (%(members_at)s: 'close' or 'now').
-
-# KST midnight of a date, as an instant.
-KST_MIDNIGHT = "(({day})::timestamp AT TIME ZONE 'Asia/Seoul')"
-
-
-def invoices_sql(*, returning: str) -> str:
-    close = KST_MIDNIGHT.format(day="b.until")
-    return f"""
-, members AS (
-    SELECT b.id, b.k, (SELECT count(*) FROM {MEM} m WHERE m.workspace_id = b.workspace_id
-                       AND CASE WHEN %(members_at)s = 'close'
-                                THEN m.created_at < {close} AND (m.removed_at IS NULL OR m.removed_at > {close})
-                                ELSE m.removed_at IS NULL END) AS n
-    FROM billed b
-), usage AS (
-    SELECT b.id, b.k, g.starts_on, g.id AS segment_id, g.plan_id,
-           coalesce(nullif(pl.name_en, ''), pl.name) AS plan_name, g.contract_type, g.unit_price,
-           coalesce(g.quantity, mb.n)::bigint AS quantity, greatest(g.starts_on, b.p_start) AS first_day,
-           least(coalesce(g.ends_on, b.until), b.until) AS end_excl, (b.p_next - b.p_start) AS period_days
-    FROM billed b
-    JOIN {SEG} g ON g.subscription_id = b.id AND g.starts_on < b.until AND (g.ends_on IS NULL OR g.ends_on > b.p_start)
-    JOIN {PLAN} pl ON pl.id = g.plan_id
-    JOIN members mb ON mb.id = b.id AND mb.k = b.k
-), lines AS (
-    SELECT *, end_excl - first_day AS days,
-           div(unit_price::numeric * quantity * (end_excl - first_day), period_days)::bigint AS amount
-    FROM usage WHERE end_excl > first_day
-), sums AS (
-    SELECT b.id, b.k, b.ord, b.customer_id, b.p_start, b.p_next, b.until, b.is_final, b.penalty, b.term_start,
-           b.term_end, b.c, coalesce(sum(l.amount), 0)::bigint AS usage_total, count(l.id) AS usage_lines
-    FROM billed b LEFT JOIN lines l ON l.id = b.id AND l.k = b.k
-    GROUP BY b.id, b.k, b.ord, b.customer_id, b.p_start, b.p_next, b.until, b.is_final, b.penalty, b.term_start,
-             b.term_end, b.c
-), owing AS (
-    SELECT * FROM sums WHERE usage_lines > 0 OR penalty > 0
-), locked AS (
-    SELECT u.id FROM {USER} u WHERE u.id IN (SELECT customer_id FROM owing WHERE usage_total + penalty > 0)
-    ORDER BY u.id FOR UPDATE
-), balances AS (
-    SELECT l.id AS customer_id,
-           greatest(coalesce((SELECT sum(amount) FROM {CREDIT} c WHERE c.customer_id = l.id), 0), 0) AS balance
-    FROM locked l
-), credited AS (
-    SELECT o.*, coalesce(least(bl.balance, sum(o.usage_total) OVER w) - least(bl.balance, sum(o.usage_total) OVER w
-                         - o.usage_total), 0)::bigint AS credit
-    FROM owing o LEFT JOIN balances bl ON bl.customer_id = o.customer_id
-    WINDOW w AS (PARTITION BY o.customer_id ORDER BY o.ord, o.k ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-), totals AS (
-    SELECT *, usage_total + penalty AS subtotal,
-           div((usage_total + penalty - credit)::numeric * %(vat_num)s, %(vat_den)s)::bigint AS vat
-    FROM credited
-), counter AS (
-    -- The chunk's block of document numbers, as billing.numbers takes it (SPEC 12).
-    INSERT INTO {COUNTER} (kind, year, last)
-    SELECT 'INV', extract(year FROM %(today)s::date)::int, count(*) FROM totals HAVING count(*) > 0
-    ON CONFLICT (kind, year) DO UPDATE SET last = {COUNTER}.last + EXCLUDED.last
-    RETURNING year, last - (SELECT count(*) FROM totals) AS before
-), invoices AS (
-    INSERT INTO {INV} (public_id, number, subscription_id, customer_id, period_index, period_start, period_end,
-                       issued_on, is_final, subtotal, credit_applied, vat, total, created_at)
-    SELECT substr(md5(random()::text || id || '-' || k), 1, 16),
-           'INV-' || n.year || '-' || lpad((n.before + row_number() OVER (ORDER BY ord, k))::text, 6, '0'),
-           id, customer_id, k, p_start,
-           CASE WHEN is_final THEN greatest(p_start, until - 1) ELSE p_next - 1 END, %(today)s, is_final,
-           subtotal, credit, vat, subtotal - credit + vat, %(now)s
-    FROM totals CROSS JOIN counter n ORDER BY ord, k
-    RETURNING id, subscription_id, period_index, public_id, customer_id, credit_applied, is_final
-), inserted_lines AS (
-    INSERT INTO {LINE} (invoice_id, kind, description, plan_id, plan_name, contract_type, unit_price, quantity, days,
-                        period_days, starts_on, ends_on, cancellation_date, amount)
-    SELECT i.id, x.kind, x.description, x.plan_id, x.plan_name, x.contract_type, x.unit_price, x.quantity, x.days,
-           x.period_days, x.line_starts_on, x.line_ends_on, x.cancellation_date, x.amount
-    FROM invoices i JOIN (
-        SELECT l.id, l.k, 0 AS position, l.starts_on, l.segment_id, 'usage' AS kind,
-               l.plan_name || ' ' || to_char(l.first_day, 'YYYY-MM-DD') || ' – '
-               || to_char(l.end_excl - 1, 'YYYY-MM-DD') AS description, l.plan_id,
-               l.plan_name, l.contract_type, l.unit_price, l.quantity, l.days, l.period_days,
-               l.first_day AS line_starts_on, l.end_excl - 1 AS line_ends_on, NULL::date AS cancellation_date, l.amount
-        FROM lines l
-        UNION ALL
-        SELECT t.id, t.k, 1, NULL, NULL, 'penalty',
-               to_char(t.c, 'YYYY-MM-DD') || ' (' || to_char(t.term_start, 'YYYY-MM-DD') || ' – '
-               || to_char(t.term_end, 'YYYY-MM-DD') || ')', NULL,
-               '', '', NULL, NULL, NULL, NULL, t.term_start, t.term_end, t.c, t.penalty
-        FROM totals t WHERE t.penalty > 0
-    ) x ON x.id = i.subscription_id AND x.k = i.period_index
-    ORDER BY i.id, x.position, x.starts_on, x.segment_id
-), credit_uses AS (
-    INSERT INTO {CREDIT} (customer_id, amount, reason, invoice_id, granted_by_id, created_at)
-    SELECT customer_id, -credit_applied, 'Applied to invoice ' || public_id, id, NULL, %(now)s
-    FROM invoices WHERE credit_applied > 0
-)
-{returning}
-"""
-
-
-# How the job counts a monthly quantity: at each period's close (SPEC 3), not the live members ("now").
-MEMBERS_AT = "close"
-
-
-def _money_params(now: datetime, options: lifecycle.Options, job: str) -> dict:
-    """The parameters of a money job's raw chunks: the claim's, the instant monthly quantities are counted at,
-    VAT and the early-termination rate as exact fractions, and the content types of the purge."""
-    from fractions import Fraction
-
-    from django.conf import settings
-
-    vat = Fraction(settings.VAT_RATE)
-    rate = Fraction(settings.EARLY_TERMINATION_RATE)
-    money = {
-        "members_at": MEMBERS_AT,
-        "vat_num": vat.numerator,
-        "vat_den": vat.denominator,
-        "rate_num": rate.numerator,
-        "rate_den": rate.denominator,
-    }
-    return lifecycle.claim_params(job, now, options) | money | lifecycle.purge_params()
-
-
-def _ym(day: str) -> str:
-    return f"(extract(year from {day}) * 12 + extract(month from {day}))::int"
-
-
-def _period_index(anchor: str, day: str) -> str:
-    """The index of the billing period of `anchor` containing `day` (months counted, minus one when clamped)."""
-    guess = f"({_ym(day)} - {_ym(anchor)})"
-    return f"(CASE WHEN ({anchor} + make_interval(months => {guess}))::date > {day} THEN {guess} - 1 ELSE {guess} END)"
-
-
-def _period_start(anchor: str, index: str) -> str:
-    return f"({anchor} + make_interval(months => {index}))::date"
-
-
-# The least common multiple of every period length (28 to 31 days): the penalty's fractions summed exactly.
-PERIOD_DAYS_LCM = 377_580
-
-PENALTY_CTE = f"""
-pen AS (
-    SELECT p.id, div(sum((greatest(g.list_unit_price - g.unit_price, 0)::bigint * g.quantity * d.before_days
-                          + g.unit_price::bigint * g.quantity * d.remaining_days) * ({PERIOD_DAYS_LCM} / d.pd)
-                        )::numeric * %(rate_num)s, {PERIOD_DAYS_LCM}::numeric * %(rate_den)s)::bigint AS amount
-    FROM per p
-    JOIN {SEG} g ON g.subscription_id = p.id AND g.contract_type = 'annual' AND g.starts_on <= p.term_end
-                 AND (g.ends_on IS NULL OR g.ends_on > p.term_start)
-    CROSS JOIN LATERAL (
-        SELECT q.pd,
-               greatest(0, least(coalesce(g.ends_on, 'infinity'::date), q.split) - greatest(g.starts_on, q.p_start))
-               AS before_days,
-               greatest(0, least(coalesce(g.ends_on, 'infinity'::date), q.p_next) - greatest(g.starts_on, q.split))
-               AS remaining_days
-        FROM (SELECT z.p_start, z.p_next, z.p_next - z.p_start AS pd,
-                     least(greatest(greatest(p.c, p.term_start), z.p_start), z.p_next) AS split
-              FROM (SELECT {_period_start("p.paid_start", "kk")} AS p_start,
-                           {_period_start("p.paid_start", "kk + 1")} AS p_next
-                    FROM generate_series({_period_index("p.paid_start", "p.term_start")},
-                                         {_period_index("p.paid_start", "p.term_end")}) kk) z) q
-    ) d
-    WHERE p.contract_type = 'annual' AND p.c <= p.term_end
-    GROUP BY p.id
-)"""
 
 
 # --- execution of reserved cancellations ----------------------------------------------------------------------
@@ -597,11 +436,11 @@ WITH input AS (
     SELECT * FROM unnest(%(ids)s::bigint[], %(ons)s::date[]) WITH ORDINALITY AS t (id, c, ord)
 ), per AS (
     SELECT i.id, i.c, i.ord, s.customer_id, s.workspace_id, s.paid_start, s.contract_type, s.term_start, s.term_end,
-           {_period_index("s.paid_start", "i.c")} AS k
+           {period_index_sql("s.paid_start", "i.c")} AS k
     FROM input i JOIN {SUB} s ON s.id = i.id
 ), {PENALTY_CTE.strip()}, billed AS (
-    SELECT p.id, p.customer_id, p.workspace_id, p.ord, p.k, {_period_start("p.paid_start", "p.k")} AS p_start,
-           {_period_start("p.paid_start", "p.k + 1")} AS p_next, p.c AS until, true AS is_final,
+    SELECT p.id, p.customer_id, p.workspace_id, p.ord, p.k, {period_start_sql("p.paid_start", "p.k")} AS p_start,
+           {period_start_sql("p.paid_start", "p.k + 1")} AS p_next, p.c AS until, true AS is_final,
            coalesce(pen.amount, 0) AS penalty, p.term_start, p.term_end, p.c
     FROM per p LEFT JOIN pen ON pen.id = p.id
 )
@@ -639,8 +478,8 @@ FROM input ORDER BY id
 """
 
 
-def _cancelled_counts(n: int, today: date) -> lifecycle.Counts:
-    terminated, finals, penalties, workspaces, events, linked = lifecycle._fetch_one(
+def _cancelled_counts(n: int, today: date) -> harness.Counts:
+    terminated, finals, penalties, workspaces, events, linked = harness.fetch_one(
         f"""
         SELECT count(*) FILTER (WHERE status = 'terminated' AND terminated_on = %(today)s AND workspace_id IS NULL
                                   AND purged_at IS NOT NULL),
@@ -665,7 +504,7 @@ def _cancelled_counts(n: int, today: date) -> lifecycle.Counts:
     }
 
 
-def bench_cancellation(n: int, options: lifecycle.Options) -> lifecycle.JobResult:
+def bench_cancellation(n: int, options: harness.Options) -> harness.JobResult:
     now = timezone.now()
 
     def chunk(cursor, last_id: int, params: dict) -> list[int]:
@@ -697,7 +536,7 @@ def bench_cancellation(n: int, options: lifecycle.Options) -> lifecycle.JobResul
                 "active": [row[0] in finals for row in claimed],
             },
         )
-        lifecycle.purge(cursor, params, [row[0] for row in claimed], [row[2] for row in claimed])
+        purge(cursor, params, [row[0] for row in claimed], [row[2] for row in claimed])
         return [row[0] for row in claimed]
 
     return money_job_beside_raw(
@@ -709,7 +548,7 @@ def bench_cancellation(n: int, options: lifecycle.Options) -> lifecycle.JobResul
         now=now,
         load=load_reserved_cancellations,
         counts=lambda: _cancelled_counts(n, kst_date(now)),
-        raw_params=lambda: _money_params(now, options, EXECUTE_CANCELLATIONS),
+        raw_params=lambda: money_params(now, options, EXECUTE_CANCELLATIONS),
         raw_chunk=chunk,
     )
 
@@ -830,7 +669,7 @@ WITH input AS (
            s.renewal_licences, s.term_end + 1 AS starts_on, s.workspace_id, p.annual_unit_price, p.monthly_unit_price
     FROM input i JOIN {SUB} s ON s.id = i.id JOIN {PLAN} p ON p.id = s.plan_id
 ), terms AS (
-    SELECT sub.*, {_period_index("sub.paid_start", "sub.starts_on")} AS k,
+    SELECT sub.*, {period_index_sql("sub.paid_start", "sub.starts_on")} AS k,
            (SELECT count(*) FROM {MEM} m WHERE m.workspace_id = sub.workspace_id AND m.removed_at IS NULL) AS members
     FROM sub
 ), renewed AS (
@@ -839,9 +678,9 @@ WITH input AS (
                 THEN greatest(coalesce(t.renewal_licences, t.licences, t.members), t.members, 1) END AS new_licences,
            CASE WHEN t.renewal_option = 'renew_annual' THEN t.annual_unit_price ELSE t.monthly_unit_price END
                AS unit_price,
-           {_period_start("t.paid_start", "t.k")} AS term_start,
-           CASE WHEN t.renewal_option = 'renew_annual' THEN {_period_start("t.paid_start", "t.k + 12")} - 1
-                ELSE {_period_start("t.paid_start", "t.k + 1")} - 1 END AS term_end
+           {period_start_sql("t.paid_start", "t.k")} AS term_start,
+           CASE WHEN t.renewal_option = 'renew_annual' THEN {period_start_sql("t.paid_start", "t.k + 12")} - 1
+                ELSE {period_start_sql("t.paid_start", "t.k + 1")} - 1 END AS term_end
     FROM terms t
 ), opened AS (
     INSERT INTO {SEG} (subscription_id, plan_id, contract_type, unit_price, list_unit_price, quantity, starts_on,
@@ -879,9 +718,9 @@ WITH input AS (
            false AS is_final, 0::bigint AS penalty, s.term_start, s.term_end, NULL::date AS c
     FROM input i JOIN {SUB} s ON s.id = i.id
     CROSS JOIN LATERAL (
-        SELECT kk AS k, {_period_start("s.paid_start", "kk")} AS p_start, {_period_start("s.paid_start", "kk + 1")}
-               AS p_next
-        FROM generate_series(s.next_period_index, {_period_index("s.paid_start", "%(today)s::date")} - 1) kk
+        SELECT kk AS k, {period_start_sql("s.paid_start", "kk")} AS p_start,
+               {period_start_sql("s.paid_start", "kk + 1")} AS p_next
+        FROM generate_series(s.next_period_index, {period_index_sql("s.paid_start", "%(today)s::date")} - 1) kk
     ) p
 )
 """ + invoices_sql(
@@ -894,9 +733,9 @@ WITH input AS (
     SELECT * FROM unnest(%(ids)s::bigint[], %(next_index)s::int[], %(rolls)s::bool[]) AS t (id, next_index, rolls)
 )
 UPDATE {SUB} s SET next_period_index = i.next_index,
-    next_invoice_on = {_period_start("s.paid_start", "i.next_index + 1")},
-    term_start = CASE WHEN i.rolls THEN {_period_start("s.paid_start", "i.next_index")} ELSE s.term_start END,
-    term_end = CASE WHEN i.rolls THEN {_period_start("s.paid_start", "i.next_index + 1")} - 1 ELSE s.term_end END
+    next_invoice_on = {period_start_sql("s.paid_start", "i.next_index + 1")},
+    term_start = CASE WHEN i.rolls THEN {period_start_sql("s.paid_start", "i.next_index")} ELSE s.term_start END,
+    term_end = CASE WHEN i.rolls THEN {period_start_sql("s.paid_start", "i.next_index + 1")} - 1 ELSE s.term_end END
 FROM input i WHERE s.id = i.id
 """
 
@@ -927,8 +766,8 @@ FROM sub ORDER BY id
 """
 
 
-def _renewed_counts(n: int, today: date) -> lifecycle.Counts:
-    invoices, advanced, renewed, ended, credited, two_lines = lifecycle._fetch_one(
+def _renewed_counts(n: int, today: date) -> harness.Counts:
+    invoices, advanced, renewed, ended, credited, two_lines = harness.fetch_one(
         f"""
         SELECT (SELECT count(*) FROM {INV} WHERE issued_on = %(today)s AND NOT is_final),
                count(*) FILTER (WHERE status = 'active' AND next_invoice_on > %(today)s),
@@ -952,7 +791,7 @@ def _renewed_counts(n: int, today: date) -> lifecycle.Counts:
     }
 
 
-def bench_renewal(n: int, options: lifecycle.Options) -> lifecycle.JobResult:
+def bench_renewal(n: int, options: harness.Options) -> harness.JobResult:
     now = timezone.now()
     today = kst_date(now)
 
@@ -986,7 +825,7 @@ def bench_renewal(n: int, options: lifecycle.Options) -> lifecycle.JobResult:
         if not_renewed:
             gone = [row[0] for row in not_renewed]
             cursor.execute(NOT_RENEWED, params | {"ids": gone, "next_index": [last_period[pk] + 1 for pk in gone]})
-            lifecycle.purge(cursor, params, gone, [row[4] for row in not_renewed])
+            purge(cursor, params, gone, [row[4] for row in not_renewed])
         return [row[0] for row in claimed]
 
     return money_job_beside_raw(
@@ -998,7 +837,7 @@ def bench_renewal(n: int, options: lifecycle.Options) -> lifecycle.JobResult:
         now=now,
         load=load_renewals,
         counts=lambda: _renewed_counts(n, today),
-        raw_params=lambda: _money_params(now, options, RENEW),
+        raw_params=lambda: money_params(now, options, RENEW),
         raw_chunk=chunk,
     )
 

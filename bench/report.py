@@ -1,6 +1,6 @@
 """The printed tables."""
 
-from bench.lifecycle import JobResult
+from bench.harness import JobResult
 from bench.pages import PageResult
 
 
@@ -115,6 +115,10 @@ def figures_json(jobs: list[JobResult], pages: list[PageResult], documents=None)
                     "raw_s": round(result.raw.seconds, 3),
                     "peak_mib": round(result.orm.peak_mib, 1),
                     "same_writes": result.same_writes,
+                    "q_per_chunk": {
+                        "job": result.orm.meter.typical_queries_per_chunk(),
+                        "raw": result.raw.meter.typical_queries_per_chunk(),
+                    },
                 }
                 for result in jobs
             ],

@@ -19,7 +19,7 @@ from django.db import connection
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from bench import data, db, lifecycle, money
+from bench import data, db, harness, money
 from bench.metrics import CLEAR_REFS, _status_kib
 from subscriptions.lifecycle import EXPIRE_TRIALS, RENEW
 from subscriptions.models import JobRun
@@ -61,7 +61,7 @@ def run_scale(
         )
         if name in jobs
     ]
-    with override_settings(DEBUG=False, EMAIL_BACKEND=lifecycle.MAIL_BACKEND):
+    with override_settings(DEBUG=False, EMAIL_BACKEND=harness.MAIL_BACKEND):
         for label, job, step_name, loader in cases:
             now = timezone.now()
             log(f"  scale {label}: loading {n:,} due subscriptions ...")
@@ -85,7 +85,7 @@ def run_scale(
             with contextlib.suppress(OSError):
                 CLEAR_REFS.write_text("5")  # the high-water mark from here on
             started = time.perf_counter()
-            run = run_steps(job, lifecycle._step(job, step_name), now=now, chunk_size=chunk_size, on_chunk=on_chunk)
+            run = run_steps(job, harness.steps_of(job, step_name), now=now, chunk_size=chunk_size, on_chunk=on_chunk)
             result.seconds = time.perf_counter() - started
             result.processed = run.processed
             results.append(result)

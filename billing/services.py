@@ -20,12 +20,14 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from works_console.dates import kst_date
+from works_console.db import insert_rows
 
 from .invoices import BillableSegment, InvoiceDraft, build_period_invoice
-from .models import CustomerCredit, DocumentKind, Invoice, InvoiceLine, RateSegment
+from .models import CustomerCredit, DocumentKind, Invoice, InvoiceLine, RateSegment, new_public_id
 from .numbers import numbers_for
 from .periods import BillingPeriod, period_bounds, period_containing
 from .pricing import PenaltyBreakdown, parse_rate
@@ -59,7 +61,7 @@ class IssuedInvoices:
     # Subscription id -> its next period to invoice after this call, for the subscriptions whose index moved.
     next_period_index: dict[int, int] = field(default_factory=dict)
     # Invoices inserted by this call, subscription by subscription and period by period.
-    issued: list[Invoice] = field(default_factory=list)
+    issued: list[IssuedInvoice] = field(default_factory=list)
     # Periods found already invoiced: done as well.
     already_issued: int = 0
     # Subscription id -> public id of its final invoice (inserted now or found), or None when nothing was billed.
@@ -94,13 +96,19 @@ def _segments_of(
     rows = (
         RateSegment.objects.filter(subscription_id__in=subscription_ids, starts_on__lt=end_exclusive)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=start))
-        .select_related("plan")
         .order_by("subscription_id", "starts_on", "id")
+        .values_list("subscription_id", "plan__name_en", "plan__name", *SEGMENT_VALUES)
     )
     segments: dict[int, list[BillableSegment]] = {}
-    for row in rows:
-        segments.setdefault(row.subscription_id, []).append(BillableSegment.from_rate_segment(row))
+    for subscription_id, name_en, name, *values in rows:
+        # The stored name is the catalogue's English one (BillableSegment.from_rate_segment), read as values.
+        segment = BillableSegment(name_en or name, *values)
+        segments.setdefault(subscription_id, []).append(segment)
     return segments
+
+
+# BillableSegment's fields after the plan's name, in their order.
+SEGMENT_VALUES = ("contract_type", "unit_price", "list_unit_price", "quantity", "starts_on", "ends_on", "plan_id")
 
 
 def _overlapping(segments: Sequence[BillableSegment], start: date, end_exclusive: date) -> list[BillableSegment]:
@@ -359,9 +367,59 @@ def invoice_preview_many(
     return previewed
 
 
-def _store(planned: list[_Planned], *, issued_on: date, vat_rate: Fraction) -> list[Invoice]:
+@dataclass(frozen=True, slots=True)
+class IssuedInvoice:
+    """An invoice ``invoice_issue_many`` inserted: its row's id and what the callers read of it."""
+
+    id: int
+    public_id: str
+    number: str
+    subscription_id: int
+    customer_id: int
+    period_index: int
+    is_final: bool
+    total: int
+    credit_applied: int
+
+
+INVOICE_FIELDS = (
+    "public_id",
+    "number",
+    "subscription",
+    "customer",
+    "period_index",
+    "period_start",
+    "period_end",
+    "issued_on",
+    "is_final",
+    "subtotal",
+    "credit_applied",
+    "vat",
+    "total",
+    "created_at",
+)
+LINE_FIELDS = (
+    "invoice",
+    "kind",
+    "description",
+    "amount",
+    "plan_name",
+    "contract_type",
+    "unit_price",
+    "quantity",
+    "days",
+    "period_days",
+    "plan",
+    "starts_on",
+    "ends_on",
+    "cancellation_date",
+)
+CREDIT_USE_FIELDS = ("customer", "amount", "reason", "invoice", "created_at")
+
+
+def _store(planned: list[_Planned], *, issued_on: date, vat_rate: Fraction) -> list[IssuedInvoice]:
     """Take a block of numbers, spend credit in order, then insert the invoices, their lines and their uses of
-    credit: one statement each.
+    credit: one statement each, from plain values (``works_console.db.insert_rows``).
 
     A customer's credit is read (under its row lock) only for invoices that owe something, and settles usage
     lines only (SPEC 3). All in a savepoint, so an IntegrityError leaves nothing behind.
@@ -374,31 +432,87 @@ def _store(planned: list[_Planned], *, issued_on: date, vat_rate: Fraction) -> l
         numbers = numbers_for(kind=DocumentKind.INVOICE, issued_on=[issued_on] * len(planned))
         balances = _lock_customer_credits(owing) if owing else {}
         drafts = _spend_credit(planned, balances=balances, vat_rate=vat_rate)
-        invoices = Invoice.objects.bulk_create(
-            draft.to_invoice(
-                subscription_id=item.subscription.pk,
-                customer_id=item.subscription.customer_id,
-                issued_on=issued_on,
-                number=number,
+        created_at = timezone.now()
+        rows = []
+        for (item, draft), number in zip(drafts, numbers, strict=True):
+            totals = draft.totals
+            rows.append(
+                (
+                    new_public_id(),
+                    number,
+                    item.subscription.pk,
+                    item.subscription.customer_id,
+                    draft.period_index,
+                    draft.period_start,
+                    draft.period_end,
+                    issued_on,
+                    draft.is_final,
+                    totals.subtotal,
+                    totals.credit_applied,
+                    totals.vat,
+                    totals.total,
+                    created_at,
+                )
             )
-            for (item, draft), number in zip(drafts, numbers, strict=True)
-        )
-        InvoiceLine.objects.bulk_create(
-            line for invoice, (_item, draft) in zip(invoices, drafts, strict=True) for line in draft.to_lines(invoice)
-        )
-        credits = [
-            CustomerCredit(
-                customer_id=invoice.customer_id,
-                amount=-invoice.credit_applied,
-                reason=f"Applied to invoice {invoice.public_id}",
-                invoice=invoice,
+        ids = insert_rows(Invoice, INVOICE_FIELDS, rows, returning="id")
+        invoices = [
+            IssuedInvoice(
+                id=invoice_id,
+                public_id=row[0],
+                number=row[1],
+                subscription_id=row[2],
+                customer_id=row[3],
+                period_index=row[4],
+                is_final=row[8],
+                total=row[12],
+                credit_applied=row[10],
             )
-            for invoice in invoices
-            if invoice.credit_applied
+            for invoice_id, row in zip(ids, rows, strict=True)
         ]
-        if credits:
-            CustomerCredit.objects.bulk_create(credits)
+        insert_rows(
+            InvoiceLine,
+            LINE_FIELDS,
+            (
+                (invoice.id, *astuple_line(line))
+                for invoice, (_item, draft) in zip(invoices, drafts, strict=True)
+                for line in draft.lines
+            ),
+        )
+        insert_rows(
+            CustomerCredit,
+            CREDIT_USE_FIELDS,
+            (
+                (
+                    invoice.customer_id,
+                    -invoice.credit_applied,
+                    f"Applied to invoice {invoice.public_id}",
+                    invoice.id,
+                    created_at,
+                )
+                for invoice in invoices
+                if invoice.credit_applied
+            ),
+        )
     return invoices
+
+
+def astuple_line(line) -> tuple:
+    """A LineDraft's values in the order of LINE_FIELDS after the invoice."""
+    return (
+        line.kind,
+        line.description,
+        line.amount,
+        line.plan_name,
+        line.contract_type,
+        line.unit_price,
+        line.quantity,
+        line.days,
+        line.period_days,
+        line.plan_id,
+        line.starts_on,
+        line.ends_on,
+        line.cancellation_date,
+    )
 
 
 # --- credits ----------------------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber, to_python
@@ -359,24 +360,15 @@ def _workspace_mark_verified(*, workspace: Workspace, now: datetime) -> Workspac
 
 
 def _delete_admin_log_entries(*, workspace_ids: list[int]) -> None:
-    """Django admin's history names objects by their `str()`, e.g. a member's account ID: it goes too."""
+    """Django admin's history names objects by their `str()`, e.g. a member's account ID: it goes too. One
+    DELETE: the members', units' and groups' ids are subqueries (LogEntry keeps an object's id as text)."""
     if not workspace_ids:
         return
     types = ContentType.objects.get_for_models(Workspace, Member, OrgUnit, WorkGroup)
-    ids_of = {
-        Workspace: [str(pk) for pk in workspace_ids],
-        Member: [str(pk) for pk in Member.objects.filter(workspace_id__in=workspace_ids).values_list("pk", flat=True)],
-        OrgUnit: [
-            str(pk) for pk in OrgUnit.objects.filter(workspace_id__in=workspace_ids).values_list("pk", flat=True)
-        ],
-        WorkGroup: [
-            str(pk) for pk in WorkGroup.objects.filter(workspace_id__in=workspace_ids).values_list("pk", flat=True)
-        ],
-    }
-    condition = Q(pk__in=[])
-    for model, ids in ids_of.items():
-        if ids:
-            condition |= Q(content_type=types[model], object_id__in=ids)
+    condition = Q(content_type=types[Workspace], object_id__in=[str(pk) for pk in workspace_ids])
+    for model in (Member, OrgUnit, WorkGroup):
+        ids = model.objects.filter(workspace_id__in=workspace_ids).values(text_id=Cast("pk", CharField()))
+        condition |= Q(content_type=types[model], object_id__in=ids)
     LogEntry.objects.filter(condition).delete()
 
 

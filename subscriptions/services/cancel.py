@@ -5,7 +5,7 @@ row, and writes its lifecycle events in the same transaction.
 """
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -16,7 +16,9 @@ from django.utils.translation import gettext as _
 
 from billing.models import ContractType, RateSegment
 from billing.pricing import PenaltyBreakdown, SegmentTerms, early_termination_penalty, parse_rate
+from billing.services import IssuedInvoices
 from works_console.dates import kst_date
+from works_console.db import update_rows
 from workspaces.selectors import member_count
 
 from ..models import Action, Reservation, Status, Subscription
@@ -142,7 +144,14 @@ class Ending:
     details: dict
 
 
-def end_services(endings: Sequence[Ending], *, kind: str, by: Actor, now: datetime) -> list[Subscription]:
+def end_services(
+    endings: Sequence[Ending],
+    *,
+    kind: str,
+    by: Actor,
+    now: datetime,
+    invoiced: tuple[IssuedInvoices, Mapping[int, dict]] | None = None,
+) -> list[Subscription]:
     """Stop the services (SPEC 5.5, 6): final invoices, ``terminated``, purge, in the caller's transaction.
 
     The caller holds the row locks and has checked that each service may end on its date. The paid ones get
@@ -150,6 +159,8 @@ def end_services(endings: Sequence[Ending], *, kind: str, by: Actor, now: dateti
     segments stop at the date; pending reservations are resolved (the cancellation done, any other withdrawn);
     the state becomes ``terminated`` with a ``kind`` event; then the workspaces are purged (``purged`` events).
     A fixed number of queries whatever the number of services: a job's chunk or a view's batch of one.
+    ``invoiced`` is what ``issue_invoices`` returned when the caller issued these final invoices already, with
+    those of its other subscriptions (the renewal job's chunk): they are not issued again.
     """
     if not endings:
         return []
@@ -160,7 +171,9 @@ def end_services(endings: Sequence[Ending], *, kind: str, by: Actor, now: dateti
         for ending in endings
         if ending.subscription.status == Status.ACTIVE
     }
-    invoices, moved = issue_invoices([s for s in subscriptions if s.pk in paid], now=now, finals=paid)
+    if invoiced is None:
+        invoiced = issue_invoices([s for s in subscriptions if s.pk in paid], now=now, finals=paid)
+    invoices, moved = invoiced
     stop_segments({ending.subscription.pk: ending.on for ending in endings})
     Reservation.objects.filter(
         subscription_id__in=ids, state=Reservation.State.PENDING, kind=Reservation.Kind.CANCELLATION
@@ -174,6 +187,7 @@ def end_services(endings: Sequence[Ending], *, kind: str, by: Actor, now: dateti
         details[pk] = (
             {**ending.details, "final_invoice": invoices.final_invoice.get(pk)} if pk in paid else ending.details
         )
+    writes: dict[int, dict] = {}
     change_status_many(
         subscriptions,
         Status.TERMINATED,
@@ -189,8 +203,10 @@ def end_services(endings: Sequence[Ending], *, kind: str, by: Actor, now: dateti
             }
             for ending in endings
         },
+        writes=writes,
     )
-    workspace_purge_many(subscriptions=subscriptions, now=now, by=by)
+    workspace_purge_many(subscriptions=subscriptions, now=now, by=by, writes=writes)
+    update_rows(Subscription, writes)  # the new state and the purge's scrubbing of each row, in one UPDATE
     logger.info("%d subscriptions ended (%s)", len(subscriptions), kind)
     return subscriptions
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from works_console.dates import kst_date
-from works_console.db import update_rows
+from works_console.db import insert_rows, update_rows
 
 from ..models import Action, LifecycleEvent, Reservation, Status, Subscription
 from ..rules import TRANSITIONS, allowed_actions, ensure_allowed, pending_reservation, pending_reservations
@@ -103,24 +103,26 @@ def record_events(
     statuses: Mapping[int, tuple[str, str]] | None = None,
     by: Actor,
     at: datetime,
-) -> list[LifecycleEvent]:
-    """One ``kind`` event per subscription, in one INSERT (SPEC 4: in the same transaction as the change).
+) -> list[int]:
+    """One ``kind`` event per subscription, in one INSERT from plain values (SPEC 4: in the same transaction as
+    the change); returns the new events' ids, in the order of ``subscriptions``.
 
     ``details`` and ``statuses`` (``(from, to)``) are per subscription id; without ``statuses`` the event records
     the subscription's current state on both sides (a reservation or contract change, not a transition).
     """
     actor, user = by
-    common = {"kind": kind, "actor": actor, "actor_user": user, "at": at}
-    events = []
+    user_id = user.pk if user is not None else None
+    details, statuses = details or {}, statuses or {}
+    rows = []
     for subscription in subscriptions:
-        from_status, to_status = (statuses or {}).get(subscription.pk, (subscription.status, subscription.status))
-        row = {
-            "from_status": from_status,
-            "to_status": to_status,
-            "details": (details or {}).get(subscription.pk) or {},
-        }
-        events.append(LifecycleEvent(subscription_id=subscription.pk, **common, **row))
-    return LifecycleEvent.objects.bulk_create(events) if events else []
+        from_status, to_status = statuses.get(subscription.pk, (subscription.status, subscription.status))
+        rows.append(
+            (subscription.pk, kind, from_status, to_status, actor, user_id, at, details.get(subscription.pk) or {})
+        )
+    return insert_rows(LifecycleEvent, EVENT_FIELDS, rows, returning="id")
+
+
+EVENT_FIELDS = ("subscription", "kind", "from_status", "to_status", "actor", "actor_user", "at", "details")
 
 
 def record_event(
@@ -132,9 +134,10 @@ def record_event(
     from_status: str = "",
     to_status: str = "",
     details: dict | None = None,
-) -> LifecycleEvent:
-    """``record_events`` for one subscription, with the states given as they are (blank when not a state's)."""
-    [event] = record_events(
+) -> int:
+    """``record_events`` for one subscription, with the states given as they are (blank when not a state's); the
+    event's id."""
+    [event_id] = record_events(
         [subscription],
         kind,
         by=by,
@@ -142,11 +145,11 @@ def record_event(
         details={subscription.pk: details or {}},
         statuses={subscription.pk: (from_status, to_status)},
     )
-    return event
+    return event_id
 
 
-def record_change(subscription: Subscription, kind: str, *, by: Actor, at: datetime, details: dict) -> LifecycleEvent:
-    """The event of a change that keeps the state (a reservation, the contract): ``record_events`` of one."""
+def record_change(subscription: Subscription, kind: str, *, by: Actor, at: datetime, details: dict) -> int:
+    """The event of a change that keeps the state (a reservation, the contract): ``record_events`` of one; its id."""
     return record_events([subscription], kind, by=by, at=at, details={subscription.pk: details})[0]
 
 
@@ -159,12 +162,14 @@ def change_status_many(
     at: datetime,
     details: Mapping[int, dict] | None = None,
     fields: Mapping[int, Mapping[str, Any]] | None = None,
+    writes: dict[int, dict[str, Any]] | None = None,
 ) -> list[Subscription]:
     """Move locked subscriptions to ``to_status`` in one UPDATE, with one ``kind`` event each (SPEC 4).
 
     Every row is checked against TRANSITIONS first: one illegal change refuses them all and writes nothing.
     ``fields`` gives other values each row takes in the same UPDATE (``{pk: {field: value}}``); the given
-    objects are updated to match. Returns them.
+    objects are updated to match. Returns them. Given ``writes`` (``{pk: {field: value}}``), the row changes are
+    added to it for the caller to write in its own UPDATE of the same rows, later in the same transaction.
     """
     illegal = [subscription for subscription in subscriptions if to_status not in TRANSITIONS[subscription.status]]
     if illegal:
@@ -176,7 +181,11 @@ def change_status_many(
         return []
     statuses = {subscription.pk: (subscription.status, to_status) for subscription in subscriptions}
     changes = {pk: {**(fields or {}).get(pk, {}), "status": to_status} for pk in statuses}
-    update_rows(Subscription, changes)
+    if writes is None:
+        update_rows(Subscription, changes)
+    else:
+        for pk, values in changes.items():
+            writes.setdefault(pk, {}).update(values)
     for subscription in subscriptions:
         for name, value in changes[subscription.pk].items():
             setattr(subscription, name, value)

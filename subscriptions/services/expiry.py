@@ -4,6 +4,7 @@ and purged after the grace period. Set-based over a claimed chunk: a bounded num
 from datetime import datetime
 
 from works_console.dates import ONE_DAY
+from works_console.db import update_rows
 
 from ..models import Status, Subscription
 from .core import Actor, change_status_many
@@ -24,8 +25,10 @@ def terminate_expired_grace(subscriptions: list[Subscription], now: datetime, *,
     days = {s.pk: {"grace_last_day": s.grace_last_day.isoformat()} for s in subscriptions}
     # The rule's date, not the run's: a run catching up later still records the day the service ended.
     ends = {s.pk: {"terminated_on": s.grace_last_day + ONE_DAY} for s in subscriptions}
+    writes: dict[int, dict] = {}  # the new state and the purge's scrubbing of each row, in one UPDATE
     ended = change_status_many(
-        subscriptions, Status.TERMINATED, kind="grace_expired", by=by, at=now, details=days, fields=ends
+        subscriptions, Status.TERMINATED, kind="grace_expired", by=by, at=now, details=days, fields=ends, writes=writes
     )
-    workspace_purge_many(subscriptions=ended, now=now, by=by)
+    workspace_purge_many(subscriptions=ended, now=now, by=by, writes=writes)
+    update_rows(Subscription, writes)
     return len(ended)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber
 
+from works_console.db import update_rows
 from workspaces.models import Member, Workspace
 from workspaces.services import workspace_delete_many
 
@@ -86,8 +87,15 @@ def _personal_strings(
     return frozenset(value.strip().casefold() for value in strings if value and value.strip())
 
 
-@transaction.atomic
-def workspace_purge_many(*, subscriptions: Iterable[Subscription], now: datetime, by: Actor) -> int:
+# A chunk's own transaction is the unit: atomic when called alone, no extra savepoint inside the job's chunk.
+@transaction.atomic(savepoint=False)
+def workspace_purge_many(
+    *,
+    subscriptions: Iterable[Subscription],
+    now: datetime,
+    by: Actor,
+    writes: dict[int, dict[str, Any]] | None = None,
+) -> int:
     """Purge the workspaces of terminated subscriptions the caller has locked (SPEC 6 Purge), in a fixed
     number of queries per call whatever the number of subscriptions (the lifecycle jobs pass a chunk).
 
@@ -142,23 +150,27 @@ def workspace_purge_many(*, subscriptions: Iterable[Subscription], now: datetime
         )
 
     subscription_ids = [subscription.pk for subscription in pending]
-    Subscription.objects.filter(pk__in=subscription_ids).update(admin_account_id="", purged_at=now, workspace=None)
+    scrubbed_fields = {"admin_account_id": "", "purged_at": now, "workspace": None}
+    if writes is None:
+        Subscription.objects.filter(pk__in=subscription_ids).update(**scrubbed_fields)
+    else:  # the caller's one UPDATE of these rows (the foreign key to the workspace is checked at commit)
+        for pk in subscription_ids:
+            writes.setdefault(pk, {}).update(scrubbed_fields)
     workspace_delete_many(workspace_ids=list(workspaces))
 
-    events = list(
-        LifecycleEvent.objects.filter(subscription_id__in=subscription_ids).only("pk", "subscription_id", "details")
+    # Each event's scrubbed details and its link to a person cut, in one UPDATE of the events that change.
+    events = LifecycleEvent.objects.filter(subscription_id__in=subscription_ids).values_list(
+        "pk", "subscription_id", "details", "actor_user_id"
     )
-    scrubbed = []
-    for event in events:
-        details = scrub_details(event.details, personal_by_subscription[event.subscription_id])
-        if details != event.details:
-            event.details = details
-            scrubbed.append(event)
-    if scrubbed:
-        LifecycleEvent.objects.bulk_update(scrubbed, ["details"], batch_size=500)
-    LifecycleEvent.objects.filter(subscription_id__in=subscription_ids, actor_user__isnull=False).update(
-        actor_user=None
-    )
+    scrubbed: dict[int, dict[str, Any]] = {}
+    for pk, subscription_id, details, actor_user_id in events:
+        clean = scrub_details(details, personal_by_subscription[subscription_id])
+        changes = {"details": clean} if clean != details else {}
+        if actor_user_id is not None:
+            changes["actor_user"] = None
+        if changes:
+            scrubbed[pk] = changes
+    update_rows(LifecycleEvent, scrubbed)
 
     # The event names the kind of actor only: no event of a purged subscription points at a person.
     actor, _user = by

@@ -18,6 +18,7 @@ from billing.documents import credit_notes_for_documents, document_pdfs, invoice
 from billing.models import CreditNote, Invoice
 from billing.selectors import credited_total
 from subscriptions.models import ReminderSent, Reservation, Status, Subscription
+from works_console.db import insert_rows
 from works_console.mail import MailTemplate, customer_language, render_mail_template
 
 from .jobs import Step
@@ -326,16 +327,10 @@ def _send_chunk(reminder: Reminder, rows: list) -> None:
 
 def _sender(reminder: Reminder) -> Callable[[list, datetime], int]:
     def process(rows: list, now: datetime) -> int:
-        ReminderSent.objects.bulk_create(
-            [
-                ReminderSent(
-                    subscription_id=reminder.subscription_of(row).pk,
-                    kind=reminder.kind,
-                    key=reminder.key(row),
-                    sent_at=now,
-                )
-                for row in rows
-            ]
+        insert_rows(
+            ReminderSent,
+            ("subscription", "kind", "key", "sent_at"),
+            ((reminder.subscription_of(row).pk, reminder.kind, reminder.key(row), now) for row in rows),
         )
         # After commit only: a rolled-back chunk sends nothing and stays due. The mails are rendered there too,
         # so the chunk's row locks are not held while templates render.

@@ -26,7 +26,7 @@ from .cancel import Ending, end_services
 from .core import Actor, ensure_allowed, lock_current, lock_one, record_change, record_events
 from .invoicing import issue_invoices, members_of, pending_cancellation_dates
 from .paid import check_licences, members_now
-from .segments import Rate, start_segments
+from .segments import Rate, load_plans, start_segments
 
 logger = logging.getLogger(__name__)
 
@@ -104,48 +104,67 @@ def _roll_monthly_terms(subscriptions: Sequence[Subscription], *, today: date, c
     return changes
 
 
-def _start_new_terms(subscriptions: Sequence[Subscription], *, option: str, by: Actor, now: datetime) -> None:
-    """A new term from the day after each term end (SPEC 5.3), at the plan's catalog price of now.
+def _start_new_terms(
+    by_option: Mapping[str, Sequence[Subscription]], *, by: Actor, now: datetime, writes: dict[int, dict]
+) -> None:
+    """A new term from the day after each term end (SPEC 5.3), at the plan's catalog price of now, for the
+    subscriptions of each option ``{option: subscriptions}``, all of them in the same few statements.
 
     ``renew_annual``: 12 billing periods; the licences are the renewal count if one was set, else the current
     ones, never below the members registered (an annual workspace cannot hold more, SPEC 3).
     ``switch_to_monthly``: an annual contract continues monthly, a term of one billing period.
     A new segment, the contract fields (one UPDATE, and on the objects) and one ``renewed`` event each.
     """
-    annual = option == RenewalOption.RENEW_ANNUAL
-    contract_type = ContractType.ANNUAL if annual else ContractType.MONTHLY
-    members = members_of(subscriptions) if annual else {}
+    everyone = [s for subscriptions in by_option.values() for s in subscriptions]
+    if not everyone:
+        return
+    members = members_of(by_option.get(RenewalOption.RENEW_ANNUAL, ()))
+    load_plans(everyone)
     starts, changes, details = {}, {}, {}
-    for s in subscriptions:
-        starts_on = s.term_end + ONE_DAY
-        if annual:
-            term_start, term_end = term_from(s.paid_start, starts_on)
-            licences = renewed_licences(s, members=members[s.pk])
-        else:
-            period = period_containing(s.paid_start, starts_on)
-            term_start, term_end, licences = period.start, period.end, None
-        rate = Rate.catalog(s.plan, contract_type, licences)
-        starts[s.pk] = (starts_on, rate)
-        terms = {"contract_type": contract_type, "licences": licences, "term_start": term_start, "term_end": term_end}
-        changes[s.pk] = {**terms, "renewal_licences": None}
-        details[s.pk] = {"option": option, "from_contract_type": s.contract_type, "unit_price": rate.unit_price}
-        details[s.pk] |= {
-            name: value.isoformat() if name.startswith("term") else value for name, value in terms.items()
-        }
-        if not annual:
-            del details[s.pk]["licences"]
+    for option, subscriptions in by_option.items():
+        annual = option == RenewalOption.RENEW_ANNUAL
+        contract_type = ContractType.ANNUAL if annual else ContractType.MONTHLY
+        for s in subscriptions:
+            starts_on = s.term_end + ONE_DAY
+            if annual:
+                term_start, term_end = term_from(s.paid_start, starts_on)
+                licences = renewed_licences(s, members=members[s.pk])
+            else:
+                period = period_containing(s.paid_start, starts_on)
+                term_start, term_end, licences = period.start, period.end, None
+            rate = Rate.catalog(s.plan, contract_type, licences)
+            starts[s.pk] = (starts_on, rate)
+            terms = {
+                "contract_type": contract_type,
+                "licences": licences,
+                "term_start": term_start,
+                "term_end": term_end,
+            }
+            changes[s.pk] = {**terms, "renewal_licences": None}
+            details[s.pk] = {"option": option, "from_contract_type": s.contract_type, "unit_price": rate.unit_price}
+            details[s.pk] |= {
+                name: value.isoformat() if name.startswith("term") else value for name, value in terms.items()
+            }
+            if not annual:
+                del details[s.pk]["licences"]
     start_segments(starts)
-    update_rows(Subscription, changes)
-    for s in subscriptions:
+    _merge(writes, changes)
+    for s in everyone:
         for name, value in changes[s.pk].items():
             setattr(s, name, value)
-    record_events(subscriptions, "renewed", by=by, at=now, details=details)
+    record_events(everyone, "renewed", by=by, at=now, details=details)
 
 
 # A chunk's own transaction is the unit: atomic when called alone, no extra savepoint inside the job's chunk.
 @transaction.atomic(savepoint=False)
 def renew_at_term_end_many(
-    *, subscriptions: Sequence[Subscription], now: datetime, by: Actor, cancellations: Mapping[int, date] | None = None
+    *,
+    subscriptions: Sequence[Subscription],
+    now: datetime,
+    by: Actor,
+    cancellations: Mapping[int, date] | None = None,
+    writes: dict[int, dict] | None = None,
+    endings: list[Ending] | None = None,
 ) -> None:
     """Apply the renewal option of every term that has ended (KST) of the locked subscriptions (SPEC 5.3, 6).
 
@@ -155,16 +174,50 @@ def renew_at_term_end_many(
     ``terminated``, purge. A cancellation reserved for the day after the term end (or earlier) wins: the
     cancellation job ends the service instead. ``cancellations`` is the pending cancellation dates when the
     caller read them already. Nothing changes when nothing is due; the objects are updated in place.
+
+    The new terms' subscription fields are written in one UPDATE at the end, or, given ``writes``, added to it
+    (``{id: {field: value}}``) for the caller to write with its own changes of the same rows. Given ``endings``,
+    the services that "Do not renew" ends are added to it for the caller to end (``end_services``) once it has
+    issued their final invoices with its other invoices; they take no further round.
     """
     today = kst_date(now)
     behind = [s for s in subscriptions if s.status == Status.ACTIVE and s.term_end < today]
     if not behind:
         return
+    changes = {} if writes is None else writes
+    _renew_rounds(behind, today=today, now=now, by=by, cancellations=cancellations, writes=changes, endings=endings)
+    if writes is None:
+        update_rows(Subscription, changes)
+
+
+def _merge(writes: dict[int, dict], changes: Mapping[int, Mapping]) -> None:
+    """Later changes of a row win, as if each had been written in turn."""
+    for pk, values in changes.items():
+        writes.setdefault(pk, {}).update(values)
+
+
+def _renew_rounds(
+    behind: list[Subscription],
+    *,
+    today: date,
+    now: datetime,
+    by: Actor,
+    cancellations: Mapping[int, date] | None,
+    writes: dict[int, dict],
+    endings: list[Ending] | None,
+) -> None:
+    """The rounds of ``renew_at_term_end_many``, each one term on, until no term is behind today."""
     if cancellations is None:
         cancellations = pending_cancellation_dates([subscription.pk for subscription in behind])
+    ending: set[int] = set()  # left to the caller's end_services
     while True:
         due = [
-            s for s in behind if s.status == Status.ACTIVE and s.term_end < today and not _blocked(s, cancellations)
+            s
+            for s in behind
+            if s.status == Status.ACTIVE
+            and s.term_end < today
+            and s.pk not in ending
+            and not _blocked(s, cancellations)
         ]
         if not due:
             return
@@ -174,18 +227,21 @@ def renew_at_term_end_many(
             if option == RenewalOption.SWITCH_TO_MONTHLY and subscription.contract_type == ContractType.MONTHLY:
                 option = "roll"
             by_option.setdefault(option, []).append(subscription)
-        update_rows(
-            Subscription, _roll_monthly_terms(by_option.get("roll", []), today=today, cancellations=cancellations)
-        )
+        _merge(writes, _roll_monthly_terms(by_option.get("roll", []), today=today, cancellations=cancellations))
         if RenewalOption.DO_NOT_RENEW in by_option:
-            endings = [
+            ended = [
                 Ending(s, s.term_end + ONE_DAY, None, {"term_end": s.term_end.isoformat()})
                 for s in by_option[RenewalOption.DO_NOT_RENEW]
             ]
-            end_services(endings, kind="not_renewed", by=by, now=now)
-        for option in (RenewalOption.RENEW_ANNUAL, RenewalOption.SWITCH_TO_MONTHLY):
-            if option in by_option:
-                _start_new_terms(by_option[option], option=option, by=by, now=now)
+            if endings is None:
+                end_services(ended, kind="not_renewed", by=by, now=now)
+            else:
+                endings.extend(ended)
+                ending.update(e.subscription.pk for e in ended)
+        options = (RenewalOption.RENEW_ANNUAL, RenewalOption.SWITCH_TO_MONTHLY)
+        _start_new_terms(
+            {option: by_option[option] for option in options if option in by_option}, by=by, now=now, writes=writes
+        )
 
 
 @transaction.atomic
@@ -207,8 +263,19 @@ def subscription_renew_many(*, subscriptions: Sequence[Subscription], now: datet
     """
     before = {s.pk: (s.term_end, s.next_period_index) for s in subscriptions}
     cancellations = pending_cancellation_dates([s.pk for s in subscriptions])
-    renew_at_term_end_many(subscriptions=subscriptions, now=now, by=by, cancellations=cancellations)
-    active = [s for s in subscriptions if s.status == Status.ACTIVE]
-    _result, moved = issue_invoices(active, now=now, cancellations=cancellations)
-    update_rows(Subscription, moved)
+    writes: dict[int, dict] = {}  # the subscriptions' new terms and invoicing fields: one UPDATE at the end
+    endings: list[Ending] = []  # "Do not renew": ended below, their final invoices issued with the others
+    renew_at_term_end_many(
+        subscriptions=subscriptions, now=now, by=by, cancellations=cancellations, writes=writes, endings=endings
+    )
+    finals = {ending.subscription.pk: (ending.on, ending.penalty) for ending in endings}
+    # The ending services first: their final invoices spend credit first, as when they were ended before.
+    billed = [ending.subscription for ending in endings] + [
+        s for s in subscriptions if s.status == Status.ACTIVE and s.pk not in finals
+    ]
+    others = {pk: day for pk, day in cancellations.items() if pk not in finals}
+    result, moved = issue_invoices(billed, now=now, finals=finals, cancellations=others)
+    end_services(endings, kind="not_renewed", by=by, now=now, invoiced=(result, moved))
+    _merge(writes, {pk: values for pk, values in moved.items() if pk not in finals})
+    update_rows(Subscription, writes)
     return sum(s.status != Status.ACTIVE or (s.term_end, s.next_period_index) != before[s.pk] for s in subscriptions)

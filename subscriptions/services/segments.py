@@ -11,9 +11,10 @@ from datetime import date
 
 from django.db import models
 from django.db.models import Case, Q, Value, When
+from django.utils import timezone
 
 from billing.models import Plan, RateSegment
-from works_console.db import update_rows
+from works_console.db import insert_rows, update_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,17 @@ class Rate:
             list_unit_price=plan.monthly_unit_price,
             quantity=quantity,
         )
+
+
+def load_plans(subscriptions) -> None:
+    """Give every subscription its plan object, in one query for those that do not hold it yet (a job's claimed
+    rows carry only the plan's id): a chunk then prices its new terms without a query per row."""
+    missing = [s for s in subscriptions if not type(s).plan.is_cached(s)]
+    if not missing:
+        return
+    plans = Plan.objects.in_bulk({s.plan_id for s in missing})
+    for subscription in missing:
+        subscription.plan = plans[subscription.plan_id]
 
 
 def open_segments(subscription_ids) -> dict[int, RateSegment]:
@@ -72,10 +84,25 @@ def start_segments(
         if row is not None:
             changes[row.pk] = {"ends_on": starts_on}
             row.ends_on = starts_on
-        created.append(RateSegment(subscription_id=pk, starts_on=starts_on, **rate.as_fields()))
+        created.append(
+            (pk, starts_on, rate.plan.pk, rate.contract_type, rate.unit_price, rate.list_unit_price, rate.quantity)
+        )
     update_rows(RateSegment, changes)  # first: the one-open-segment constraint sees the old one closed
     if created:
-        RateSegment.objects.bulk_create(created)
+        now = timezone.now()
+        insert_rows(RateSegment, NEW_SEGMENT_FIELDS, (row + (now,) for row in created))
+
+
+NEW_SEGMENT_FIELDS = (
+    "subscription",
+    "starts_on",
+    "plan",
+    "contract_type",
+    "unit_price",
+    "list_unit_price",
+    "quantity",
+    "created_at",
+)
 
 
 def stop_segments(stops: Mapping[int, date]) -> None:

@@ -59,7 +59,12 @@ def test_quick_lifecycle_benchmark_verifies_every_job(tmp_path):
     assert [job["job"] for job in written["jobs"]] == list(JOB_ROWS)
     assert [job["rows"] for job in written["jobs"]] == [int(rows) for rows in JOB_ROWS.values()]
     assert all(job["same_writes"] is True for job in written["jobs"])
-    assert all(set(job) == {"job", "rows", "job_s", "raw_s", "peak_mib", "same_writes"} for job in written["jobs"])
+    keys = {"job", "rows", "job_s", "raw_s", "peak_mib", "same_writes", "q_per_chunk"}
+    assert all(set(job) == keys for job in written["jobs"])
+    # Queries per chunk of each side (the median): a script holds the job to its budget with them.
+    for job in written["jobs"]:
+        assert set(job["q_per_chunk"]) == {"job", "raw"}, job
+        assert all(isinstance(count, int) and count >= 1 for count in job["q_per_chunk"].values()), job
     assert written["pages"] == []
 
 
