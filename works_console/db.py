@@ -7,8 +7,11 @@ from django.db import models
 from django.db.models import Case, F, Value, When
 
 
-def update_rows(model: type[models.Model], changes: Mapping[int, Mapping[str, Any]]) -> int:
-    """Give each row its own values in ONE UPDATE: ``{pk: {field: value}}`` (a model instance stands for its pk).
+def update_rows(
+    model: type[models.Model], changes: Mapping[int, Mapping[str, Any]], *, every_row: Mapping[str, Any] | None = None
+) -> int:
+    """Give each row its own values in ONE UPDATE: ``{pk: {field: value}}`` (a model instance stands for its pk);
+    ``every_row`` adds assignments that every row takes, such as an expression (``{"version": F("version") + 1}``).
 
     Each field becomes ``CASE WHEN pk IN (...) THEN value ... ELSE field END`` with one WHEN per distinct value,
     not per row: a chunk usually shares a few dates, and PostgreSQL hashes long IN lists, so the cost stays linear.
@@ -30,4 +33,4 @@ def update_rows(model: type[models.Model], changes: Mapping[int, Mapping[str, An
             default=F(model_field.attname),
             output_field=output_field,
         )
-    return model.objects.filter(pk__in=list(changes)).update(**assignments)
+    return model.objects.filter(pk__in=list(changes)).update(**assignments, **(every_row or {}))

@@ -18,7 +18,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 from workspaces.models import Member, Workspace
 from workspaces.services import workspace_delete_many
 
-from ..models import LifecycleEvent, Status, Subscription
+from ..models import LifecycleEvent, Status, Subscription, next_version
 from .core import Actor, record_events
 
 logger = logging.getLogger(__name__)
@@ -142,7 +142,9 @@ def workspace_purge_many(*, subscriptions: Iterable[Subscription], now: datetime
         )
 
     subscription_ids = [subscription.pk for subscription in pending]
-    Subscription.objects.filter(pk__in=subscription_ids).update(admin_account_id="", purged_at=now, workspace=None)
+    Subscription.objects.filter(pk__in=subscription_ids).update(
+        admin_account_id="", purged_at=now, workspace=None, version=next_version()
+    )
     workspace_delete_many(workspace_ids=list(workspaces))
 
     events = list(

@@ -20,10 +20,10 @@ from billing.periods import period_containing, term_from
 from works_console.dates import ONE_DAY, kst_date
 from works_console.db import update_rows
 
-from ..models import Action, RenewalOption, Status, Subscription
+from ..models import Action, RenewalOption, Status, Subscription, next_version
 from ..standing import renewed_licences, standing_on
 from .cancel import Ending, end_services
-from .core import Actor, ensure_allowed, lock_current, lock_one, record_change, record_events
+from .core import Actor, ensure_allowed, lock_current, lock_one, record_change, record_events, save_subscription
 from .invoicing import issue_invoices, members_of, pending_cancellation_dates
 from .paid import check_licences, members_now
 from .segments import Rate, start_segments
@@ -69,7 +69,7 @@ def subscription_set_renewal_option(
         return subscription
     subscription.renewal_option = option
     subscription.renewal_licences = renewal_licences
-    subscription.save(update_fields=["renewal_option", "renewal_licences"])
+    save_subscription(subscription, "renewal_option", "renewal_licences")
     effective_on = standing_on(subscription, today=today).renewal_effective_on
     change = {"from": before, "to": after, "effective_on": effective_on.isoformat()}
     record_change(subscription, "renewal_option_changed", by=by, at=now, details=change)
@@ -135,7 +135,7 @@ def _start_new_terms(subscriptions: Sequence[Subscription], *, option: str, by: 
         if not annual:
             del details[s.pk]["licences"]
     start_segments(starts)
-    update_rows(Subscription, changes)
+    update_rows(Subscription, changes, every_row={"version": next_version()})
     for s in subscriptions:
         for name, value in changes[s.pk].items():
             setattr(s, name, value)
@@ -175,7 +175,9 @@ def renew_at_term_end_many(
                 option = "roll"
             by_option.setdefault(option, []).append(subscription)
         update_rows(
-            Subscription, _roll_monthly_terms(by_option.get("roll", []), today=today, cancellations=cancellations)
+            Subscription,
+            _roll_monthly_terms(by_option.get("roll", []), today=today, cancellations=cancellations),
+            every_row={"version": next_version()},
         )
         if RenewalOption.DO_NOT_RENEW in by_option:
             endings = [
@@ -210,5 +212,6 @@ def subscription_renew_many(*, subscriptions: Sequence[Subscription], now: datet
     renew_at_term_end_many(subscriptions=subscriptions, now=now, by=by, cancellations=cancellations)
     active = [s for s in subscriptions if s.status == Status.ACTIVE]
     _result, moved = issue_invoices(active, now=now, cancellations=cancellations)
-    update_rows(Subscription, moved)
+    # The new invoices show on the cards: their subscriptions' versions move on in the same UPDATE (issue 17).
+    update_rows(Subscription, moved, every_row={"version": next_version()})
     return sum(s.status != Status.ACTIVE or (s.term_end, s.next_period_index) != before[s.pk] for s in subscriptions)
