@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -27,6 +27,9 @@ HOST = "127.0.0.1"
 SOCKET_TIMEOUT = 30
 READY_TIMEOUT = 40
 WARMUP_PER_CLIENT = 2
+# The pages are loaded in turns, each round a share of the requests and of the time of each: the other work of a
+# shared machine then weighs on every page alike, and their ratios hold even while the load average moves.
+ROUNDS = 5
 PASSWORD = "bench-Correct-Horse-42"
 # The simplest page of the console: what any page costs before its own work (middleware, session, base template).
 FLOOR = "floor"
@@ -53,6 +56,7 @@ class PageResult:
     queries: int | None = None
     skipped: str = ""
     first_error: str = ""
+    latencies: list[float] = field(default_factory=list, repr=False)
 
     @property
     def rps(self) -> float:
@@ -358,10 +362,15 @@ def run_pages(
         with Gunicorn(gunicorn_env(database_url, conn_max_age)) as server:
             log(f"  gunicorn -w {server.workers} on {HOST}:{server.port}; logging {clients} clients in ...")
             cookies = [log_in(server.port, customer.email, PASSWORD) for _ in range(clients)]
-            for result in results:
-                _bench_page(
-                    server.port, result, cookies if result.signed_in else [""] * clients, per_client, duration, log
-                )
+            clients_of = {result.name: cookies if result.signed_in else [""] * clients for result in results}
+            ready = [result for result in results if _warm_up(server.port, result, clients_of[result.name])]
+            log(
+                f"  {', '.join(result.name for result in ready)} in turns, {ROUNDS} rounds: {clients} clients x "
+                f"{per_client} requests or {duration:.0f} s per page ..."
+            )
+            for _round in range(ROUNDS):
+                for result in ready:
+                    _measure(server.port, result, clients_of[result.name], per_client / ROUNDS, duration / ROUNDS)
     except PageSkipped as reason:
         for result in results:
             result.skipped = result.skipped or str(reason)
@@ -370,25 +379,34 @@ def run_pages(
     return results
 
 
-def _bench_page(port: int, result: PageResult, cookies: list[str], per_client: int, duration: float, log) -> None:
+def _warm_up(port: int, result: PageResult, cookies: list[str]) -> bool:
+    """The page answers 200 (else it is skipped, with the reason), and every worker has imported, compiled its
+    templates and connected."""
     try:
-        status, headers, body = request(port, "GET", result.path, headers=_cookie_header(cookies[0]))
+        status, headers, _body = request(port, "GET", result.path, headers=_cookie_header(cookies[0]))
     except OSError as error:
         result.skipped = f"GET {result.path} failed: {error!r}"
-        return
+        return False
     if status != 200:
         where = f" -> {headers.get('Location')}" if headers.get("Location") else ""
         result.skipped = f"GET {result.path} answered {status}{where}"
-        return
-    for cookie in cookies:  # warm-up: every worker has imported, compiled its templates and connected
+        return False
+    for cookie in cookies:
         for _ in range(WARMUP_PER_CLIENT):
             request(port, "GET", result.path, headers=_cookie_header(cookie))
-    log(f"  {result.name}: {len(cookies)} clients x {per_client} requests or {duration:.0f} s ...")
-    latencies, errors, seconds, first_error = _load(port, result.path, cookies, per_client, duration)
-    result.clients, result.requests, result.seconds = len(cookies), len(latencies), seconds
-    result.p50_ms = 1000 * percentile(latencies, 0.50)
-    result.p99_ms = 1000 * percentile(latencies, 0.99)
-    result.errors, result.first_error = errors, first_error
+    return True
+
+
+def _measure(port: int, result: PageResult, cookies: list[str], per_client: float, duration: float) -> None:
+    """One round of a page's load, added to what the earlier rounds measured."""
+    latencies, errors, seconds, first_error = _load(port, result.path, cookies, max(1, round(per_client)), duration)
+    result.latencies.extend(latencies)
+    result.latencies.sort()
+    result.clients, result.requests, result.seconds = len(cookies), len(result.latencies), result.seconds + seconds
+    result.p50_ms = 1000 * percentile(result.latencies, 0.50)
+    result.p99_ms = 1000 * percentile(result.latencies, 0.99)
+    result.errors += errors
+    result.first_error = result.first_error or first_error
 
 
 def _cookie_header(cookie: str) -> dict[str, str]:
