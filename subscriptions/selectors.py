@@ -155,6 +155,22 @@ _LOOKUPS = [
     *(f"workspace__{name}" for name in _COLUMNS[Workspace]),
 ]
 _ENDS = list(accumulate(len(columns) for columns in _COLUMNS.values()))
+# Where each model's columns are in a row, and where the cache key's facts are (``ListedSubscription.key_facts``).
+_SLICES = dict(zip(_COLUMNS, map(slice, [0, *_ENDS[:-1]], _ENDS), strict=True))
+
+
+def _position(model: type[models.Model], name: str) -> int:
+    return _SLICES[model].start + _COLUMNS[model].index(name)
+
+
+_KEY_POSITIONS = [
+    _position(Subscription, "id"),
+    _position(Subscription, "version"),
+    _position(Workspace, "id"),
+    _position(Workspace, "version"),
+    _position(Plan, "id"),
+    *(_position(Plan, name) for name in _COLUMNS[Plan] if name.startswith("name")),
+]
 
 
 class ListedSubscription:
@@ -168,43 +184,29 @@ class ListedSubscription:
         self.row = row
         self._subscription: Subscription | None = None
 
-    def _part(self, model: type[models.Model]) -> dict:
-        index = list(_COLUMNS).index(model)
-        start = _ENDS[index - 1] if index else 0
-        return dict(zip(_COLUMNS[model], self.row[start : _ENDS[index]], strict=True))
+    def _part(self, model: type[models.Model]) -> tuple:
+        return self.row[_SLICES[model]]
 
     @property
     def pk(self) -> int:
         return self.row[0]
 
-    def column(self, name: str):
-        return self.row[_COLUMNS[Subscription].index(name)]
-
     @property
     def key_facts(self) -> tuple:
-        """What of the row the card's cache key holds: the subscription's id and version, its workspace's, its
-        plan's id and names (every language: the key holds the page's language besides)."""
-        plan, workspace = self._part(Plan), self._part(Workspace)
-        names = tuple(value for name, value in plan.items() if name.startswith("name"))
-        return (
-            self.pk,
-            self.column("version"),
-            (workspace["id"], workspace["version"]) if workspace["id"] is not None else None,
-            (plan["id"], names),
-        )
+        """What of the row the card's cache key holds: the subscription's id and version, its workspace's (none
+        once purged), its plan's id and names (every language: the key holds the page's language besides)."""
+        return tuple(self.row[position] for position in _KEY_POSITIONS)
 
     @property
     def subscription(self) -> Subscription:
         """The model objects of the row, built once."""
         if self._subscription is None:
-            subscription = Subscription.from_db(DEFAULT_DB_ALIAS, _COLUMNS[Subscription], self.row[: _ENDS[0]])
-            plan = self._part(Plan)
-            subscription.plan = Plan.from_db(DEFAULT_DB_ALIAS, list(plan), list(plan.values()))
+            subscription = Subscription.from_db(DEFAULT_DB_ALIAS, _COLUMNS[Subscription], self._part(Subscription))
+            subscription.plan = Plan.from_db(DEFAULT_DB_ALIAS, _COLUMNS[Plan], self._part(Plan))
             workspace = self._part(Workspace)
+            has_workspace = workspace[_COLUMNS[Workspace].index("id")] is not None
             subscription.workspace = (
-                Workspace.from_db(DEFAULT_DB_ALIAS, list(workspace), list(workspace.values()))
-                if workspace["id"] is not None
-                else None
+                Workspace.from_db(DEFAULT_DB_ALIAS, _COLUMNS[Workspace], workspace) if has_workspace else None
             )
             self._subscription = subscription
         return self._subscription
