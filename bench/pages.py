@@ -1,4 +1,5 @@
-"""My Product and the application wizard under concurrent load, served by gunicorn with production settings.
+"""My Product and the application wizard under concurrent load, served by gunicorn with production settings,
+beside the floor: the console's login page, anonymous, under the same server, middleware and clients (issue 17).
 
 The load generator is bounded (clients x requests, each with a socket timeout) and talks to 127.0.0.1 only.
 Pages that do not answer 200 yet are reported as skipped, with the reason, rather than failing the run.
@@ -12,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -26,10 +27,17 @@ HOST = "127.0.0.1"
 SOCKET_TIMEOUT = 30
 READY_TIMEOUT = 40
 WARMUP_PER_CLIENT = 2
+# The pages are loaded in turns, each round a share of the requests and of the time of each: the other work of a
+# shared machine then weighs on every page alike, and their ratios hold even while the load average moves.
+ROUNDS = 5
 PASSWORD = "bench-Correct-Horse-42"
+# The simplest page of the console: what any page costs before its own work (middleware, session, base template).
+FLOOR = "floor"
+# (name, path, signed in): the floor first, so every other page's ratio compares with a figure of the same run.
 PAGES = [
-    ("My Product", "/naver-works/my-product/"),
-    ("Apply wizard, step 1", "/naver-works/my-product/apply/"),
+    (FLOOR, "/accounts/login/", False),
+    ("My Product", "/naver-works/my-product/", True),
+    ("Apply wizard, step 1", "/naver-works/my-product/apply/", True),
 ]
 
 
@@ -37,6 +45,8 @@ PAGES = [
 class PageResult:
     name: str
     path: str
+    # False: anonymous clients (the floor), who send no session cookie.
+    signed_in: bool = True
     clients: int = 0
     requests: int = 0
     seconds: float = 0.0
@@ -46,10 +56,20 @@ class PageResult:
     queries: int | None = None
     skipped: str = ""
     first_error: str = ""
+    latencies: list[float] = field(default_factory=list, repr=False)
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+
+def with_floor_ratios(results: list[PageResult]) -> dict[str, float | None]:
+    """Each page's requests per second over the floor's, by page name (None when either was not measured)."""
+    floor = next((result for result in results if result.name == FLOOR and not result.skipped), None)
+    return {
+        result.name: round(result.rps / floor.rps, 2) if floor and floor.rps and not result.skipped else None
+        for result in results
+    }
 
 
 class PageSkipped(Exception):
@@ -256,13 +276,15 @@ def create_customer(subscriptions: int):
 
 
 def count_queries(customer, path: str) -> int | None:
-    """Queries of one request in-process (Django test client), after one warm-up request."""
+    """Queries of one request in-process (Django test client), after one warm-up request; anonymous without a
+    customer."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_HOST=HOST)
-    client.force_login(customer)
+    if customer is not None:
+        client.force_login(customer)
     if client.get(path).status_code != 200:
         return None
     with CaptureQueriesContext(connection) as context:
@@ -274,14 +296,14 @@ def _load(
     port: int, path: str, cookies: list[str], per_client: int, duration: float
 ) -> tuple[list[float], int, float, str]:
     """Every client sends up to `per_client` GETs, one after another, for at most `duration` seconds; all clients
-    start together."""
+    start together. A blank cookie is an anonymous client's (no Cookie header)."""
     barrier = threading.Barrier(len(cookies) + 1)
     latencies: list[list[float]] = [[] for _ in cookies]
     errors = [0] * len(cookies)
     first_error = [""]
 
     def client(index: int) -> None:
-        headers = {"Cookie": cookies[index]}
+        headers = _cookie_header(cookies[index])
         connection = http.client.HTTPConnection(HOST, port, timeout=SOCKET_TIMEOUT)
         barrier.wait()
         deadline = time.perf_counter() + duration
@@ -328,20 +350,27 @@ def run_pages(
 ) -> list[PageResult]:
     from bench import db
 
-    results = [PageResult(name, path) for name, path in PAGES]
+    results = [PageResult(name, path, signed_in) for name, path, signed_in in PAGES]
     db.truncate()
     customer = create_customer(subscriptions)
     for result in results:
         try:
-            result.queries = count_queries(customer, result.path)
+            result.queries = count_queries(customer if result.signed_in else None, result.path)
         except Exception as error:  # noqa: BLE001 - a page being written may raise; the HTTP probe reports it
             log(f"  in-process query count of {result.path} failed: {error!r}")
     try:
         with Gunicorn(gunicorn_env(database_url, conn_max_age)) as server:
             log(f"  gunicorn -w {server.workers} on {HOST}:{server.port}; logging {clients} clients in ...")
             cookies = [log_in(server.port, customer.email, PASSWORD) for _ in range(clients)]
-            for result in results:
-                _bench_page(server.port, result, cookies, per_client, duration, log)
+            clients_of = {result.name: cookies if result.signed_in else [""] * clients for result in results}
+            ready = [result for result in results if _warm_up(server.port, result, clients_of[result.name])]
+            log(
+                f"  {', '.join(result.name for result in ready)} in turns, {ROUNDS} rounds: {clients} clients x "
+                f"{per_client} requests or {duration:.0f} s per page ..."
+            )
+            for _round in range(ROUNDS):
+                for result in ready:
+                    _measure(server.port, result, clients_of[result.name], per_client / ROUNDS, duration / ROUNDS)
     except PageSkipped as reason:
         for result in results:
             result.skipped = result.skipped or str(reason)
@@ -350,22 +379,35 @@ def run_pages(
     return results
 
 
-def _bench_page(port: int, result: PageResult, cookies: list[str], per_client: int, duration: float, log) -> None:
+def _warm_up(port: int, result: PageResult, cookies: list[str]) -> bool:
+    """The page answers 200 (else it is skipped, with the reason), and every worker has imported, compiled its
+    templates and connected."""
     try:
-        status, headers, body = request(port, "GET", result.path, headers={"Cookie": cookies[0]})
+        status, headers, _body = request(port, "GET", result.path, headers=_cookie_header(cookies[0]))
     except OSError as error:
         result.skipped = f"GET {result.path} failed: {error!r}"
-        return
+        return False
     if status != 200:
         where = f" -> {headers.get('Location')}" if headers.get("Location") else ""
         result.skipped = f"GET {result.path} answered {status}{where}"
-        return
-    for cookie in cookies:  # warm-up: every worker has imported, compiled its templates and connected
+        return False
+    for cookie in cookies:
         for _ in range(WARMUP_PER_CLIENT):
-            request(port, "GET", result.path, headers={"Cookie": cookie})
-    log(f"  {result.name}: {len(cookies)} clients x {per_client} requests or {duration:.0f} s ...")
-    latencies, errors, seconds, first_error = _load(port, result.path, cookies, per_client, duration)
-    result.clients, result.requests, result.seconds = len(cookies), len(latencies), seconds
-    result.p50_ms = 1000 * percentile(latencies, 0.50)
-    result.p99_ms = 1000 * percentile(latencies, 0.99)
-    result.errors, result.first_error = errors, first_error
+            request(port, "GET", result.path, headers=_cookie_header(cookie))
+    return True
+
+
+def _measure(port: int, result: PageResult, cookies: list[str], per_client: float, duration: float) -> None:
+    """One round of a page's load, added to what the earlier rounds measured."""
+    latencies, errors, seconds, first_error = _load(port, result.path, cookies, max(1, round(per_client)), duration)
+    result.latencies.extend(latencies)
+    result.latencies.sort()
+    result.clients, result.requests, result.seconds = len(cookies), len(result.latencies), result.seconds + seconds
+    result.p50_ms = 1000 * percentile(result.latencies, 0.50)
+    result.p99_ms = 1000 * percentile(result.latencies, 0.99)
+    result.errors += errors
+    result.first_error = result.first_error or first_error
+
+
+def _cookie_header(cookie: str) -> dict[str, str]:
+    return {"Cookie": cookie} if cookie else {}

@@ -1,7 +1,7 @@
 """The printed tables."""
 
 from bench.harness import JobResult
-from bench.pages import PageResult
+from bench.pages import PageResult, with_floor_ratios
 
 
 def table(headers: list[str], rows: list[list[str]], right: set[int]) -> str:
@@ -63,15 +63,19 @@ def lifecycle_table(results: list[JobResult]) -> str:
 
 
 def pages_table(results: list[PageResult]) -> str:
-    headers = ["page", "path", "clients", "requests", "req/s", "p50 ms", "p99 ms", "errors", "queries/page", "note"]
+    headers = [
+        "page", "path", "clients", "requests", "req/s", "x floor", "p50 ms", "p99 ms", "errors", "queries/page", "note"
+    ]  # fmt: skip
+    ratios = with_floor_ratios(results)
     rows = []
     for result in results:
         queries = "-" if result.queries is None else str(result.queries)
         if result.skipped:
             rows.append(
-                [result.name, result.path, "-", "-", "-", "-", "-", "-", queries, f"skipped: {result.skipped}"]
+                [result.name, result.path, "-", "-", "-", "-", "-", "-", "-", queries, f"skipped: {result.skipped}"]
             )
             continue
+        ratio = ratios[result.name]
         rows.append(
             [
                 result.name,
@@ -79,6 +83,7 @@ def pages_table(results: list[PageResult]) -> str:
                 str(result.clients),
                 f"{result.requests:,}",
                 f"{result.rps:.1f}",
+                "-" if ratio is None else f"{ratio:.2f}",
                 f"{result.p50_ms:.1f}",
                 f"{result.p99_ms:.1f}",
                 str(result.errors),
@@ -86,13 +91,16 @@ def pages_table(results: list[PageResult]) -> str:
                 f"first error: {result.first_error}" if result.errors else "",
             ]
         )
-    return table(headers, rows, right=set(range(2, 9)))
+    return table(headers, rows, right=set(range(2, 10)))
 
 
 def figures_json(jobs: list[JobResult], pages: list[PageResult], documents=None) -> str:
     """The figures as JSON (`--json PATH`): one object per job and per page, in the printed tables' order, and
-    the billing documents' rendering (bench/documents.py) when it ran."""
+    the billing documents' rendering (bench/documents.py) when it ran. Each page carries its requests per second
+    over the floor's (`rps_vs_floor`, the page named "floor": the login page, issue 17)."""
     import json
+
+    ratios = with_floor_ratios(pages)
 
     return json.dumps(
         {
@@ -126,6 +134,7 @@ def figures_json(jobs: list[JobResult], pages: list[PageResult], documents=None)
                 {
                     "page": result.name,
                     "rps": round(result.rps, 1),
+                    "rps_vs_floor": ratios[result.name],
                     "p50_ms": round(result.p50_ms, 1),
                     "p99_ms": round(result.p99_ms, 1),
                     "errors": result.errors,

@@ -35,8 +35,21 @@ def _name_field(label: str, max_length: int, help_text: str) -> forms.CharField:
     )
 
 
+class _ReadOnceChoices(forms.models.ModelChoiceIterator):
+    """The plans in one plain SELECT, read once per form: Django's iterator reads them through ``.iterator()``, a
+    server-side cursor on PostgreSQL (DECLARE, FETCH, CLOSE: three round trips for three plans, issue 17)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for plan in self.queryset:
+            yield self.choice(plan)
+
+
 class PlanChoiceField(forms.ModelChoiceField):
     """Radios labelled with the plan's name only (SPEC 9: `Lite`, `Basic`, `Premium`)."""
+
+    iterator = _ReadOnceChoices
 
     def label_from_instance(self, obj: Plan) -> str:
         return obj.name

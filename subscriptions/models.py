@@ -5,7 +5,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -49,7 +49,17 @@ class RenewalOption(models.TextChoices):
     DO_NOT_RENEW = "do_not_renew", _("Do not renew")
 
 
+def next_version() -> models.Expression:
+    """``version`` moved on, as an UPDATE's assignment: ``.update(..., version=next_version())``."""
+    return F("version") + 1
+
+
 class SubscriptionQuerySet(models.QuerySet):
+    def touch(self) -> int:
+        """Move the rows' ``version`` on, for a change to their reservations, rate segments or invoices (whose
+        rows are elsewhere): one UPDATE."""
+        return self.update(version=next_version())
+
     def owned_by(self, user) -> "SubscriptionQuerySet":
         return self.filter(customer=user)
 
@@ -132,6 +142,11 @@ class Subscription(models.Model):
     terminated_on = models.DateField(_("terminated on (KST)"), null=True, blank=True)
     purged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Moves on with every write that changes what the My Product card shows: this row (the one door of state
+    # changes, core.change_status_many, and every other writer, in the same UPDATE), and its reservations, rate
+    # segments and invoices (``touch_subscriptions``). The card's HTML is cached under it (subscriptions.cards,
+    # issue 17); a writer that forgets it leaves the customer a stale card.
+    version = models.PositiveIntegerField(default=0)
 
     objects = SubscriptionQuerySet.as_manager()
 

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Literal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Max
+from django.db.models import QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from billing.models import ContractType, Plan
@@ -84,9 +84,18 @@ def due_reservations(subscriptions: Sequence[Subscription], kind: str, *, today:
     return {row.subscription_id: row for row in rows}
 
 
+def _top_offered_tier_query() -> QuerySet:
+    return Plan.objects.filter(is_active=True).order_by("-tier").values_list("tier", flat=True)[:1]
+
+
 def top_offered_tier() -> int | None:
     """The highest tier of the plans offered now (None when none is): an upgrade needs a plan above its own."""
-    return Plan.objects.filter(is_active=True).aggregate(top=Max("tier"))["top"]
+    return next(iter(_top_offered_tier_query()), None)
+
+
+def top_offered_tier_subquery() -> Subquery:
+    """``top_offered_tier()`` inside another query, read with its rows (My Product, issue 17)."""
+    return Subquery(_top_offered_tier_query())
 
 
 def allowed_actions(

@@ -26,6 +26,7 @@ from works_console.shell import PLATFORMS, current_platform, current_region
 from workspaces.models import AccountType
 
 from . import selectors
+from .cards import my_product_cards_html
 from .forms import (
     NAME_FIELD,
     AgreeToTermsForm,
@@ -46,13 +47,14 @@ logger = logging.getLogger(__name__)
 def my_product(request: HttpRequest) -> HttpResponse:
     """Every subscription of the customer under the current Region/Platform, one card each (SPEC 5)."""
     today = kst_date(timezone.now())
-    shell = {"customer": request.user, "region": current_region(request), "platform": current_platform(request)}
-    cards = selectors.my_product_cards(**shell, today=today)
-    elsewhere = selectors.subscriptions_on_other_platforms(**shell)
+    platform = current_platform(request)
+    rows = selectors.my_product_rows(customer=request.user, region=current_region(request), platform=platform)
+    # Each card's HTML comes from the cache when nothing it shows has changed (subscriptions.cards, issue 17).
+    cards = my_product_cards_html(request, rows, today=today)
     return render(
         request,
         "subscriptions/my_product.html",
-        {"cards": cards, "today": today, "elsewhere": elsewhere, "platform_name": PLATFORMS[shell["platform"]]},
+        {"cards": cards, "today": today, "elsewhere": rows.elsewhere, "platform_name": PLATFORMS[platform]},
     )
 
 

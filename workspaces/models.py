@@ -39,6 +39,9 @@ class Workspace(models.Model):
     domain_verified_at = models.DateTimeField(null=True, blank=True)
     # Not auto_now_add: services pass the `now` they were given (STYLE: the clock is read once, at the edge).
     created_at = models.DateTimeField(default=timezone.now)
+    # Moves on with every change of the workspace's own fields (its services, the admin site): the subscription's
+    # card on My Product is cached under it (subscriptions.cards, issue 17).
+    version = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("workspace")

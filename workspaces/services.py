@@ -15,7 +15,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Q
+from django.db.models import CharField, F, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -184,6 +184,14 @@ def admin_authenticate(*, account_id: str, password: str, now: datetime) -> Memb
 # --- Locking ---------------------------------------------------------------------------------------------------
 
 
+def save_workspace(workspace: Workspace, *fields: str) -> None:
+    """Write ``fields`` as the object holds them, the workspace's ``version`` moved on in the same UPDATE: the
+    subscription's card on My Product shows the workspace and is cached under it (issue 17)."""
+    Workspace.objects.filter(pk=workspace.pk).update(
+        **{name: getattr(workspace, name) for name in fields}, version=F("version") + 1
+    )
+
+
 def _workspace_gone() -> ValidationError:
     return ValidationError(_("This workspace no longer exists."), code="workspace_gone")
 
@@ -235,7 +243,7 @@ def workspace_update_company(
     workspace.company_address = company_address
     if workspace.company_set_up_at is None:
         workspace.company_set_up_at = now
-    workspace.save(update_fields=["company_name", "company_phone", "company_address", "company_set_up_at"])
+    save_workspace(workspace, "company_name", "company_phone", "company_address", "company_set_up_at")
     return workspace
 
 
@@ -311,7 +319,7 @@ def workspace_rename(*, workspace: Workspace, new_name: str, now: datetime) -> R
     workspace.name_changed_at = now
     try:
         with transaction.atomic():
-            workspace.save(update_fields=["name", "name_changed_at"])
+            save_workspace(workspace, "name", "name_changed_at")
     except IntegrityError as error:  # another workspace took the name between the check and the write
         raise _name_taken(new_name) from error
     admin_login_id = workspace.members.filter(is_admin=True).values_list("login_id", flat=True).first()
@@ -352,7 +360,7 @@ def _workspace_mark_verified(*, workspace: Workspace, now: datetime) -> Workspac
     workspace, _subscription = lock_open_workspace(workspace)
     if workspace.domain_verified_at is None:
         workspace.domain_verified_at = now
-        workspace.save(update_fields=["domain_verified_at"])
+        save_workspace(workspace, "domain_verified_at")
     return workspace
 
 

@@ -3,7 +3,7 @@ workspace data goes only through the purge (SPEC 6), which also scrubs what is k
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils.translation import gettext_lazy as _
 
 from workspaces.models import Member, OrgUnit, WorkGroup, Workspace
@@ -66,6 +66,12 @@ class WorkspaceAdmin(UnicodeNameSearch, admin.ModelAdmin):
             kwargs["widget"] = forms.TextInput(attrs={"type": "tel", "class": "vTextField"})
             kwargs["help_text"] = _("International form: + and the country code first, such as +81 3-1234-5678.")
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def save_model(self, request, obj: Workspace, form, change: bool) -> None:
+        # An operator's change shows on the customer's card: its cache key moves on (issue 17).
+        obj.version = F("version") + 1
+        super().save_model(request, obj, form, change)
+        obj.refresh_from_db(fields=["version"])
 
     def has_add_permission(self, request) -> bool:
         return False  # a workspace is created by an application (SPEC 5.1), with its subscription

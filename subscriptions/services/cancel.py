@@ -206,7 +206,7 @@ def end_services(
         writes=writes,
     )
     workspace_purge_many(subscriptions=subscriptions, now=now, by=by, writes=writes)
-    update_rows(Subscription, writes)  # the new state and the purge's scrubbing of each row, in one UPDATE
+    update_rows(Subscription, writes, bump=("version",))  # the new state, the purge's scrubbing, the card's key
     logger.info("%d subscriptions ended (%s)", len(subscriptions), kind)
     return subscriptions
 
@@ -284,6 +284,7 @@ def subscription_cancel(*, subscription: Subscription, on: date, by: Actor, now:
 
     if reservation is None:
         Reservation.objects.create(subscription=subscription, kind=Reservation.Kind.CANCELLATION, effective_on=on)
+        Subscription.objects.filter(pk=subscription.pk).touch()
         record_change(
             subscription, "cancellation_reserved", by=by, at=now, details={"cancellation_date": on.isoformat()}
         )
@@ -291,6 +292,7 @@ def subscription_cancel(*, subscription: Subscription, on: date, by: Actor, now:
         previous = reservation.effective_on
         reservation.effective_on = on
         reservation.save(update_fields=["effective_on"])
+        Subscription.objects.filter(pk=subscription.pk).touch()
         record_change(
             subscription,
             "cancellation_changed",
@@ -341,6 +343,7 @@ def subscription_execute_reserved_cancellation_many(
         Reservation.objects.filter(pk__in=[reservations[subscription.pk].pk for subscription in gone]).update(
             state=Reservation.State.DONE, resolved_at=now
         )
+        Subscription.objects.filter(pk__in=[subscription.pk for subscription in gone]).touch()
     ending = [subscription for subscription in due if subscription.status != Status.TERMINATED]
     if not ending:
         return len(gone)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from works_console.dates import kst_date
 from works_console.db import insert_rows, update_rows
 
-from ..models import Action, LifecycleEvent, Reservation, Status, Subscription
+from ..models import Action, LifecycleEvent, Reservation, Status, Subscription, next_version
 from ..rules import TRANSITIONS, allowed_actions, ensure_allowed, pending_reservation, pending_reservations
 from ..standing import standing_on
 
@@ -34,6 +34,7 @@ __all__ = [
     "record_change",
     "record_event",
     "record_events",
+    "save_subscription",
     "withdraw_reservation",
 ]
 
@@ -56,6 +57,14 @@ def lock_subscription(subscription: Subscription | int) -> Subscription:
     """
     pk = subscription.pk if isinstance(subscription, Subscription) else subscription
     return Subscription.objects.select_for_update(of=("self",)).select_related("plan", "workspace").get(pk=pk)
+
+
+def save_subscription(subscription: Subscription, *fields: str) -> None:
+    """Write ``fields`` of a locked subscription as the object holds them, its ``version`` moved on in the same
+    UPDATE (the My Product card shows them, issue 17): a ``save(update_fields=...)`` that cannot forget it."""
+    Subscription.objects.filter(pk=subscription.pk).update(
+        **{name: getattr(subscription, name) for name in fields}, version=next_version()
+    )
 
 
 def lock_current(subscription: Subscription, *, now: datetime) -> Subscription:
@@ -182,7 +191,7 @@ def change_status_many(
     statuses = {subscription.pk: (subscription.status, to_status) for subscription in subscriptions}
     changes = {pk: {**(fields or {}).get(pk, {}), "status": to_status} for pk in statuses}
     if writes is None:
-        update_rows(Subscription, changes)
+        update_rows(Subscription, changes, bump=("version",))  # the card's cache key too
     else:
         for pk, values in changes.items():
             writes.setdefault(pk, {}).update(values)
@@ -217,6 +226,7 @@ def supersede(reservation: Reservation, *, at: datetime) -> None:
     reservation.state = Reservation.State.SUPERSEDED
     reservation.resolved_at = at
     reservation.save(update_fields=["state", "resolved_at"])
+    Subscription.objects.filter(pk=reservation.subscription_id).touch()
 
 
 def withdraw_reservation(subscription: Subscription, kind: str, *, by: Actor, at: datetime) -> Subscription:
@@ -234,5 +244,6 @@ def withdraw_reservation(subscription: Subscription, kind: str, *, by: Actor, at
     reservation.state = Reservation.State.WITHDRAWN
     reservation.resolved_at = at
     reservation.save(update_fields=["state", "resolved_at"])
+    Subscription.objects.filter(pk=subscription.pk).touch()
     record_change(subscription, event, by=by, at=at, details={date_detail: reservation.effective_on.isoformat()})
     return subscription

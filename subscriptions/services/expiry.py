@@ -30,5 +30,5 @@ def terminate_expired_grace(subscriptions: list[Subscription], now: datetime, *,
         subscriptions, Status.TERMINATED, kind="grace_expired", by=by, at=now, details=days, fields=ends, writes=writes
     )
     workspace_purge_many(subscriptions=ended, now=now, by=by, writes=writes)
-    update_rows(Subscription, writes)
+    update_rows(Subscription, writes, bump=("version",))
     return len(ended)

@@ -32,6 +32,7 @@ from .core import (
     lock_subscription,
     record_change,
     record_events,
+    save_subscription,
     withdraw_reservation,
 )
 from .invoicing import members_of
@@ -255,6 +256,7 @@ def subscription_convert(
             contract_type=contract_type,
             licences=licences,
         )
+        Subscription.objects.filter(pk=subscription.pk).touch()
         record_change(subscription, "conversion_reserved", by=by, at=now, details=terms)
         return subscription
 
@@ -271,6 +273,7 @@ def subscription_convert(
     reservation.licences = licences
     reservation.effective_on = start_on
     reservation.save(update_fields=["plan", "contract_type", "licences", "effective_on"])
+    Subscription.objects.filter(pk=subscription.pk).touch()
     record_change(subscription, "conversion_changed", by=by, at=now, details={"from": previous, "to": terms})
     return subscription
 
@@ -335,6 +338,7 @@ def subscription_activate_reserved_conversion_many(
         Reservation.objects.filter(pk__in=[reservations.pop(pk).pk for pk in ended]).update(
             state=Reservation.State.WITHDRAWN, resolved_at=now
         )
+        Subscription.objects.filter(pk__in=ended).touch()
     if not reservations:
         return 0
     annual = [
@@ -418,7 +422,7 @@ def subscription_upgrade(*, subscription: Subscription, plan: Plan, by: Actor, n
             reservation.plan = plan
             reservation.save(update_fields=["plan"])
     subscription.plan = plan
-    subscription.save(update_fields=["plan"])
+    save_subscription(subscription, "plan")
     record_events([subscription], "upgraded", by=by, at=now, details={subscription.pk: details})
     return subscription
 
@@ -455,7 +459,7 @@ def subscription_increase_licences(
     rate = Rate(segment.plan, ContractType.ANNUAL, segment.unit_price, segment.list_unit_price, licences)
     start_segments({subscription.pk: (today, rate)}, current=current)
     subscription.licences = licences
-    subscription.save(update_fields=["licences"])
+    save_subscription(subscription, "licences")
     record_events(
         [subscription],
         "licences_increased",

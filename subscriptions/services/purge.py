@@ -19,7 +19,7 @@ from works_console.db import update_rows
 from workspaces.models import Member, Workspace
 from workspaces.services import workspace_delete_many
 
-from ..models import LifecycleEvent, Status, Subscription
+from ..models import LifecycleEvent, Status, Subscription, next_version
 from .core import Actor, record_events
 
 logger = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ def workspace_purge_many(
     subscription_ids = [subscription.pk for subscription in pending]
     scrubbed_fields = {"admin_account_id": "", "purged_at": now, "workspace": None}
     if writes is None:
-        Subscription.objects.filter(pk__in=subscription_ids).update(**scrubbed_fields)
+        Subscription.objects.filter(pk__in=subscription_ids).update(**scrubbed_fields, version=next_version())
     else:  # the caller's one UPDATE of these rows (the foreign key to the workspace is checked at commit)
         for pk in subscription_ids:
             writes.setdefault(pk, {}).update(scrubbed_fields)

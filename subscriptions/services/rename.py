@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from subscriptions.models import Subscription
+from subscriptions.models import Subscription, next_version
 from subscriptions.services.core import Actor, record_event
 from workspaces.models import Workspace
 from workspaces.services import workspace_rename
@@ -25,7 +25,7 @@ def subscription_rename_workspace(*, workspace: Workspace, new_name: str, now: d
     subscription.name = new_name
     subscription.admin_account_id = f"{renamed.admin_login_id}@{new_name}" if renamed.admin_login_id else ""
     Subscription.objects.filter(pk=subscription.pk).update(
-        name=subscription.name, admin_account_id=subscription.admin_account_id
+        name=subscription.name, admin_account_id=subscription.admin_account_id, version=next_version()
     )
     record_event(
         subscription,

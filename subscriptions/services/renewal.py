@@ -23,7 +23,7 @@ from works_console.db import update_rows
 from ..models import Action, RenewalOption, Status, Subscription
 from ..standing import renewed_licences, standing_on
 from .cancel import Ending, end_services
-from .core import Actor, ensure_allowed, lock_current, lock_one, record_change, record_events
+from .core import Actor, ensure_allowed, lock_current, lock_one, record_change, record_events, save_subscription
 from .invoicing import issue_invoices, members_of, pending_cancellation_dates
 from .paid import check_licences, members_now
 from .segments import Rate, load_plans, start_segments
@@ -69,7 +69,7 @@ def subscription_set_renewal_option(
         return subscription
     subscription.renewal_option = option
     subscription.renewal_licences = renewal_licences
-    subscription.save(update_fields=["renewal_option", "renewal_licences"])
+    save_subscription(subscription, "renewal_option", "renewal_licences")
     effective_on = standing_on(subscription, today=today).renewal_effective_on
     change = {"from": before, "to": after, "effective_on": effective_on.isoformat()}
     record_change(subscription, "renewal_option_changed", by=by, at=now, details=change)
@@ -187,7 +187,7 @@ def renew_at_term_end_many(
     changes = {} if writes is None else writes
     _renew_rounds(behind, today=today, now=now, by=by, cancellations=cancellations, writes=changes, endings=endings)
     if writes is None:
-        update_rows(Subscription, changes)
+        update_rows(Subscription, changes, bump=("version",))
 
 
 def _merge(writes: dict[int, dict], changes: Mapping[int, Mapping]) -> None:
@@ -277,5 +277,5 @@ def subscription_renew_many(*, subscriptions: Sequence[Subscription], now: datet
     result, moved = issue_invoices(billed, now=now, finals=finals, cancellations=others)
     end_services(endings, kind="not_renewed", by=by, now=now, invoiced=(result, moved))
     _merge(writes, {pk: values for pk, values in moved.items() if pk not in finals})
-    update_rows(Subscription, writes)
+    update_rows(Subscription, writes, bump=("version",))  # the cards' cache keys move on too
     return sum(s.status != Status.ACTIVE or (s.term_end, s.next_period_index) != before[s.pk] for s in subscriptions)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from works_console.dates import kst_date
 
-from ..models import Action, Reservation, Subscription
+from ..models import Action, Reservation, Subscription, next_version
 from ..rules import operator_only_actions
 from .core import Actor, record_events
 
@@ -73,7 +73,7 @@ def subscription_extend_trial_many(
         )
     delta = timedelta(days=days)
     Subscription.objects.filter(pk__in=ids).update(
-        trial_last_day=F("trial_last_day") + delta, grace_last_day=F("grace_last_day") + delta
+        trial_last_day=F("trial_last_day") + delta, grace_last_day=F("grace_last_day") + delta, version=next_version()
     )
 
     def moved(day: date) -> dict:

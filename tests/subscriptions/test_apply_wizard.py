@@ -711,3 +711,27 @@ def test_step_3_sent_back_with_errors_previews_no_refused_account_id(customer_cl
     assert 'data-account-id="placeholder">ID@group</span>' in refused.content.decode()
     assert "Admin!@" not in refused.content.decode()
     assert 'data-account-id="true">admin@acme-korea</span>' in half.content.decode()
+
+
+def test_opening_the_wizard_reads_three_queries_and_writes_no_session(customer_client, django_assert_num_queries):
+    # given a wizard opened once, then left at step 2
+    customer_client.get(APPLY)
+    post_step(customer_client, "plan", {"plan": "basic"})
+    customer_client.get(APPLY)  # starts again: the session forgets step 1's choice (written once)
+
+    # when it is opened again, nothing of it changes: session, customer, the plans (one plain SELECT), no UPDATE
+    with django_assert_num_queries(3) as queries:
+        response = customer_client.get(APPLY)
+
+    assert current_step(response) == "plan"
+    assert not [query for query in queries.captured_queries if query["sql"].startswith(("UPDATE", "DECLARE"))]
+
+
+def test_a_step_still_keeps_what_was_chosen_when_the_session_saves_only_changes(customer_client):
+    customer_client.get(APPLY)
+    post_step(customer_client, "plan", {"plan": "premium"})
+
+    response = post_step(customer_client, "terms", {"agree": "on"})
+
+    assert current_step(response) == "info"
+    assert "Premium" in response.content.decode()

@@ -27,6 +27,7 @@ from django.urls import reverse
 from billing.models import ContractType
 from subscriptions.models import RenewalOption, Status, Subscription
 from subscriptions.rules import allowed_actions
+from subscriptions.selectors import my_product_cards
 from subscriptions.services.cancel import cancellation_date_range, cancellation_penalty
 from subscriptions.standing import standing_on
 from tests.billing.factories import ActiveSubscriptionFactory, kst
@@ -189,7 +190,7 @@ def ask(subscription_id: int, client, now: datetime) -> dict:
     with time_machine.travel(now, tick=False):
         client.force_login(subscription.customer)  # a session of that hour (one of today would have expired)
         response = client.get(MY_PRODUCT)
-    [card] = response.context["cards"]
+    [card] = my_product_cards(customer=subscription.customer, region="KR", platform="VPC", today=today)
     return {
         "state": card.subscription.status,
         "term": (card.subscription.term_start, card.subscription.term_end),

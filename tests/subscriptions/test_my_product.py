@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from billing.models import Plan
+from subscriptions import selectors
 from subscriptions.models import RenewalOption, Reservation
 from tests.accounts.factories import UserFactory
 from tests.subscriptions.factories import (
@@ -23,6 +24,7 @@ from tests.subscriptions.factories import (
     TrialSubscriptionFactory,
 )
 from tests.workspaces.factories import DomainWorkspaceFactory
+from works_console.dates import kst_date
 from workspaces.models import AccountType
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +80,11 @@ def get_my_product(client):
         return client.get(MY_PRODUCT)
 
 
+def cards_of(customer) -> list:
+    """The cards' facts as My Product builds them on 2026-12-02 (KST), before they are rendered."""
+    return selectors.my_product_cards(customer=customer, region="KR", platform="VPC", today=kst_date(DEC_2_NOON_KST))
+
+
 def test_anonymous_visitors_are_sent_to_log_in(client):
     response = client.get(MY_PRODUCT)
 
@@ -121,7 +128,7 @@ def test_a_trial_card_shows_name_account_plan_and_days_left(customer, customer_c
     response = get_my_product(customer_client)
 
     html = response.content.decode()
-    [card] = response.context["cards"]
+    [card] = cards_of(customer)
     assert card.subscription == trial
     assert card.days_left == 29
     assert '<h2 class="h5 mb-0" id="subscription-' in html
@@ -137,7 +144,7 @@ def test_the_trial_timeline_shows_the_next_lifecycle_events(customer, customer_c
 
     response = get_my_product(customer_client)
 
-    [card] = response.context["cards"]
+    [card] = cards_of(customer)
     assert [(entry.on, entry.label) for entry in card.timeline] == [
         (date(2026, 12, 30), "Last day of the free trial"),
         (date(2026, 12, 31), "Service suspended until converted to paid"),
@@ -262,7 +269,7 @@ def test_an_active_card_shows_contract_term_renewal_and_recent_invoices(customer
     response = get_my_product(customer_client)
 
     html = response.content.decode()
-    [card] = response.context["cards"]
+    [card] = cards_of(customer)
     assert [invoice.total for invoice in card.recent_invoices] == [4_400_000, 330_000, 22_000]
     assert '<td class="amount text-nowrap">₩4,400,000</td>' in html
     assert "Issued on 2027-04-10" in html
@@ -290,7 +297,7 @@ def test_reservations_show_on_the_card_and_on_the_timeline(customer, customer_cl
     response = get_my_product(customer_client)
 
     html = response.content.decode()
-    [card] = response.context["cards"]
+    [card] = cards_of(customer)
     assert card.conversion == conversion
     assert "Paid conversion reserved for 2026-12-15: Premium, Annual (25 licences)" in html
     assert [(entry.on, entry.label) for entry in card.timeline] == [
@@ -303,7 +310,7 @@ def test_a_suspended_card_shows_the_grace_deadline(customer, customer_client):
 
     response = get_my_product(customer_client)
 
-    [card] = response.context["cards"]
+    [card] = cards_of(customer)
     assert card.days_left == 17  # grace until 2026-12-18, counted from 2026-12-02 inclusive
     assert "Convert to paid by 2026-12-18, or all data is deleted the day after." in response.content.decode()
 
@@ -314,7 +321,7 @@ def test_another_customers_subscriptions_are_never_shown(customer, customer_clie
 
     html = get_my_product(customer_client).content.decode()
 
-    assert [card.subscription for card in get_my_product(customer_client).context["cards"]] == [mine]
+    assert [card.subscription_id for card in get_my_product(customer_client).context["cards"]] == [mine.pk]
     assert "not-mine" not in html
     assert theirs.public_id not in html
 
@@ -323,12 +330,12 @@ def test_only_the_subscriptions_of_the_current_platform_are_listed(customer, cus
     vpc = TrialSubscriptionFactory(customer=customer, platform="VPC")
     classic = TrialSubscriptionFactory(customer=customer, platform="CLASSIC")
 
-    before = [card.subscription for card in get_my_product(customer_client).context["cards"]]
+    before = [card.subscription_id for card in get_my_product(customer_client).context["cards"]]
     customer_client.post(reverse("shell-select"), {"platform": "CLASSIC"})
-    after = [card.subscription for card in get_my_product(customer_client).context["cards"]]
+    after = [card.subscription_id for card in get_my_product(customer_client).context["cards"]]
 
-    assert before == [vpc]
-    assert after == [classic]
+    assert before == [vpc.pk]
+    assert after == [classic.pk]
 
 
 def platform_hint_forms(html: str) -> list[tuple[str, str, str]]:
@@ -361,7 +368,7 @@ def test_an_empty_platform_says_how_many_subscriptions_the_other_holds_and_switc
     assert switched.status_code == 302
     assert switched["Location"] == MY_PRODUCT
     after = get_my_product(customer_client)
-    assert {card.subscription for card in after.context["cards"]} == set(vpc)
+    assert {card.subscription_id for card in after.context["cards"]} == {subscription.pk for subscription in vpc}
     assert "under Platform" not in after.content.decode()
 
 
@@ -372,7 +379,7 @@ def test_a_listed_platform_also_points_to_the_other_ones_subscriptions(customer,
     response = get_my_product(customer_client)
 
     html = response.content.decode()
-    assert [card.subscription for card in response.context["cards"]] == [vpc]
+    assert [card.subscription_id for card in response.context["cards"]] == [vpc.pk]
     assert "You have 1 subscription under Platform Classic." in html
     assert platform_hint_forms(html) == [(reverse("shell-select"), "CLASSIC", "Switch to Classic")]
 
@@ -398,7 +405,7 @@ def test_live_subscriptions_come_before_terminated_ones(customer, customer_clien
 
     cards = get_my_product(customer_client).context["cards"]
 
-    assert [card.subscription for card in cards] == [trial, newest_terminated, terminated]
+    assert [card.subscription_id for card in cards] == [trial.pk, newest_terminated.pk, terminated.pk]
 
 
 def test_a_terminated_card_shows_when_it_ended(customer, customer_client):
@@ -406,7 +413,7 @@ def test_a_terminated_card_shows_when_it_ended(customer, customer_client):
 
     response = get_my_product(customer_client)
 
-    [card] = response.context["cards"]
+    [card] = cards_of(customer)
     assert card.timeline == []
     assert "Terminated on 2026-11-30" in response.content.decode()
 
@@ -437,7 +444,7 @@ def test_the_query_count_does_not_grow_with_the_number_of_subscriptions(customer
     _subscriptions_of_every_kind(customer, 48)
     many = _my_product_queries(customer_client)
 
-    cards = get_my_product(customer_client).context["cards"]
+    cards = cards_of(customer)
     assert len(cards) == 50
     assert {len(card.recent_invoices) for card in cards if card.subscription.status == "active"} == {3}
     assert many == few
