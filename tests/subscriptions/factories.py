@@ -96,7 +96,21 @@ class TerminatedSubscriptionFactory(ActiveSubscriptionFactory):
     terminated_on = date(2027, 1, 1)
 
 
-class ReservationFactory(factory.django.DjangoModelFactory):
+class TouchesItsSubscription(factory.django.DjangoModelFactory):
+    """A row that My Product's card shows (a reservation, an invoice), written as the services write it: the
+    subscription's ``version`` moves on, so a card cached before shows it."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        super()._after_postgeneration(instance, create, results)
+        if create:
+            Subscription.objects.filter(pk=instance.subscription_id).touch()
+
+
+class ReservationFactory(TouchesItsSubscription):
     class Meta:
         model = Reservation
 
@@ -121,7 +135,7 @@ def next_number(kind: str, issued_on: date) -> str:
     return number
 
 
-class InvoiceFactory(factory.django.DjangoModelFactory):
+class InvoiceFactory(TouchesItsSubscription):
     """An issued invoice of one billing period; amounts are integer KRW."""
 
     class Meta:
